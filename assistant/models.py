@@ -1,0 +1,141 @@
+"""The only module that names model integrations: the embedder, the reranker hook, chat models.
+
+Heavy libraries (torch, sentence_transformers) are imported inside functions so that
+``capacities --help`` and the app's first paint stay instant.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import zlib
+from pathlib import Path
+from typing import Protocol
+
+from assistant.errors import CapacitiesError
+from assistant.settings import Settings
+
+DEFAULT_EMBEDDER = "embeddinggemma-300m"
+
+
+class Embedder(Protocol):
+    """Turns texts into unit vectors; documents and queries may use different prompts."""
+
+    name: str
+    dim: int
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+class HashEmbedder:
+    """Deterministic hashed bag of words (crc32): no model, for tests and quick demos only."""
+
+    def __init__(self, dim: int = 256) -> None:
+        self.name = f"hash-{dim}"
+        self.dim = dim
+
+    def _vec(self, text: str) -> list[float]:
+        v = [0.0] * self.dim
+        for tok in re.findall(r"\w+", text.lower()):
+            v[zlib.crc32(tok.encode()) % self.dim] += 1.0
+        norm = math.sqrt(sum(x * x for x in v)) or 1.0
+        return [x / norm for x in v]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._vec(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vec(text)
+
+
+def cpu_has_amx() -> bool:
+    """bfloat16 pays off on CPUs with AMX tiles; elsewhere float32 is as fast and exact."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags
+
+
+def choose_dtype(setting: str) -> str:
+    if setting not in {"auto", "float32", "bfloat16"}:
+        raise CapacitiesError(f"CAPACITIES_EMBED_DTYPE doit valoir auto, float32 ou bfloat16 (reçu : {setting}).")
+    if setting != "auto":
+        return setting
+    return "bfloat16" if cpu_has_amx() else "float32"
+
+
+def set_threads(n: int) -> None:
+    import torch
+
+    torch.set_num_threads(n if n > 0 else (os.cpu_count() or 1))
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, with its own query and document prompts when it has them."""
+
+    def __init__(self, path_or_id: str, name: str, dtype: str = "float32", batch_size: int = 16) -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch_dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16}[dtype]
+        try:
+            self.model = SentenceTransformer(path_or_id, device="cpu", model_kwargs={"torch_dtype": torch_dtype})
+        except OSError as e:
+            raise CapacitiesError(
+                f"Modèle d'embedding introuvable : {path_or_id}. Sans internet, indiquez un dossier local "
+                f"(CAPACITIES_EMBED_MODEL) ou lancez `python -m assistant.fetch`. Détail : {e}"
+            ) from None
+        self.name = name
+        self.dtype = dtype
+        self.batch_size = batch_size
+        self.dim = int(self.model.get_sentence_embedding_dimension())
+        prompts = getattr(self.model, "prompts", {}) or {}
+        # EmbeddingGemma ships "query" and "document" prompts; encode_query/encode_document use them.
+        self._has_prompts = "query" in prompts and "document" in prompts
+
+    def _encode(self, texts: list[str], kind: str, show_progress: bool = False) -> list[list[float]]:
+        fn = getattr(self.model, f"encode_{kind}", None) if self._has_prompts else None
+        fn = fn or self.model.encode
+        vecs = fn(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return vecs.astype("float32").tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._encode(texts, "document")
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._encode([text], "query")[0]
+
+
+def resolve_embedder_path(model: str) -> str:
+    """The default name maps to the model assembled offline; anything else is passed through."""
+    if model == DEFAULT_EMBEDDER and not Path(model).exists():
+        from assistant.fetch import FetchError, fetch_embedder
+
+        try:
+            return str(fetch_embedder())
+        except FetchError as e:
+            raise CapacitiesError(str(e)) from None
+    return model
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    """Build the embedder named by the settings (``hash`` or ``hash-DIM`` selects the test embedder)."""
+    if settings.embed_model.startswith("hash"):
+        dim = settings.embed_model.partition("-")[2]
+        return HashEmbedder(int(dim) if dim else 256)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    set_threads(settings.threads)
+    path = resolve_embedder_path(settings.embed_model)
+    return SentenceTransformerEmbedder(
+        path, settings.embed_model, choose_dtype(settings.embed_dtype), settings.embed_batch_size
+    )

@@ -1,0 +1,104 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 rankings fused by reciprocal rank fusion.
+
+Then diversity (at most ``max_per_page`` passages from the same page), an optional
+cross-encoder rerank (settings name one; none ships offline, so it is off by default),
+and merging a passage with the next chunk when a list runs over a page break.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from assistant.models import Embedder, load_embedder
+from assistant.settings import Settings
+from assistant.store import Chunk, DenseStore, LexicalIndex
+from assistant.types import Passage
+
+_LIST_START = re.compile(r"^\s*(?:[-•▪●◦*–]|\d{1,2}[.)]|[a-z][.)])\s+")
+
+
+def rrf(rankings: list[tuple[list[str], float]], k: int) -> dict[str, float]:
+    """Weighted reciprocal rank fusion: sum of weight / (k + rank) over the rankings."""
+    fused: dict[str, float] = {}
+    for ids, weight in rankings:
+        for rank, cid in enumerate(ids, 1):
+            fused[cid] = fused.get(cid, 0.0) + weight / (k + rank)
+    return fused
+
+
+def _overlap_join(a: str, b: str, max_overlap: int = 400) -> str:
+    """a + b without the text they share (consecutive chunks overlap)."""
+    for n in range(min(len(a), len(b), max_overlap), 10, -1):
+        if a.endswith(b[:n]):
+            return a + b[n:]
+    return a + "\n" + b
+
+
+class Retriever:
+    """Loads the indexes once; ``search`` is cheap after that."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        client: object | None = None,
+        lexical: LexicalIndex | None = None,
+    ) -> None:
+        self.settings = settings
+        self.lexical = lexical or LexicalIndex.load(settings.bm25_dir)
+        self.embedder = embedder or load_embedder(settings)
+        self.dense = DenseStore(settings, self.embedder.name, self.embedder.dim, client=client)
+        self._next: dict[tuple[str, int], Chunk] = {(c.source, c.index): c for c in self.lexical.chunks}
+        self.reranker = None
+        if settings.reranker:
+            from sentence_transformers import CrossEncoder
+
+            self.reranker = CrossEncoder(settings.reranker, device="cpu")
+
+    @property
+    def sources(self) -> list[str]:
+        return sorted({c.source for c in self.lexical.chunks})
+
+    def search(self, query: str, k: int | None = None, sources: list[str] | None = None) -> list[Passage]:
+        s = self.settings
+        k = k or s.top_k
+        dense_hits = self.dense.query(self.embedder.embed_query(query), s.candidates, sources) if s.dense_weight else []
+        lex_hits = self.lexical.search(query, s.candidates, sources) if s.bm25_weight else []
+        dense_score = dict(dense_hits)
+        lex_score = dict(lex_hits)
+        fused = rrf([([i for i, _ in dense_hits], s.dense_weight), ([i for i, _ in lex_hits], s.bm25_weight)], s.rrf_k)
+        ranked = sorted(fused, key=lambda i: -fused[i])
+        # ids unknown to the published chunk list belong to an unfinished ingestion: skip them
+        candidates = [
+            Passage(**vars(self.lexical.by_id[i]), score=fused[i], dense=dense_score.get(i), lexical=lex_score.get(i))
+            for i in ranked
+            if i in self.lexical.by_id
+        ]
+        if self.reranker is not None and candidates:
+            scores = self.reranker.predict([(query, p.text) for p in candidates[: s.candidates]])
+            order = sorted(range(len(scores)), key=lambda j: -float(scores[j]))
+            candidates = [replace(candidates[j], score=float(scores[j])) for j in order]
+        out: list[Passage] = []
+        per_page: dict[tuple[str, int], int] = {}
+        for p in candidates:
+            key = (p.source, p.page_start)
+            if per_page.get(key, 0) >= s.max_per_page:
+                continue
+            per_page[key] = per_page.get(key, 0) + 1
+            out.append(p)
+            if len(out) == k:
+                break
+        return [self._merge_over_page_break(p) for p in out]
+
+    def _merge_over_page_break(self, p: Passage) -> Passage:
+        """A list that goes on over the page break is given its continuation (one chunk at most)."""
+        nxt = self._next.get((p.source, p.index + 1))
+        if nxt is None or nxt.page_start == p.page_end:
+            return p
+        last_line = p.text.rstrip().rsplit("\n", 1)[-1]
+        first_line = nxt.text.lstrip().split("\n", 1)[0]
+        continues = _LIST_START.match(last_line) and _LIST_START.match(first_line)
+        if not continues and not (first_line[:1].islower() and not p.text.rstrip().endswith((".", "!", "?"))):
+            return p
+        return replace(p, text=_overlap_join(p.text, nxt.text), page_end=nxt.page_end)

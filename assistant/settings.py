@@ -1,0 +1,121 @@
+"""Every setting in one place: name, default, environment variable and a one-line help.
+
+Settings are declared once in ``SETTINGS``; the dataclass, ``from_env()``, the README table
+and ``capacities settings`` are all derived from that list (a test checks the README).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from assistant.errors import CapacitiesError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- where things are
+    corpus_dir: Path = PROJECT_ROOT / "corpus"  # folder of deliverables (PDF, Markdown, text)
+    data_dir: Path = PROJECT_ROOT / "data"  # indexes, manifest and reports (git-ignored)
+    chroma_host: str = ""  # "host:port" of a Chroma server; empty = embedded store in data_dir
+    collection: str = "capacities"  # Chroma collection name
+    # --- embedding
+    embed_model: str = "embeddinggemma-300m"  # sentence-transformers path or id; the default is assembled offline
+    embed_dtype: str = "auto"  # auto (bfloat16 on CPUs with AMX, else float32) | float32 | bfloat16
+    embed_batch_size: int = 16  # chunks per embedding batch
+    threads: int = 0  # torch CPU threads; 0 = all cores
+    # --- ingestion
+    chunk_size: int = 1000  # target chunk length in characters
+    chunk_overlap: int = 150  # characters shared by consecutive chunks
+    ocr: bool = True  # OCR pages whose text layer is garbage (needs tesseract-ocr + tesseract-ocr-fra)
+    # --- retrieval
+    top_k: int = 6  # passages given to the answer
+    candidates: int = 30  # candidates taken from each retriever before fusion
+    rrf_k: int = 60  # reciprocal rank fusion constant
+    dense_weight: float = 1.0  # weight of the dense (embedding) ranking in the fusion
+    bm25_weight: float = 1.0  # weight of the BM25 (lexical) ranking in the fusion
+    max_per_page: int = 2  # at most this many passages from the same page
+    reranker: str = ""  # sentence-transformers CrossEncoder path or id; empty = no reranking
+    min_dense_score: float = 0.35  # below this best cosine similarity, the corpus does not cover the question
+    # --- answers
+    backend: str = "extractive"  # extractive | openai | local
+    mode: str = "agent"  # agent (étapes) | elu (synthèse en langage clair)
+    llm_base_url: str = ""  # OpenAI-compatible server, e.g. https://albert.api.etalab.gouv.fr/v1
+    llm_model: str = ""  # model name on that server
+    llm_api_key: str = ""  # API key for that server (never logged)
+    local_model: str = "qwen2.5-coder-1.5b"  # GGUF path, or a name assembled offline (qwen2.5-coder-1.5b|-0.5b)
+    llm_temperature: float = 0.1  # sampling temperature of the LLM backends
+    llm_max_tokens: int = 700  # maximum length of a generated answer
+    max_question_chars: int = 2000  # longer questions are refused with a clear message
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Read ``CAPACITIES_<NAME>`` variables, then apply explicit overrides (e.g. CLI flags)."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(env_name(f.name))
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, f.type, raw)
+        s = cls(**values)
+        return replace(s, **{k: v for k, v in overrides.items() if v is not None})
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def bm25_dir(self) -> Path:
+        return self.data_dir / "bm25"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.data_dir / "manifest.json"
+
+
+def env_name(field_name: str) -> str:
+    return "CAPACITIES_" + field_name.upper()
+
+
+def _parse(name: str, typ: object, raw: str) -> object:
+    typ = typ if isinstance(typ, str) else getattr(typ, "__name__", str(typ))
+    try:
+        if typ == "Path":
+            return Path(raw).expanduser()
+        if typ == "int":
+            return int(raw)
+        if typ == "float":
+            return float(raw)
+        if typ == "bool":
+            if raw.lower() in {"1", "true", "yes", "oui", "on"}:
+                return True
+            if raw.lower() in {"0", "false", "no", "non", "off"}:
+                return False
+            raise ValueError(raw)
+    except ValueError:
+        raise CapacitiesError(f"Valeur invalide pour {env_name(name)} : {raw!r} (attendu : {typ}).") from None
+    return raw
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(environment variable, default, help) for every setting, from the comments above."""
+    import inspect
+
+    src = inspect.getsource(Settings)
+    helps: dict[str, str] = {}
+    for line in src.splitlines():
+        line = line.strip()
+        if ":" in line and "#" in line and not line.startswith("#"):
+            name = line.split(":", 1)[0].strip()
+            helps[name] = line.split("#", 1)[1].strip()
+    out = []
+    for f in fields(Settings):
+        default = f.default
+        if isinstance(default, Path):
+            default = os.path.relpath(default, PROJECT_ROOT) if default.is_relative_to(PROJECT_ROOT) else str(default)
+        out.append((env_name(f.name), str(default), helps.get(f.name, "")))
+    return out

@@ -1,0 +1,57 @@
+"""What retrieval and answering hand to their callers (CLI, app, evals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved piece of a deliverable, with its scores."""
+
+    id: str
+    text: str
+    source: str  # path relative to the corpus folder, e.g. "pdf/x.pdf"
+    title: str
+    page_start: int
+    page_end: int
+    section: str
+    index: int
+    score: float = 0.0  # fused score (reciprocal rank fusion)
+    dense: float | None = None  # cosine similarity to the question, when the dense retriever found it
+    lexical: float | None = None  # BM25 score, when the lexical retriever found it
+
+    @property
+    def page(self) -> int:
+        return self.page_start
+
+    @property
+    def pages_label(self) -> str:
+        if self.page_end != self.page_start:
+            return f"p. {self.page_start}-{self.page_end}"
+        return f"p. {self.page_start}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer whose ``[n]`` markers point into ``citations`` (1-based)."""
+
+    text: str
+    mode: str
+    backend: str
+    abstained: bool
+    citations: list[Passage] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # French, e.g. citations removed, fallback used
+    question: str = ""  # the question as retrieval saw it (after resolving a follow-up)
+
+    def to_json(self) -> dict:
+        return {
+            "answer": self.text,
+            "mode": self.mode,
+            "backend": self.backend,
+            "abstained": self.abstained,
+            "citations": [
+                {"n": i, "source": p.source, "page": p.page_start, "text": p.text}
+                for i, p in enumerate(self.citations, 1)
+            ],
+        }

@@ -1,0 +1,1 @@
+"""Ingestion: turn a folder of deliverables (PDF, Markdown, text) into the search indexes."""

@@ -1,0 +1,84 @@
+"""Acronyms defined in the corpus ("RGESN (Référentiel général ...)"), collected at ingest time.
+
+The plain-language mode spells out an acronym only with a definition found in the
+deliverables themselves; nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from assistant.text import fold
+
+ACRO = r"[A-Z][A-Z0-9&]{1,9}s?"
+_ACRO_THEN_LONG = re.compile(rf"\b({ACRO})\s*\(([^()\n]{{6,120}})\)")
+_LONG_THEN_ACRO = re.compile(rf"([A-Za-zÀ-ÿ'’\- ]{{6,140}})\(\s*({ACRO})\s*\)")
+_SMALL = {"de", "des", "du", "la", "le", "les", "l", "d", "et", "en", "a", "au", "aux", "pour", "sur", "un", "une"}
+
+
+def _strip_elision(word: str) -> str:
+    return re.sub(r"^(?:[dlqjnms]|qu)['’]", "", word)
+
+
+def _initials_match(acro: str, words: list[str]) -> bool:
+    """True when every word starts with the next letter of the acronym and the letters run out
+    exactly at the last word; a word may also give further letters from inside it
+    ("NUMérique" in DINUM, "écoConception" in RGESN)."""
+    letters = [c for c in fold(acro.rstrip("s")) if c.isalnum()]
+    ws = [fold(_strip_elision(w)) for w in words if _strip_elision(w)]
+    if not letters or not ws or len(ws) > len(letters):
+        return False
+
+    def match(li: int, wi: int) -> bool:
+        if wi == len(ws):
+            return li == len(letters)
+        w = ws[wi]
+        if li >= len(letters) or w[:1] != letters[li]:
+            return False
+        # take the initial, then 0..n more letters found in order inside the word
+        pos, li2 = 1, li + 1
+        if match(li2, wi + 1):
+            return True
+        while li2 < len(letters):
+            found = w.find(letters[li2], pos)
+            if found < 0:
+                return False
+            pos, li2 = found + 1, li2 + 1
+            if match(li2, wi + 1):
+                return True
+        return False
+
+    return match(0, 0)
+
+
+def _long_form_before(acro: str, before: str) -> str | None:
+    words = re.findall(r"[A-Za-zÀ-ÿ'’\-]+", before)
+    n = len(acro.rstrip("s"))
+    # try the shortest tail of words whose initials spell the acronym
+    for start in range(len(words) - 1, max(-1, len(words) - 2 * n - 4), -1):
+        tail = words[start:]
+        if fold(tail[0]) in _SMALL:
+            continue
+        if _initials_match(acro, [w for w in tail if fold(w) not in _SMALL]):
+            return " ".join(tail)
+    return None
+
+
+def build_glossary(texts: Iterable[str]) -> dict[str, str]:
+    """Acronym -> long form, keeping the most frequent definition of each acronym."""
+    seen: dict[str, Counter] = defaultdict(Counter)
+    for text in texts:
+        flat = re.sub(r"\s+", " ", text)
+        for m in _ACRO_THEN_LONG.finditer(flat):
+            acro, long = m.group(1), m.group(2).strip(" ,;:")
+            words = [w for w in re.findall(r"[A-Za-zÀ-ÿ'’\-]+", long) if fold(w) not in _SMALL]
+            if _initials_match(acro, words):
+                seen[acro][long] += 1
+        for m in _LONG_THEN_ACRO.finditer(flat):
+            acro = m.group(2)
+            long = _long_form_before(acro, m.group(1))
+            if long:
+                seen[acro][long] += 1
+    return {a: c.most_common(1)[0][0] for a, c in sorted(seen.items())}

@@ -1,0 +1,301 @@
+"""load -> clean -> split -> embed -> store, incrementally, with progress and a report.
+
+The manifest (``data/manifest.json``) lists every indexed document by content hash with
+its chunk ids. It is rewritten atomically after each document is stored, so a run stopped
+at any point (Ctrl-C, kill -9) leaves the previous index usable, and the next run picks up
+where it stopped: chunk ids are deterministic, so re-upserting creates no duplicates, and
+leftover chunks of a document are deleted by comparing with the new ids. The BM25 index
+(which also holds the published chunk texts) is rebuilt from the dense store at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from assistant.errors import CapacitiesError
+from assistant.models import Embedder, load_embedder
+from assistant.settings import Settings
+from assistant.store import Chunk, DenseStore, LexicalIndex, drop_collection
+from ingest.glossary import build_glossary
+from ingest.split import split_document
+from ingest.types import Document
+
+SUFFIXES = {".pdf", ".md", ".markdown", ".txt"}
+# attribution and licence files live beside the deliverables but are not deliverables
+SKIP_PREFIXES = ("licen", "readme", "sources")
+MANIFEST_VERSION = 1
+
+
+@dataclass
+class IngestReport:
+    """What a run did; printed at the end and written to ``data/ingest_report.json``."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # source -> French message
+    documents: dict[str, dict] = field(default_factory=dict)  # source -> pages, chunks, warnings, stats
+    pages: int = 0
+    chunks: int = 0
+    seconds: dict[str, float] = field(default_factory=lambda: {"load": 0.0, "split": 0.0, "embed": 0.0, "store": 0.0})
+    interrupted: bool = False
+    model_loaded: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.interrupted
+
+    def to_json(self) -> dict:
+        return asdict(self) | {"ok": self.ok}
+
+    def summary(self) -> str:
+        lines = [
+            f"Documents : {len(self.added)} ajouté(s), {len(self.updated)} mis à jour, "
+            f"{len(self.removed)} supprimé(s), {len(self.unchanged)} inchangé(s), {len(self.failed)} en échec.",
+            f"Traités dans ce passage : {self.pages} page(s), {self.chunks} passage(s).",
+        ]
+        for src, info in sorted(self.documents.items()):
+            st = info.get("stats", {})
+            extra = []
+            if "long_token_ratio_before" in st:
+                b, a = st["long_token_ratio_before"], st.get("long_token_ratio_after", st["long_token_ratio_before"])
+                if b >= 0.02 or a >= 0.02:
+                    extra.append(f"mots collés {b:.1%} → {a:.1%}")
+            if st.get("pages_ocr"):
+                extra.append(f"{int(st['pages_ocr'])} page(s) OCR")
+            if st.get("pages_skipped"):
+                extra.append(f"{int(st['pages_skipped'])} page(s) ignorée(s)")
+            lines.append(
+                f"  {src} : {info['pages']} p., {info['chunks']} passages" + (f" ({', '.join(extra)})" if extra else "")
+            )
+            lines += [f"    ⚠ {w}" for w in info.get("warnings", [])]
+        for src, msg in sorted(self.failed.items()):
+            lines.append(f"  ✗ {msg}" if msg.startswith(src) else f"  ✗ {src} : {msg}")
+        if self.interrupted:
+            lines.append(
+                "Interrompu : l'index précédent reste utilisable ; relancez `capacities ingest` pour terminer."
+            )
+        t = self.seconds
+        lines.append(
+            f"Temps : lecture+nettoyage {t['load']:.1f} s, découpage {t['split']:.1f} s, "
+            f"embeddings {t['embed']:.1f} s, stockage {t['store']:.1f} s."
+        )
+        return "\n".join(lines)
+
+
+def discover(corpus_dir: Path) -> dict[str, Path]:
+    """Deliverables under the corpus folder, by source path relative to it."""
+    if not corpus_dir.is_dir():
+        raise CapacitiesError(f"Dossier du corpus introuvable : {corpus_dir}. Indiquez-le avec --corpus.")
+    out = {}
+    for p in sorted(corpus_dir.rglob("*")):
+        rel = p.relative_to(corpus_dir)
+        if any(part.startswith(".") for part in rel.parts) or not p.is_file():
+            continue
+        if p.suffix.lower() in SUFFIXES and not p.name.lower().startswith(SKIP_PREFIXES):
+            out[rel.as_posix()] = p
+    return out
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_manifest(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("version") == MANIFEST_VERSION:
+            return data
+    except (OSError, ValueError):
+        pass
+    return {"version": MANIFEST_VERSION, "embed_model": None, "documents": {}}
+
+
+def write_json_atomic(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def ingest_lock(data_dir: Path) -> Iterator[None]:
+    """One ingestion at a time per data folder; the lock goes away with the process."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / ".ingest.lock").open("w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CapacitiesError(
+                "Une autre ingestion est en cours sur ce dossier de données ; attendez qu'elle finisse."
+            ) from None
+        yield
+
+
+def _progress(iterable_total: int, desc: str, unit: str, enabled: bool):  # noqa: ANN202
+    from tqdm import tqdm
+
+    return tqdm(total=iterable_total, desc=desc, unit=unit, disable=not enabled, leave=False, dynamic_ncols=True)
+
+
+def run_ingest(
+    settings: Settings,
+    rebuild: bool = False,
+    embedder: Embedder | None = None,
+    embedder_factory: Callable[[Settings], Embedder] = load_embedder,
+    client: object | None = None,
+    progress: bool = True,
+    loader: Callable[..., Document] | None = None,
+) -> IngestReport:
+    """Bring the indexes in line with the corpus folder and return what was done."""
+    with ingest_lock(settings.data_dir):
+        return _run(settings, rebuild, embedder, embedder_factory, client, progress, loader)
+
+
+def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader) -> IngestReport:  # noqa: ANN001, PLR0912, PLR0915
+    if loader is None:
+        from ingest.load import load_document
+
+        loader = load_document
+    report = IngestReport()
+    files = discover(settings.corpus_dir)
+    if rebuild:
+        if client is None:
+            drop_collection(settings)
+        else:
+            with contextlib.suppress(Exception):
+                client.delete_collection(settings.collection)
+        settings.manifest_path.unlink(missing_ok=True)
+    manifest = read_manifest(settings.manifest_path)
+    docs_state: dict = manifest["documents"]
+    hashes = {src: file_sha256(p) for src, p in files.items()}
+    todo = [s for s in files if docs_state.get(s, {}).get("sha256") != hashes[s]]
+    removed = [s for s in docs_state if s not in files]
+    report.unchanged = [s for s in files if s not in todo]
+    bm25_ok = (settings.bm25_dir / "chunks.json").is_file()
+    if not todo and not removed and bm25_ok and not manifest.get("dirty"):
+        return report  # nothing to do: the model is not even loaded
+
+    # 1. read, clean and split what changed (fast; OCR aside), before loading the model
+    prepared: list[tuple[str, Document, list[Chunk]]] = []
+    bar = _progress(len(todo), "Lecture", "doc", progress)
+    for src in todo:
+        bar.set_postfix_str(src[-40:])
+        t0 = time.perf_counter()
+        try:
+            doc = loader(files[src], settings.corpus_dir, ocr=settings.ocr)
+        except CapacitiesError as e:
+            report.failed[src] = str(e)
+            bar.update()
+            continue
+        except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
+            report.failed[src] = f"{src} : lecture impossible ({type(e).__name__} : {e})."
+            bar.update()
+            continue
+        t1 = time.perf_counter()
+        chunks = split_document(doc, settings.chunk_size, settings.chunk_overlap)
+        report.seconds["load"] += t1 - t0
+        report.seconds["split"] += time.perf_counter() - t1
+        if not chunks:
+            report.failed[src] = f"{src} : aucun texte exploitable (document vide ou scanné sans OCR)."
+        else:
+            prepared.append((src, doc, chunks))
+        bar.update()
+    bar.close()
+
+    if not prepared and not removed and bm25_ok and not manifest.get("dirty"):
+        return report  # only failures: the index stays as it was, the model is not loaded
+
+    # 2. embed and store document by document, committing the manifest after each
+    if prepared and embedder is None:
+        embedder = embedder_factory(settings)
+        report.model_loaded = not embedder.name.startswith("hash")
+    model_name = embedder.name if embedder else manifest.get("embed_model")
+    if manifest.get("embed_model") not in (None, model_name):
+        raise CapacitiesError(
+            f"L'index a été construit avec « {manifest['embed_model']} » et le modèle configuré est "
+            f"« {model_name} ». Relancez avec --rebuild."
+        )
+    store = DenseStore(settings, model_name, embedder.dim if embedder else None, client=client)
+    manifest["embed_model"] = model_name
+    manifest["dirty"] = True  # cleared once the BM25 index matches the dense store
+    write_json_atomic(settings.manifest_path, manifest)
+    batch = max(1, settings.embed_batch_size)
+    total_batches = sum((len(c) + batch - 1) // batch for _, _, c in prepared)
+    bar = _progress(total_batches, "Embeddings", "lot", progress)
+    try:
+        for src, doc, chunks in prepared:
+            bar.set_postfix_str(src[-40:])
+            for i in range(0, len(chunks), batch):
+                part = chunks[i : i + batch]
+                t0 = time.perf_counter()
+                vectors = embedder.embed_documents([c.text for c in part])
+                t1 = time.perf_counter()
+                store.upsert(part, vectors)
+                report.seconds["embed"] += t1 - t0
+                report.seconds["store"] += time.perf_counter() - t1
+                bar.update()
+            t0 = time.perf_counter()
+            new_ids = {c.id for c in chunks}
+            store.delete_ids(store.ids_for_source(src) - new_ids)
+            report.seconds["store"] += time.perf_counter() - t0
+            (report.updated if src in docs_state else report.added).append(src)
+            docs_state[src] = {
+                "sha256": hashes[src],
+                "title": doc.title,
+                "pages": len(doc.pages),
+                "chunks": len(chunks),
+                "warnings": doc.warnings,
+                "stats": doc.stats,
+            }
+            report.documents[src] = {k: docs_state[src][k] for k in ("pages", "chunks", "warnings", "stats")}
+            report.pages += len(doc.pages)
+            report.chunks += len(chunks)
+            write_json_atomic(settings.manifest_path, manifest)
+        for src in removed:
+            store.delete_ids(store.ids_for_source(src))
+            del docs_state[src]
+            report.removed.append(src)
+            write_json_atomic(settings.manifest_path, manifest)
+    except KeyboardInterrupt:
+        report.interrupted = True
+    finally:
+        bar.close()
+    if report.interrupted:
+        return report
+
+    # 3. publish: the BM25 index and the chunk texts, from exactly what the dense store holds
+    t0 = time.perf_counter()
+    chunks_all = store.all_chunks()
+    stray = {c.id for c in chunks_all if c.source not in docs_state}  # left by a run stopped mid-document
+    if stray:
+        store.delete_ids(stray)
+        chunks_all = [c for c in chunks_all if c.id not in stray]
+    LexicalIndex.build(chunks_all).save(settings.bm25_dir)
+    write_json_atomic(settings.data_dir / "glossary.json", build_glossary(c.text for c in chunks_all))
+    manifest["dirty"] = False
+    write_json_atomic(settings.manifest_path, manifest)
+    report.seconds["store"] += time.perf_counter() - t0
+    return report
+
+
+def save_report(settings: Settings, report: IngestReport) -> Path:
+    path = settings.data_dir / "ingest_report.json"
+    write_json_atomic(path, report.to_json())
+    return path

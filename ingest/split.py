@@ -1,0 +1,111 @@
+"""Structure-aware chunks that keep their document, pages and section, with deterministic ids."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+
+from assistant.store import Chunk
+from ingest.types import Document
+
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+_NUMBERED_HEADING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,4}\.|[A-Z]\.)\s+[A-ZÀ-Ý]")
+_BULLET = re.compile(r"^\s*(?:[-•▪●◦*–]|\d{1,2}[.)])\s+")
+
+
+def heading_of(line: str) -> str | None:
+    """The heading a line stands for, or None: Markdown '#', numbered titles, short capitalised lines."""
+    s = line.strip()
+    m = _MD_HEADING.match(s)
+    if m:
+        return m.group(1).strip()
+    if not (3 <= len(s) <= 90) or _BULLET.match(s) and not _NUMBERED_HEADING.match(s):
+        return None
+    if s[-1] in ".,;:!?)»" or s.count(" ") > 12:
+        return None
+    letters = [c for c in s if c.isalpha()]
+    if len(letters) < 3:
+        return None
+    if _NUMBERED_HEADING.match(s):
+        return s
+    upper = sum(c.isupper() for c in letters) / len(letters)
+    return s if upper > 0.8 and len(letters) >= 5 else None
+
+
+def _splitter(chunk_size: int, chunk_overlap: int):  # noqa: ANN202
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    # paragraphs first, then lines (list items), then sentences, then words
+    return RecursiveCharacterTextSplitter(
+        chunk_size=chunk_size,
+        chunk_overlap=chunk_overlap,
+        separators=["\n\n", "\n", ". ", "; ", ", ", " ", ""],
+        keep_separator="end",
+        add_start_index=True,
+        strip_whitespace=True,
+    )
+
+
+def chunk_id(source: str, page: int, text: str, seen: set[str]) -> str:
+    """Hash of location and content; a repeat of the same text on the same page gets a suffix."""
+    base = hashlib.sha256(f"{source}\x00{page}\x00{text}".encode()).hexdigest()[:24]
+    cid, n = base, 1
+    while cid in seen:
+        cid, n = f"{base}-{n}", n + 1
+    seen.add(cid)
+    return cid
+
+
+def split_document(doc: Document, chunk_size: int = 1000, chunk_overlap: int = 150) -> list[Chunk]:
+    """Split a cleaned document into chunks; each knows its pages (start, end) and section."""
+    parts: list[str] = []
+    page_starts: list[int] = []  # offset of each page in the joined text
+    page_numbers: list[int] = []
+    headings: list[tuple[int, str]] = []  # (offset, heading)
+    offset = 0
+    for page in doc.pages:
+        text = page.text.strip()
+        if not text:
+            continue
+        page_starts.append(offset)
+        page_numbers.append(page.page)
+        line_offset = offset
+        for line in text.split("\n"):
+            h = heading_of(line)
+            if h:
+                headings.append((line_offset, h))
+            line_offset += len(line) + 1
+        parts.append(text)
+        offset += len(text) + 2
+    full = "\n\n".join(parts)
+    if not full.strip():
+        return []
+    heading_offsets = [h[0] for h in headings]
+
+    def page_at(pos: int) -> int:
+        return page_numbers[max(0, bisect.bisect_right(page_starts, pos) - 1)]
+
+    chunks: list[Chunk] = []
+    seen: set[str] = set()
+    for i, piece in enumerate(_splitter(chunk_size, chunk_overlap).create_documents([full])):
+        start = int(piece.metadata["start_index"])
+        text = piece.page_content
+        end = start + max(len(text) - 1, 0)
+        # the section is the last heading before the chunk, or the first one inside its opening lines
+        j = bisect.bisect_right(heading_offsets, start + min(200, len(text) // 3)) - 1
+        section = headings[j][1] if j >= 0 else doc.title
+        p_start, p_end = page_at(start), page_at(end)
+        chunks.append(
+            Chunk(
+                id=chunk_id(doc.source, p_start, text, seen),
+                text=text,
+                source=doc.source,
+                title=doc.title,
+                page_start=p_start,
+                page_end=p_end,
+                section=section[:200],
+                index=i,
+            )
+        )
+    return chunks
