@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from assistant.errors import CapacitiesError
 from assistant.settings import Settings
+from assistant.text import content_words
+from assistant.types import Answer, Passage
+
+if TYPE_CHECKING:
+    from assistant.retrieve import Retriever
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 
@@ -28,3 +37,492 @@ def check_question(question: str, settings: Settings) -> str:
     if not re.search(r"\w", q):
         raise CapacitiesError("La question ne contient aucun mot : reformulez-la.")
     return q
+
+
+# --------------------------------------------------------------------------- question analysis
+
+_PROCEDURE = re.compile(
+    r"\b(comment|proc[ée]d|[ée]tapes?|d[ée]marche|mettre en (?:place|œuvre|oeuvre)|mise en (?:place|œuvre|oeuvre)|"
+    r"que faire|quoi faire|par o[uù] commencer|organiser|lancer|m[ée]thode|faut-il|dois-je|devons-nous|"
+    r"conseils?|bonnes pratiques|s'y prendre)\b",
+    re.IGNORECASE,
+)
+_FOLLOW_UP = re.compile(
+    r"^(et|mais|alors|aussi|ou bien|dans ce cas|et si|et pour|et pour les?|et dans|et quand|et avec)\b|"
+    r"\b(cela|ça|celle-ci|celui-ci|ceux-ci|celles-ci|ce point|cette [ée]tape|ces [ée]tapes|le m[êe]me)\b",
+    re.IGNORECASE,
+)
+_INVENT = re.compile(
+    r"\b(invente|inventer|inventez|fabrique|imagine)\w*\b.{0,40}\b(source|r[ée]f[ée]rence|citation|page|document)",
+    re.IGNORECASE,
+)
+_PROMPT_LEAK = re.compile(
+    r"\b(ton|votre|tes|vos|le|ta)\s+(prompt|consignes?|instructions?)\b|\bsystem prompt\b|\bprompt syst[eè]me\b",
+    re.IGNORECASE,
+)
+_ORDER = re.compile(
+    r"(ignore[rz]?|oublie[rz]?|ne tiens? pas compte)\s+(de\s+)?(tes|vos|les|toutes? (?:les|tes|vos))?\s*"
+    r"(consignes?|instructions?|r[èe]gles?|directives?)[^.?!]*[.?!]?|"
+    r"\b(tu es|vous [êe]tes) (d[ée]sormais|maintenant)[^.?!]*[.?!]?|"
+    r"\bignore (all|previous|the above)[^.?!]*[.?!]?",
+    re.IGNORECASE,
+)
+# a sentence in a document that speaks to an AI is never quoted as advice
+_DOC_INJECTION = re.compile(
+    r"\b(ignore[rz]? (tes|vos|les) (consignes|instructions)|en tant qu'(ia|assistant)|"
+    r"(assistant|mod[eè]le|ia)\s*[,:]\s*(r[ée]ponds|ignore|dis)|prompt)\b",
+    re.IGNORECASE,
+)
+
+
+def is_procedure_question(question: str) -> bool:
+    return bool(_PROCEDURE.search(question))
+
+
+def resolve_follow_up(question: str, history: list[str] | None) -> str:
+    """A question that leans on the previous turn ("et pour une petite commune ?") gets its context."""
+    if not history:
+        return question
+    words = re.findall(r"\w+", question)
+    if _FOLLOW_UP.search(question) or len(words) <= 4:
+        return f"{history[-1].rstrip(' ?')} — {question}"
+    return question
+
+
+def screen_question(question: str) -> tuple[str, str | None, list[str]]:
+    """(question without embedded orders, refusal message or None, warnings)."""
+    from assistant import prompts
+
+    if _INVENT.search(question):
+        return question, prompts.REFUSE_INVENT, []
+    if _PROMPT_LEAK.search(question):
+        return question, prompts.REFUSE_PROMPT, []
+    cleaned = _ORDER.sub(" ", question)
+    if cleaned != question:
+        cleaned = re.sub(r"\s+", " ", cleaned).strip(" ,;:")
+        if not re.search(r"\w{3,}", cleaned):
+            return question, prompts.REFUSE_PROMPT, []
+        return cleaned, None, [prompts.IGNORED_ORDER]
+    return question, None, []
+
+
+# --------------------------------------------------------------------------- extractive answers
+
+_BULLET = re.compile(r"^\s*(?:[-•▪●◦*–➢►✓]|\(?\d{1,2}[.)°]|[a-h][.)])\s+")
+_SENT_SPLIT = re.compile(r"(?<=[.!?…])\s+(?=[«\"(]?[A-ZÀ-ÝÉ0-9])")
+_STEP_WORDS = re.compile(
+    r"\b([ée]tape|d'abord|ensuite|puis|enfin|premi[eè]rement|deuxi[eè]mement|il (?:faut|convient|est recommand[ée])|"
+    r"veiller|pr[ée]voir|s'assurer|doi(?:t|vent)|recommand)\w*",
+    re.IGNORECASE,
+)
+_VERB_START = re.compile(r"^(?:[A-ZÀ-Ý][a-zà-ÿ]+(?:er|ir|re|ez)|[ÉE]tablir|Faire|Mettre|Prendre|Construire)\b")
+_NOT_VERBS = {
+    "premier",
+    "dernier",
+    "entre",
+    "notre",
+    "votre",
+    "cahier",
+    "autre",
+    "contre",
+    "titre",
+    "chiffre",
+    "centre",
+    "lettre",
+    "ordre",
+    "nombre",
+    "cadre",
+    "membre",
+    "libre",
+    "propre",
+    "quatre",
+    "outre",
+    "chez",
+    "assez",
+    "offre",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+    "hier",
+    "filière",
+    "matière",
+    "manière",
+    "première",
+    "dossier",
+    "fichier",
+    "calendrier",
+    "papier",
+    "métier",
+    "plusieurs",
+    "leur",
+    "leurs",
+    "pour",
+    "sur",
+    "par",
+    "alors",
+}
+# words of the question that say what kind of answer is wanted, not what it is about
+_QUESTION_WORDS = {
+    "comment",
+    "quel",
+    "quell",
+    "quels",
+    "quelles",
+    "pourquoi",
+    "faut",
+    "fair",
+    "proced",
+    "etap",
+    "demarch",
+    "mettr",
+    "plac",
+    "pouvon",
+    "peut",
+    "doit",
+    "dois",
+    "devon",
+    "quoi",
+    "collect",
+    "collectivit",
+    "commun",
+    "territoir",
+    "elus",
+    "elu",
+    "agent",
+    "nous",
+    "notr",
+    "mon",
+    "ma",
+    "exist",
+    "object",
+    "princip",
+    "conseil",
+    "lanc",
+    "organis",
+}
+
+
+def _is_step_like(text: str, is_list: bool) -> float:
+    first = text.split(" ", 1)[0].strip('«"(').lower()
+    score = 0.0
+    if is_list:
+        score += 0.3
+    if _VERB_START.match(text.lstrip('«"( ')) and first not in _NOT_VERBS:
+        score += 0.5
+    if _STEP_WORDS.search(text):
+        score += 0.3
+    return score
+
+
+def _units(text: str) -> list[tuple[str, bool, int]]:
+    """(unit, is_list_item, position) for the sentences and list items of a passage."""
+    blocks: list[tuple[list[str], bool]] = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            blocks.append(([], False))
+            continue
+        m = _BULLET.match(line)
+        if m:
+            blocks.append(([line[m.end() :].strip()], True))
+        elif blocks and blocks[-1][0] and (line[:1].islower() or not blocks[-1][0][-1].endswith((".", ":", "!", "?"))):
+            blocks[-1][0].append(line)  # a wrapped line goes on the previous block
+        else:
+            blocks.append(([line], False))
+    out: list[tuple[str, bool, int]] = []
+    for lines, is_list in blocks:
+        if not lines:
+            continue
+        joined = re.sub(r"\s+", " ", " ".join(lines)).strip()
+        pieces = [joined] if is_list else _SENT_SPLIT.split(joined)
+        for piece in pieces:
+            piece = piece.strip(" -–•")
+            letters = sum(c.isalpha() for c in piece)
+            if len(piece) >= 25 and letters >= 0.6 * len(piece) and not _DOC_INJECTION.search(piece):
+                out.append((piece, is_list, len(out)))
+    return out
+
+
+def _trim(text: str, limit: int = 360) -> str:
+    """Lightly trim a long unit at a clause boundary, marking the cut with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = max(text.rfind(sep, 0, limit) for sep in ("; ", ", ", " "))
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + " […]"
+
+
+@dataclass
+class _Candidate:
+    text: str
+    passage: int  # index in the passages list
+    position: int
+    relevance: float
+    step: float
+    stems: set[str]
+
+
+def _candidates(question: str, passages: list[Passage]) -> list[_Candidate]:
+    q = content_words(question) - _QUESTION_WORDS or content_words(question)
+    out = []
+    for rank, p in enumerate(passages):
+        for text, is_list, pos in _units(p.text):
+            stems = content_words(text)
+            shared = len(q & stems) / max(1, len(q)) if q else 0.0
+            # the section title counts a little: a list item under "Rédiger le cahier des charges" is on topic
+            shared += 0.3 * len(q & content_words(p.section)) / max(1, len(q)) if q else 0.0
+            out.append(_Candidate(text, rank, pos, shared + 0.15 / (1 + rank), _is_step_like(text, is_list), stems))
+    return out
+
+
+def _pick(cands: list[_Candidate], n: int, key, min_relevance: float) -> list[_Candidate]:  # noqa: ANN001
+    chosen: list[_Candidate] = []
+    for c in sorted(cands, key=key, reverse=True):
+        if c.relevance < min_relevance:
+            continue
+        if any(len(c.stems & o.stems) / max(1, len(c.stems | o.stems)) > 0.6 for o in chosen):
+            continue  # consecutive chunks overlap: the same sentence comes twice
+        chosen.append(c)
+        if len(chosen) == n:
+            break
+    return chosen
+
+
+class _Citer:
+    """Numbers passages in order of first citation."""
+
+    def __init__(self, passages: list[Passage]) -> None:
+        self.passages = passages
+        self.order: list[int] = []
+
+    def mark(self, i: int) -> str:
+        if i not in self.order:
+            self.order.append(i)
+        return f"[{self.order.index(i) + 1}]"
+
+    @property
+    def cited(self) -> list[Passage]:
+        return [self.passages[i] for i in self.order]
+
+
+def further_reading(cited: list[Passage]) -> str:
+    from assistant import prompts
+
+    lines = [prompts.FURTHER]
+    for n, p in enumerate(cited, 1):
+        section = f" — {p.section}" if p.section and p.section != p.title else ""
+        lines.append(f"- [{n}] {p.title} ({p.source}), {p.pages_label}{section}")
+    return "\n".join(lines)
+
+
+def expand_acronyms(text: str, glossary: dict[str, str]) -> str:
+    """Spell out each acronym the corpus defines, at its first use."""
+    for acro, long in glossary.items():
+        m = re.search(rf"\b{re.escape(acro)}\b", text)
+        if m and long.lower() not in text.lower():
+            text = text[: m.start()] + f"{acro} ({long})" + text[m.end() :]
+    return text
+
+
+def _undefined_acronyms(text: str, glossary: dict[str, str]) -> int:
+    return sum(1 for a in re.findall(r"\b[A-Z]{2,}[0-9]*\b", text) if a not in glossary)
+
+
+def extractive_answer(question: str, passages: list[Passage], mode: str, glossary: dict[str, str]) -> Answer:
+    """Compose the answer from the passages' own sentences and list items, each with its citation."""
+    from assistant import prompts
+
+    cands = _candidates(question, passages)
+    citer = _Citer(passages)
+    parts: list[str] = []
+    if mode == "elu":
+        # short, plain sentences first; sentences with unexplained acronyms last
+        def plain(c: _Candidate) -> float:
+            words = len(c.text.split())
+            return c.relevance - 0.01 * max(0, words - 18) - 0.2 * _undefined_acronyms(c.text, glossary)
+
+        summary = _pick(cands, 3, plain, 0.2)
+        summary.sort(key=lambda c: (c.passage, c.position))
+        parts.append(prompts.INTRO_ELU)
+        parts.append(" ".join(f"{_trim(c.text, 240)} {citer.mark(c.passage)}" for c in summary))
+        used = {id(c) for c in summary}
+        impl = [
+            c
+            for c in cands
+            if id(c) not in used
+            and re.search(r"collectivit|commune|territoir|élu|doi(?:t|vent)|obligat|permet", c.text)
+        ]
+        impl = _pick(impl, 2, plain, 0.25)
+        if impl:
+            parts.append(prompts.IMPLICATIONS)
+            parts.extend(f"- {_trim(c.text, 240)} {citer.mark(c.passage)}" for c in impl)
+        body = expand_acronyms("\n".join(parts), glossary)
+    elif is_procedure_question(question):
+        steps = _pick(cands, 6, lambda c: c.relevance + c.step, 0.15)
+        # document order inside each document; documents in the order retrieval ranked them
+        first_rank: dict[str, int] = {}
+        for i, p in enumerate(passages):
+            first_rank.setdefault(p.source, i)
+        steps.sort(key=lambda c: (first_rank[passages[c.passage].source], passages[c.passage].index, c.position))
+        parts.append(prompts.INTRO_STEPS)
+        parts.extend(f"{n}. {_trim(c.text)} {citer.mark(c.passage)}" for n, c in enumerate(steps, 1))
+        body = "\n".join(parts)
+    else:
+        facts = _pick(cands, 3, lambda c: c.relevance, 0.2)
+        facts.sort(key=lambda c: (c.passage, c.position))
+        parts.append(prompts.INTRO_FACTS)
+        parts.extend(f"- {_trim(c.text)} {citer.mark(c.passage)}" for c in facts)
+        body = "\n".join(parts)
+    if not citer.order:
+        return abstain(question, passages, mode, "extractive")
+    text = f"{body}\n\n{further_reading(citer.cited)}"
+    return Answer(text=text, mode=mode, backend="extractive", abstained=False, citations=citer.cited, question=question)
+
+
+def abstain(question: str, passages: list[Passage], mode: str, backend: str, message: str | None = None) -> Answer:
+    """Say the corpus does not cover the question and point to the nearest documents, nothing more."""
+    from assistant import prompts
+
+    lines = [message or prompts.NOT_COVERED]
+    seen: list[str] = []
+    for p in passages:
+        if p.source not in seen:
+            seen.append(p.source)
+            lines.append(
+                f"- {p.title} ({p.source}), {p.pages_label}" if len(seen) == 1 else f"- {p.title} ({p.source})"
+            )
+        if len(seen) == 3:
+            break
+    if len(lines) > 1 and message is None:
+        lines.insert(1, prompts.NEAREST)
+    elif message is not None:
+        lines = lines[:1]
+    return Answer(text="\n".join(lines), mode=mode, backend=backend, abstained=True, citations=[], question=question)
+
+
+# --------------------------------------------------------------------------- coverage and LLM checks
+
+
+def covers(question: str, passages: list[Passage], settings: Settings) -> bool:
+    """Does the corpus answer this? A close enough passage that also shares a key term of the question."""
+    if not passages:
+        return False
+    best = max((p.dense for p in passages if p.dense is not None), default=None)
+    if best is not None and best < settings.min_dense_score:
+        return False
+    key = content_words(question) - _QUESTION_WORDS
+    if not key:
+        return True  # a question made only of generic words: the dense score decides
+    return any(key & content_words(f"{p.title} {p.section} {p.text}") for p in passages)
+
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def check_citations(text: str, passages: list[Passage]) -> tuple[str, list[Passage], list[int]]:
+    """Renumber valid [n] markers in order of use; drop those that point to no passage.
+
+    Returns the checked text, the cited passages (in their new order) and the invalid numbers.
+    """
+    order: list[int] = []
+    invalid: list[int] = []
+
+    def sub(m: re.Match) -> str:
+        n = int(m.group(1))
+        if not 1 <= n <= len(passages):
+            invalid.append(n)
+            return ""
+        if n not in order:
+            order.append(n)
+        return f"[{order.index(n) + 1}]"
+
+    checked = _MARKER.sub(sub, text)
+    checked = re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", checked)).strip()
+    return checked, [passages[n - 1] for n in order], invalid
+
+
+# --------------------------------------------------------------------------- the one entry point
+
+
+@dataclass
+class Assistant:
+    """Everything an answer needs, loaded once: retriever, glossary, optional chat model."""
+
+    settings: Settings
+    retriever: Retriever
+    glossary: dict[str, str] = field(default_factory=dict)
+    chat: object | None = None  # a ChatModel for the openai/local backends
+
+    @classmethod
+    def load(cls, settings: Settings, retriever: Retriever | None = None) -> Assistant:
+        from assistant.retrieve import Retriever as _R
+
+        retriever = retriever or _R(settings)
+        path = settings.data_dir / "glossary.json"
+        glossary = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        return cls(settings, retriever, glossary)
+
+    def chat_model(self, backend: str):  # noqa: ANN201
+        if self.chat is None or getattr(self.chat, "backend", None) != backend:
+            from assistant.models import load_chat_model
+
+            self.chat = load_chat_model(self.settings, backend)
+        return self.chat
+
+    def stream(
+        self,
+        question: str,
+        mode: str | None = None,
+        backend: str | None = None,
+        history: list[str] | None = None,
+        sources: list[str] | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield pieces of text as they are generated, then the checked Answer (always last)."""
+        s = self.settings
+        mode = mode or s.mode
+        backend = backend or s.backend
+        if mode not in {"agent", "elu"}:
+            raise CapacitiesError(f"Mode inconnu : {mode}. Choix : agent, elu.")
+        if backend not in {"extractive", "openai", "local"}:
+            raise CapacitiesError(f"Moteur de réponse inconnu : {backend}. Choix : extractive, openai, local.")
+        question = check_question(question, s)
+        question, refusal, warnings = screen_question(question)
+        if refusal:
+            yield Answer(refusal, mode, backend, abstained=True, question=question)
+            return
+        resolved = resolve_follow_up(question, history)
+        passages = self.retriever.search(resolved, k=s.top_k, sources=sources)
+        if not covers(resolved, passages, s):
+            yield replace(abstain(resolved, passages, mode, backend), warnings=warnings)
+            return
+        if backend == "extractive":
+            yield replace(extractive_answer(resolved, passages, mode, self.glossary), warnings=warnings)
+            return
+        from assistant import prompts
+
+        system = prompts.SYSTEM_ELU if mode == "elu" else prompts.SYSTEM_AGENT
+        messages = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": prompts.user_message(resolved, passages)},
+        ]
+        pieces: list[str] = []
+        for piece in self.chat_model(backend).stream(messages):
+            pieces.append(piece)
+            yield piece
+        text, cited, invalid = check_citations("".join(pieces), passages)
+        if invalid:
+            warnings.append(f"Citations supprimées car elles ne renvoient à aucun passage : {sorted(set(invalid))}.")
+        if not cited:
+            warnings.append("La réponse générée ne citait aucun passage : réponse extractive affichée à la place.")
+            yield replace(extractive_answer(resolved, passages, mode, self.glossary), warnings=warnings)
+            return
+        if mode == "elu":
+            text = expand_acronyms(text, self.glossary)
+        text = f"{text}\n\n{further_reading(cited)}"
+        yield Answer(text, mode, backend, abstained=False, citations=cited, warnings=warnings, question=resolved)
+
+    def ask(self, question: str, **kw: object) -> Answer:
+        """The checked answer to a question (see ``stream`` for the arguments)."""
+        *_, last = self.stream(question, **kw)
+        assert isinstance(last, Answer)
+        return last

@@ -6,10 +6,12 @@ Heavy libraries (torch, sentence_transformers) are imported inside functions so 
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -139,3 +141,117 @@ def load_embedder(settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(
         path, settings.embed_model, choose_dtype(settings.embed_dtype), settings.embed_batch_size
     )
+
+
+# --------------------------------------------------------------------------- chat models
+
+
+class ChatModel(Protocol):
+    """Streams the text of a chat completion."""
+
+    backend: str
+
+    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]: ...
+
+
+class OpenAICompatibleChat:
+    """Any OpenAI-compatible server (Albert API, vLLM, Ollama, llama.cpp server), streamed over SSE."""
+
+    backend = "openai"
+
+    def __init__(self, base_url: str, model: str, api_key: str = "", temperature: float = 0.1, max_tokens: int = 700):
+        if not base_url or not model:
+            raise CapacitiesError(
+                "Moteur « openai » : renseignez CAPACITIES_LLM_BASE_URL et CAPACITIES_LLM_MODEL "
+                "(et CAPACITIES_LLM_API_KEY si le serveur en demande une)."
+            )
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.model, self.api_key = model, api_key
+        self.temperature, self.max_tokens = temperature, max_tokens
+
+    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "stream": True,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+        }
+        try:
+            with httpx.stream("POST", self.url, json=body, headers=headers, timeout=120) as r:
+                if r.status_code != 200:
+                    r.read()
+                    raise CapacitiesError(f"Le serveur de modèle a répondu {r.status_code} : {r.text[:300]}")
+                for line in r.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    choices = json.loads(data).get("choices") or [{}]
+                    piece = (choices[0].get("delta") or {}).get("content")
+                    if piece:
+                        yield piece
+        except httpx.HTTPError as e:
+            raise CapacitiesError(f"Serveur de modèle injoignable ({self.url}) : {e}") from None
+
+
+class LocalLlamaChat:
+    """A GGUF model run in process by llama-cpp-python (optional extra: pip install .[llm])."""
+
+    backend = "local"
+
+    def __init__(self, model_path: str, threads: int = 0, temperature: float = 0.1, max_tokens: int = 700):
+        try:
+            import llama_cpp
+        except ImportError:
+            raise CapacitiesError(
+                "Moteur « local » : installez l'extra avec `pip install .[llm]` (voir le README pour les options de "
+                "compilation sur processeur AMX)."
+            ) from None
+        params = {
+            "model_path": model_path,
+            "n_ctx": 4096,
+            "n_threads": threads or os.cpu_count() or 1,
+            "verbose": False,
+        }
+        try:
+            # the extra weight buffers crash at the first token on CPUs with AMX (llama-cpp-python 0.3.x)
+            self.llm = llama_cpp.Llama(**params, use_extra_bufts=False)
+        except TypeError:
+            self.llm = llama_cpp.Llama(**params)
+        self.temperature, self.max_tokens = temperature, max_tokens
+
+    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        out = self.llm.create_chat_completion(
+            messages=messages, stream=True, temperature=self.temperature, max_tokens=self.max_tokens
+        )
+        for part in out:
+            piece = part["choices"][0].get("delta", {}).get("content")
+            if piece:
+                yield piece
+
+
+def load_chat_model(settings: Settings, backend: str) -> ChatModel:
+    if backend == "openai":
+        return OpenAICompatibleChat(
+            settings.llm_base_url,
+            settings.llm_model,
+            settings.llm_api_key,
+            settings.llm_temperature,
+            settings.llm_max_tokens,
+        )
+    if backend == "local":
+        path = settings.local_model
+        if not Path(path).is_file():
+            from assistant.fetch import FetchError, fetch_gguf
+
+            try:
+                path = str(fetch_gguf(path))
+            except FetchError as e:
+                raise CapacitiesError(str(e)) from None
+        return LocalLlamaChat(path, settings.threads, settings.llm_temperature, settings.llm_max_tokens)
+    raise CapacitiesError(f"Pas de modèle de conversation pour le moteur « {backend} ».")

@@ -1,0 +1,392 @@
+"""Load PDF, Markdown and text files into cleaned Documents of 1-based pages, with French warnings and stats."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import shutil
+import subprocess
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import CapacitiesError
+from ingest.clean import clean_document_pages, is_garbage, long_token_ratio
+from ingest.types import Document, Page
+
+# pypdf logs recoverable oddities ("Ignoring wrong pointing object", missing fontTools) as warnings; they
+# say nothing a user can act on and would drown the ingest output.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+PDF_SUFFIXES = (".pdf",)
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+TEXT_SUFFIXES = (".txt",)
+SUPPORTED_SUFFIXES = PDF_SUFFIXES + MARKDOWN_SUFFIXES + TEXT_SUFFIXES
+
+GLUED_PAGE_RATIO = 0.02  # a page with more 20+-letter tokens than this is re-read with PDFium
+FRAGMENTED_MIN_LINES = 20  # pypdf sometimes emits one word per line; judged on pages with this many lines...
+FRAGMENTED_WORDS_PER_LINE = 2.0  # ...whose lines hold fewer words than this on average
+MARGIN_BAND = 0.10  # top and bottom share of the page height where running headers/footers live
+OCR_DPI = 200  # enough for body text; higher costs time without better French recognition here
+OCR_MAX_PIXELS = 3500  # cap on the rendered image's longer side (posters, A3 pages)
+OCR_TIMEOUT_S = 180  # per page
+OCR_MIN_LETTERS = 30  # an OCR result with fewer letters is noise from pictures, not text
+OCR_INSTALL_HINT = "installez tesseract-ocr et tesseract-ocr-fra"
+
+
+def load_document(path: Path, root: Path, ocr: bool = True) -> Document:
+    """Read one file into a cleaned Document; raise CapacitiesError (one French line) if it cannot be used.
+
+    ``source`` is ``path`` relative to ``root`` with "/" separators. ``ocr``: allow Tesseract for pages whose
+    text layer is missing or unreadable (slow: seconds per page).
+    """
+    path = Path(path)
+    source = _source_name(path, Path(root))
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        accepted = ", ".join(SUPPORTED_SUFFIXES)
+        raise CapacitiesError(
+            f"{source} : format non pris en charge ({suffix or 'sans extension'}) ; formats acceptés : {accepted}."
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = "permission refusée" if isinstance(exc, PermissionError) else (exc.strerror or type(exc).__name__)
+        raise CapacitiesError(f"{source} : fichier illisible ({reason}) ; vérifiez le fichier et ses droits.") from exc
+    if not data:
+        raise CapacitiesError(f"{source} : fichier vide (0 octet) ; remplacez-le par le document complet.")
+
+    if suffix in PDF_SUFFIXES:
+        doc = _load_pdf(data, source, path.stem, ocr)
+    else:
+        doc = _load_text(data, source, path.stem, markdown=suffix in MARKDOWN_SUFFIXES)
+    if not doc.pages:
+        raise CapacitiesError(_no_text_message(source, doc))
+    doc.stats["chars"] = float(sum(len(p.text) for p in doc.pages))
+    return doc
+
+
+# --- PDF -------------------------------------------------------------------------------------------
+
+
+def _load_pdf(data: bytes, source: str, stem: str, ocr: bool) -> Document:
+    import pypdf
+    import pypdfium2 as pdfium
+    from pypdf.errors import DependencyError
+
+    # The PDF spec lets a few bytes of junk precede the header; readers accept it within the first 1024.
+    if b"%PDF-" not in data[:1024]:
+        raise CapacitiesError(
+            f"{source} : ce n'est pas un PDF (en-tête %PDF- absent) ; vérifiez le fichier ou son extension."
+        )
+    encrypted_msg = (
+        f"{source} : PDF chiffré (protégé par mot de passe), impossible à lire ; fournissez une version non protégée."
+    )
+    corrupt_msg = f"{source} : PDF tronqué ou corrompu, impossible à lire ; téléchargez-le ou exportez-le à nouveau."
+
+    reader: Any = None
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and reader.decrypt("") == pypdf.PasswordType.NOT_DECRYPTED:
+            raise CapacitiesError(encrypted_msg)
+        page_count = len(reader.pages)
+    except CapacitiesError:
+        raise
+    except DependencyError:
+        # AES encryption without the optional `cryptography` package: PDFium can still open it below.
+        reader = None
+    except Exception as exc:  # pypdf raises many types on damaged files; all mean "corrupt" to the user
+        raise CapacitiesError(corrupt_msg) from exc
+
+    try:
+        pdf: Any = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if reader is None:
+            raise CapacitiesError(encrypted_msg if "password" in str(exc).lower() else corrupt_msg) from exc
+        pdf = None  # pypdf could read it: go on without PDFium's help
+    if reader is None:
+        page_count = len(pdf)
+
+    warnings: list[str] = []
+    stats: dict[str, float] = {"pages": float(page_count)}
+    raw: list[str] = []  # pypdf's text (the naive extraction), for the "before" measure
+    texts: list[str] = []  # the text kept for each page
+    margins: list[str] = []  # PDFium's text in each page's header/footer bands
+    reextracted = 0
+    try:
+        for i in range(page_count):
+            primary = _pypdf_page_text(reader, i, warnings) if reader is not None else None
+            text = primary or ""
+            # PDFium is cheap; ask it only when pypdf's text looks glued, one word per line, or failed.
+            if pdf is not None and (primary is None or _needs_second_look(primary)):
+                alternative = _pdfium_page_text(pdf, i)
+                if primary is None or _badness(alternative) < _badness(primary):
+                    text = alternative
+                    reextracted += primary is not None
+            raw.append(primary if primary is not None else text)
+            texts.append(text)
+            margins.append(_pdfium_margin_text(pdf, i) if pdf is not None else "")
+        texts = _replace_unreadable(texts, pdf, ocr, warnings, stats)
+    finally:
+        if pdf is not None:
+            pdf.close()
+    stats["pages_reextracted"] = float(reextracted)
+    stats["long_token_ratio_before"] = long_token_ratio("\n".join(raw))
+    pages = clean_document_pages(
+        [Page(source, i + 1, t) for i, t in enumerate(texts)], margins=margins, reflow=True, stats=stats
+    )
+    pages = [p for p in pages if p.text.strip()]
+    stats["long_token_ratio_after"] = long_token_ratio("\n".join(p.text for p in pages))
+    stats["pages_text"] = float(len(pages))
+    return Document(source=source, title=_pdf_title(reader, pages, stem), pages=pages, warnings=warnings, stats=stats)
+
+
+def _pypdf_page_text(reader: Any, index: int, warnings: list[str]) -> str | None:
+    try:
+        return reader.pages[index].extract_text() or ""
+    except Exception as exc:  # one broken page (bad font, bad stream) must not lose the others
+        warnings.append(f"page {index + 1} : extraction pypdf en échec ({type(exc).__name__}), texte relu avec PDFium.")
+        return None
+
+
+def _pdfium_page_text(pdf: Any, index: int) -> str:
+    page = pdf[index]
+    try:
+        textpage = page.get_textpage()
+        return textpage.get_text_range()
+    finally:
+        page.close()
+
+
+def _pdfium_margin_text(pdf: Any, index: int) -> str:
+    """Text in the top and bottom bands of the page, where running headers and footers sit."""
+    page = pdf[index]
+    try:
+        width, height = page.get_size()
+        textpage = page.get_textpage()
+        top = textpage.get_text_bounded(0, height * (1 - MARGIN_BAND), width, height)
+        bottom = textpage.get_text_bounded(0, 0, width, height * MARGIN_BAND)
+        return f"{top}\n{bottom}"
+    finally:
+        page.close()
+
+
+def _words_per_line(text: str) -> float:
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < FRAGMENTED_MIN_LINES:
+        return float("inf")
+    return sum(len(line.split()) for line in lines) / len(lines)
+
+
+def _needs_second_look(text: str) -> bool:
+    return (
+        not text.strip()
+        or long_token_ratio(text) > GLUED_PAGE_RATIO
+        or _words_per_line(text) < FRAGMENTED_WORDS_PER_LINE
+    )
+
+
+def _badness(text: str) -> tuple[bool, bool, float]:
+    """Order extractions: empty is worst, then one word per line, then the share of glued tokens."""
+    return (not text.strip(), _words_per_line(text) < FRAGMENTED_WORDS_PER_LINE, long_token_ratio(text))
+
+
+# --- Unreadable pages: OCR or skip ---------------------------------------------------------------
+
+
+def _replace_unreadable(
+    texts: list[str], pdf: Any, ocr: bool, warnings: list[str], stats: dict[str, float]
+) -> list[str]:
+    """OCR the pages whose text layer is garbage (or every page of a scan); skip them when OCR cannot help."""
+    scanned = all(not t.strip() for t in texts)
+    todo = [i for i, t in enumerate(texts) if scanned or is_garbage(t)]
+    stats["pages_garbage"] = float(0 if scanned else len(todo))
+    stats["pages_ocr"] = 0.0
+    stats["pages_skipped"] = 0.0
+    if not todo:
+        return texts
+    out = list(texts)
+    problem = "aucune couche texte (PDF scanné ?)" if scanned else "couche texte illisible"
+    tesseract = shutil.which("tesseract")
+    unavailable = None
+    if not ocr:
+        unavailable = "OCR désactivé"
+    elif tesseract is None:
+        unavailable = f"OCR indisponible ({OCR_INSTALL_HINT})"
+    elif pdf is None:
+        unavailable = "rendu de la page impossible (PDFium n'a pas pu ouvrir le fichier)"
+    if unavailable is not None:
+        for i in todo:
+            out[i] = ""
+            if not scanned:
+                warnings.append(f"page {i + 1} : {problem}, {unavailable} ; page ignorée.")
+        if scanned:
+            warnings.append(f"{problem}, {unavailable} ; document ignoré.")
+        stats["pages_skipped"] = float(len(todo))
+        return out
+
+    results = _ocr_pages(pdf, todo, tesseract)
+    for i in todo:
+        text, error = results[i]
+        letters = sum(1 for c in text if c.isalpha())
+        if error is not None:
+            warnings.append(f"page {i + 1} : {problem}, OCR en échec ({error}) ; page ignorée.")
+        elif letters < OCR_MIN_LETTERS or is_garbage(text):
+            warnings.append(f"page {i + 1} : {problem}, l'OCR n'a reconnu aucun texte exploitable ; page ignorée.")
+        else:
+            out[i] = text
+            stats["pages_ocr"] += 1
+            continue
+        out[i] = ""
+        stats["pages_skipped"] += 1
+    if stats["pages_ocr"]:
+        warnings.append(f"{int(stats['pages_ocr'])} page(s) lue(s) par OCR : le texte peut contenir des erreurs.")
+    return out
+
+
+def _ocr_pages(pdf: Any, indexes: list[int], tesseract: str) -> dict[int, tuple[str, str | None]]:
+    """Render pages with PDFium (not thread-safe: main thread) and run Tesseract on them in parallel."""
+    workers = max(1, min(len(indexes), os.cpu_count() or 1))
+    futures: dict[int, Future[tuple[str, str | None]]] = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for i in indexes:
+            futures[i] = pool.submit(_run_tesseract, tesseract, _render_png(pdf, i))
+        return {i: f.result() for i, f in futures.items()}
+
+
+def _render_png(pdf: Any, index: int) -> bytes:
+    page = pdf[index]
+    try:
+        width, height = page.get_size()
+        scale = min(OCR_DPI / 72, OCR_MAX_PIXELS / max(width, height, 1))
+        image = page.render(scale=scale, grayscale=True).to_pil()
+    finally:
+        page.close()
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _run_tesseract(tesseract: str, png: bytes) -> tuple[str, str | None]:
+    # One thread per Tesseract process: we already run one process per core.
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    try:
+        done = subprocess.run(
+            [tesseract, "stdin", "stdout", "-l", "fra"],
+            input=png,
+            capture_output=True,
+            timeout=OCR_TIMEOUT_S,
+            env=env,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return "", type(exc).__name__
+    if done.returncode != 0:
+        first = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = first[0][:120] if first else f"code {done.returncode}"
+        if "fra" in reason:
+            reason += f" ; {OCR_INSTALL_HINT}"
+        return "", reason
+    return done.stdout.decode("utf-8", "replace"), None
+
+
+def _no_text_message(source: str, doc: Document) -> str:
+    detail = doc.warnings[-1].rstrip(".") if doc.warnings else ""
+    if "OCR" in detail:
+        return f"{source} : aucun texte exploitable — {detail}."
+    return f"{source} : aucun texte exploitable dans ce document ; fournissez une version avec du texte sélectionnable."
+
+
+# --- Titles ---------------------------------------------------------------------------------------
+
+_PLACEHOLDER_TITLES = re.compile(
+    r"^(?:présentation powerpoint|powerpoint presentation|untitled|sans titre|document\d*|titre|title|diapositive \d+)$"
+    r"|^microsoft (?:word|powerpoint|excel) - |\.(?:docx?|pptx?|xlsx?|odt|odp|pdf|indd|rtf)$",
+    re.I,
+)
+TITLE_MAX_CHARS = 150
+
+
+def _meaningful_title(title: str | None) -> bool:
+    if not title:
+        return False
+    title = title.strip()
+    letters = sum(1 for c in title if c.isalpha())
+    return letters >= 4 and not _PLACEHOLDER_TITLES.search(title) and not is_garbage(title)
+
+
+def _first_heading(pages: list[Page]) -> str | None:
+    """The first line of the first page that reads like a title (words, not a number, a date or a URL)."""
+    if not pages:
+        return None
+    for line in pages[0].text.splitlines()[:15]:
+        line = line.strip().lstrip("#").strip()
+        letters = sum(1 for c in line if c.isalpha())
+        if letters >= 4 and len(line.split()) >= 2 and "://" not in line and len(line) <= TITLE_MAX_CHARS:
+            return line
+    return None
+
+
+def _readable_stem(stem: str) -> str:
+    words = re.sub(r"[_\-]+", " ", stem).strip()
+    return words[:1].upper() + words[1:] if words else stem
+
+
+def _pdf_title(reader: Any, pages: list[Page], stem: str) -> str:
+    meta_title = None
+    if reader is not None:
+        try:
+            meta_title = reader.metadata.title if reader.metadata else None
+        except Exception:  # a damaged /Info dictionary must not fail an otherwise readable PDF
+            meta_title = None
+    if isinstance(meta_title, str) and _meaningful_title(meta_title):
+        return " ".join(meta_title.split())
+    return _first_heading(pages) or _readable_stem(stem)
+
+
+# --- Markdown and plain text ---------------------------------------------------------------------
+
+_FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
+_YAML_TITLE_RE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.M)  # top level only: nested keys are indented
+
+
+def _decode(data: bytes, warnings: list[str]) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        warnings.append("encodage non UTF-8 : fichier lu en Windows-1252, vérifiez les accents.")
+        return data.decode("cp1252", errors="replace")
+
+
+def _load_text(data: bytes, source: str, stem: str, markdown: bool) -> Document:
+    warnings: list[str] = []
+    text = _decode(data, warnings)
+    title = None
+    if markdown:
+        front = _FRONT_MATTER_RE.match(text)
+        if front:
+            match = _YAML_TITLE_RE.search(front.group(1))
+            if match:
+                title = match.group(1).strip().strip("\"'").strip() or None
+            text = text[front.end() :]
+    stats: dict[str, float] = {"pages": 1.0, "long_token_ratio_before": long_token_ratio(text)}
+    # Markdown and text files carry their own line structure: clean characters and spacing, never reflow.
+    pages = clean_document_pages([Page(source, 1, text)], reflow=False, stats=stats)
+    pages = [p for p in pages if p.text.strip()]
+    stats["long_token_ratio_after"] = long_token_ratio("\n".join(p.text for p in pages))
+    stats["pages_text"] = float(len(pages))
+    if title is None:
+        title = _first_heading(pages) if markdown else None
+    if title is None and pages:
+        first = next((line.strip() for line in pages[0].text.splitlines() if line.strip()), "")
+        title = first.lstrip("#").strip()[:TITLE_MAX_CHARS] or None
+    return Document(source=source, title=title or _readable_stem(stem), pages=pages, warnings=warnings, stats=stats)
+
+
+def _source_name(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name  # outside the corpus folder: the file name is still a useful citation

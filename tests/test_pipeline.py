@@ -1,0 +1,164 @@
+"""Incremental ingestion on a private corpus with the fake embedder and a persistent Chroma."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from conftest import make_pdf, write_md
+
+from assistant.models import HashEmbedder
+from assistant.store import DenseStore, LexicalIndex
+from ingest.pipeline import read_manifest, run_ingest
+
+PROC = "Pour lancer un marché, il faut d'abord définir le besoin avec les usagers. " * 8
+OTHER = "La sobriété numérique réduit l'empreinte environnementale des services. " * 8
+
+
+def _ingest(settings, **kw):
+    return run_ingest(settings, embedder=HashEmbedder(256), progress=False, **kw)
+
+
+def _state(settings):
+    store = DenseStore(settings, "hash-256", 256)
+    idx = LexicalIndex.load(settings.bm25_dir)
+    manifest = read_manifest(settings.manifest_path)
+    return store, idx, manifest
+
+
+def _consistent(settings) -> int:
+    """Dense store, BM25 chunks and manifest all describe the same chunks; returns their count."""
+    store, idx, manifest = _state(settings)
+    expected = sum(d["chunks"] for d in manifest["documents"].values())
+    assert store.count() == len(idx.chunks) == expected
+    assert {c.source for c in idx.chunks} == set(manifest["documents"])
+    return expected
+
+
+def test_add_change_remove_and_noop(settings):
+    corpus = settings.corpus_dir
+    write_md(corpus, "markdown/a.md", f"---\ntitle: Guide A\n---\n# Commande publique\n{PROC}")
+    make_pdf(corpus / "pdf/b.pdf", [OTHER, PROC])
+    write_md(corpus, "LICENCE.md", "licence, pas un livrable")
+    r = _ingest(settings)
+    assert sorted(r.added) == ["markdown/a.md", "pdf/b.pdf"] and r.ok
+    n1 = _consistent(settings)
+    assert (settings.data_dir / "glossary.json").is_file()
+
+    # nothing changed: nothing touched, the model is not even asked for
+    def boom(_s):
+        raise AssertionError("le modèle ne doit pas être chargé")
+
+    r = run_ingest(settings, embedder_factory=boom, progress=False)
+    assert r.unchanged == ["markdown/a.md", "pdf/b.pdf"] and not r.added and not r.updated
+    assert _consistent(settings) == n1
+
+    # a changed document replaces its chunks; a removed one disappears; a new one is added
+    write_md(corpus, "markdown/a.md", "# Atelier\nOrganiser un atelier de co-conception avec les agents.")
+    (corpus / "pdf/b.pdf").unlink()
+    write_md(corpus, "notes.txt", "Un texte brut sur la donnée ouverte.")
+    r = _ingest(settings)
+    assert r.updated == ["markdown/a.md"] and r.removed == ["pdf/b.pdf"] and r.added == ["notes.txt"]
+    _consistent(settings)
+    _, idx, _ = _state(settings)
+    assert not any("marché" in c.text for c in idx.chunks)
+
+
+def test_bad_files_are_reported_and_do_not_lose_the_index(settings):
+    corpus = settings.corpus_dir
+    good = make_pdf(corpus / "pdf/good.pdf", [PROC])
+    r = _ingest(settings)
+    n = _consistent(settings)
+    # the good PDF is replaced by a broken one; other bad files appear
+    good.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
+    (corpus / "pdf/empty.pdf").write_bytes(b"")
+    (corpus / "pdf/fake.pdf").write_text("ceci n'est pas un PDF")
+    write_md(corpus, "ok.md", OTHER)
+    r = _ingest(settings)
+    assert not r.ok and set(r.failed) == {"pdf/good.pdf", "pdf/empty.pdf", "pdf/fake.pdf"}
+    assert all(msg for msg in r.failed.values())
+    assert r.added == ["ok.md"]
+    _, idx, manifest = _state(settings)
+    assert "pdf/good.pdf" in manifest["documents"]  # the last good version stays indexed
+    assert _consistent(settings) > n
+
+
+def test_interrupted_run_leaves_index_usable_and_next_run_completes(settings):
+    corpus = settings.corpus_dir
+    write_md(corpus, "a.md", PROC * 3)
+    _ingest(settings)
+    before = LexicalIndex.load(settings.bm25_dir).chunks
+    write_md(corpus, "a.md", OTHER * 3)
+    write_md(corpus, "b.md", PROC * 3)
+
+    class Interrupting(HashEmbedder):
+        calls = 0
+
+        def embed_documents(self, texts):
+            Interrupting.calls += 1
+            if Interrupting.calls == 2:
+                raise KeyboardInterrupt
+            return super().embed_documents(texts)
+
+    settings_small = dataclasses.replace(settings, embed_batch_size=1)
+    r = run_ingest(settings_small, embedder=Interrupting(256), progress=False)
+    assert r.interrupted and not r.ok
+    assert [c.id for c in LexicalIndex.load(settings.bm25_dir).chunks] == [c.id for c in before]
+    r = _ingest(settings)
+    assert r.ok and set(r.added + r.updated) == {"a.md", "b.md"}
+    _consistent(settings)
+
+
+@pytest.mark.slow
+def test_kill_9_mid_run_then_resume(settings, tmp_path):
+    corpus = settings.corpus_dir
+    for i in range(4):
+        write_md(corpus, f"doc{i}.md", f"Document {i}. " + PROC * 4)
+    script = tmp_path / "run.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import os, signal
+            from pathlib import Path
+            from assistant.models import HashEmbedder
+            from assistant.settings import Settings
+            from ingest.pipeline import run_ingest
+
+            class Killer(HashEmbedder):
+                n = 0
+                def embed_documents(self, texts):
+                    Killer.n += 1
+                    if Killer.n == 4:
+                        os.kill(os.getpid(), signal.SIGKILL)
+                    return super().embed_documents(texts)
+
+            s = Settings(corpus_dir=Path({str(corpus)!r}), data_dir=Path({str(settings.data_dir)!r}),
+                         collection={settings.collection!r}, embed_model="hash-256", embed_batch_size=1, ocr=False)
+            run_ingest(s, embedder=Killer(256), progress=False)
+            """
+        )
+    )
+    proc = subprocess.run([sys.executable, str(script)], env=os.environ | {"PYTHONPATH": os.getcwd()})
+    assert proc.returncode == -signal.SIGKILL
+    assert read_manifest(settings.manifest_path).get("dirty") is True
+    r = _ingest(settings)
+    assert r.ok
+    assert _consistent(settings) > 0
+    assert len(read_manifest(settings.manifest_path)["documents"]) == 4
+
+
+def test_rebuild_and_report_json(settings):
+    write_md(settings.corpus_dir, "a.md", PROC)
+    _ingest(settings)
+    r = _ingest(settings, rebuild=True)
+    assert r.added == ["a.md"]
+    from ingest.pipeline import save_report
+
+    data = json.loads(save_report(settings, r).read_text())
+    assert data["ok"] is True and data["chunks"] >= 1 and "seconds" in data

@@ -1,0 +1,43 @@
+from assistant.store import Chunk
+from ingest.split import heading_of, split_document
+from ingest.types import Document, Page
+
+
+def _doc(pages: list[str]) -> Document:
+    return Document("pdf/x.pdf", "Titre", [Page("pdf/x.pdf", i, t) for i, t in enumerate(pages, 1)])
+
+
+def test_headings_detected():
+    assert heading_of("## Marchés publics") == "Marchés publics"
+    assert heading_of("2.1 Définir le besoin") == "2.1 Définir le besoin"
+    assert heading_of("ÉCOCONCEPTION DES SERVICES") == "ÉCOCONCEPTION DES SERVICES"
+    assert heading_of("Ceci est une phrase ordinaire qui se termine par un point.") is None
+    assert heading_of("- un élément de liste") is None
+
+
+def test_chunks_keep_pages_sections_and_stay_in_size():
+    para = "Les collectivités définissent leurs besoins avec les usagers. " * 12
+    doc = _doc([f"1. Préparer le projet\n{para}\n\n{para}", f"2. Lancer le marché\n{para}", "Fin."])
+    chunks = split_document(doc, chunk_size=400, chunk_overlap=60)
+    assert all(isinstance(c, Chunk) for c in chunks)
+    assert max(len(c.text) for c in chunks) <= 400
+    assert chunks[0].page_start == 1 and chunks[-1].page_end == 3
+    assert {c.section for c in chunks if c.page_start == 2} == {"2. Lancer le marché"}
+    assert chunks[0].section == "1. Préparer le projet"
+    assert [c.index for c in chunks] == list(range(len(chunks)))
+    # a chunk starting on page 1 whose text ends on page 2 says so
+    assert all(c.page_start <= c.page_end for c in chunks)
+
+
+def test_ids_deterministic_and_unique():
+    doc = _doc(["Même phrase.\n\nMême phrase.\n\n" + "Texte " * 300])
+    a = split_document(doc, 200, 20)
+    b = split_document(doc, 200, 20)
+    assert [c.id for c in a] == [c.id for c in b]
+    assert len({c.id for c in a}) == len(a)
+    changed = split_document(_doc(["Autre phrase.\n\n" + "Texte " * 300]), 200, 20)
+    assert changed[0].id != a[0].id
+
+
+def test_empty_document_gives_no_chunks():
+    assert split_document(_doc(["", "  \n "])) == []

@@ -1,0 +1,48 @@
+import pytest
+
+from assistant.errors import CapacitiesError
+from assistant.store import Chunk, DenseStore, LexicalIndex
+from assistant.text import fold, tokens
+
+
+def _chunk(i: int, text: str, source: str = "pdf/a.pdf") -> Chunk:
+    return Chunk(f"id{i}", text, source, "T", i + 1, i + 1, "S", i)
+
+
+def test_tokens_are_accent_insensitive_and_drop_stop_words():
+    assert fold("Collectivités ÉCOLOGIQUES") == "collectivites ecologiques"
+    assert tokens("les collectivités") == tokens("collectivites")
+    assert "les" not in tokens("les données de la commune")
+
+
+def test_lexical_index_roundtrip_and_filter(tmp_path):
+    chunks = [
+        _chunk(0, "Rédiger le cahier des charges du marché public."),
+        _chunk(1, "Organiser un atelier avec les usagers.", "md/b.md"),
+        _chunk(2, "La sobriété numérique réduit l'empreinte."),
+    ]
+    LexicalIndex.build(chunks).save(tmp_path / "bm25")
+    idx = LexicalIndex.load(tmp_path / "bm25")
+    assert idx.search("marches publics", 3)[0][0] == "id0"
+    assert idx.search("atelier usagers", 3, sources=["pdf/a.pdf"]) == []
+    assert idx.search("zzzz inconnu", 3) == []
+    # a second save replaces the index atomically
+    LexicalIndex.build(chunks[:1]).save(tmp_path / "bm25")
+    assert len(LexicalIndex.load(tmp_path / "bm25").chunks) == 1
+
+
+def test_missing_lexical_index_is_a_clear_error(tmp_path):
+    with pytest.raises(CapacitiesError, match="capacities ingest"):
+        LexicalIndex.load(tmp_path / "absent")
+
+
+def test_dense_store_refuses_another_model(settings, ephemeral_client, embedder):
+    store = DenseStore(settings, embedder.name, embedder.dim, client=ephemeral_client)
+    c = _chunk(0, "texte")
+    store.upsert([c], embedder.embed_documents([c.text]))
+    store.upsert([c], embedder.embed_documents([c.text]))  # same id: no duplicate
+    assert store.count() == 1
+    assert store.query(embedder.embed_query("texte"), 5)[0][0] == "id0"
+    assert store.query(embedder.embed_query("texte"), 5, sources=["md/other.md"]) == []
+    with pytest.raises(CapacitiesError, match="--rebuild"):
+        DenseStore(settings, "autre-modele", 768, client=ephemeral_client)
