@@ -57,7 +57,9 @@ _INVENT = re.compile(
     re.IGNORECASE,
 )
 _PROMPT_LEAK = re.compile(
-    r"\b(ton|votre|tes|vos|le|ta)\s+(prompt|consignes?|instructions?)\b|\bsystem prompt\b|\bprompt syst[eè]me\b",
+    r"\b(quel(?:le)?s? (?:est|sont)|donne|montre|r[ée]v[èe]le|affiche|r[ée]p[èe]te|[ée]cris|dis|recopie)"
+    r"[- ]?(?:moi|nous)?\s+(ton|votre|tes|vos|le|ta|les)\s+(prompt|consignes?|instructions?)\b|"
+    r"\bsystem prompt\b|\bprompt syst[eè]me\b",
     re.IGNORECASE,
 )
 _ORDER = re.compile(
@@ -526,3 +528,55 @@ class Assistant:
         *_, last = self.stream(question, **kw)
         assert isinstance(last, Answer)
         return last
+
+
+# --------------------------------------------------------------------------- summary of one deliverable
+
+
+def summarize(retriever: Retriever, source: str, mode: str = "agent", glossary: dict[str, str] | None = None) -> Answer:
+    """Key points of one document, each quoted from its page: the sentences whose words the
+    document uses most (Luhn-style), spread over its sections, in reading order."""
+    glossary = glossary or {}
+    chunks = [c for c in retriever.lexical.chunks if c.source == source]
+    if not chunks:
+        known = ", ".join(retriever.sources[:20])
+        raise CapacitiesError(f"Document inconnu : {source}. Documents indexés : {known}.")
+    passages = [Passage(**vars(c)) for c in chunks]
+    freq: dict[str, int] = {}
+    for c in chunks:
+        for t in content_words(c.text):
+            freq[t] = freq.get(t, 0) + 1
+    cands = []
+    for i, p in enumerate(passages):
+        for text, _is_list, pos in _units(p.text):
+            stems = content_words(text)
+            if len(stems) < 4:
+                continue
+            weight = sum(freq.get(t, 0) for t in stems) / (len(stems) ** 0.7)
+            if mode == "elu":
+                weight -= 2.0 * _undefined_acronyms(text, glossary) + 0.2 * max(0, len(text.split()) - 20)
+            cands.append(_Candidate(text, i, pos, weight, 0.0, stems))
+    n_points = 5 if mode == "elu" else 8
+    chosen: list[_Candidate] = []
+    sections_used: dict[str, int] = {}
+    for c in sorted(cands, key=lambda c: -c.relevance):
+        section = passages[c.passage].section
+        if sections_used.get(section, 0) >= 2 or any(
+            len(c.stems & o.stems) / len(c.stems | o.stems) > 0.5 for o in chosen
+        ):
+            continue
+        sections_used[section] = sections_used.get(section, 0) + 1
+        chosen.append(c)
+        if len(chosen) == n_points:
+            break
+    chosen.sort(key=lambda c: (passages[c.passage].index, c.position))
+    citer = _Citer(passages)
+    title = chunks[0].title
+    limit = 240 if mode == "elu" else 360
+    lines = [f"Points clés de « {title} » ({source}) :"]
+    lines += [f"- {_trim(c.text, limit)} {citer.mark(c.passage)}" for c in chosen]
+    body = "\n".join(lines)
+    if mode == "elu":
+        body = expand_acronyms(body, glossary)
+    text = f"{body}\n\n{further_reading(citer.cited)}"
+    return Answer(text, mode, "extractive", abstained=False, citations=citer.cited, question=source)

@@ -71,6 +71,57 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.answer import Answer, Assistant
+
+    s = _settings(args)
+    assistant = Assistant.load(s)
+    history: list[str] = []
+    interactive = args.question == "-" and sys.stdin.isatty()
+    if interactive:
+        print("Posez vos questions (Ctrl-D pour quitter).", file=sys.stderr)
+    for q in _questions(args.question):
+        try:
+            if args.json or (args.question == "-" and not interactive):
+                ans = assistant.ask(q, mode=args.mode, backend=args.backend, sources=args.doc, history=history)
+                print(json.dumps(ans.to_json(), ensure_ascii=False), flush=True)
+            else:
+                ans = None
+                for piece in assistant.stream(
+                    q, mode=args.mode, backend=args.backend, sources=args.doc, history=history
+                ):
+                    if isinstance(piece, Answer):
+                        ans = piece
+                    else:
+                        print(piece, end="", flush=True)
+                if ans is not None:
+                    if ans.backend != "extractive" and not ans.abstained:
+                        print("\n\n--- réponse vérifiée ---")
+                    print(ans.text)
+                    for w in ans.warnings:
+                        print(f"⚠ {w}", file=sys.stderr)
+                    print()
+            history.append(ans.question if ans else q)
+        except CapacitiesError as e:
+            if args.question != "-":
+                raise
+            if args.json or not interactive:
+                print(json.dumps({"error": str(e)}, ensure_ascii=False), flush=True)
+            else:
+                _err(str(e))
+    return 0
+
+
+def cmd_summarize(args: argparse.Namespace) -> int:
+    from assistant.answer import Assistant, summarize
+
+    s = _settings(args)
+    assistant = Assistant.load(s)
+    ans = summarize(assistant.retriever, args.source, "elu" if args.elu else "agent", assistant.glossary)
+    print(json.dumps(ans.to_json(), ensure_ascii=False) if args.json else ans.text)
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     from ingest.pipeline import read_manifest
 
@@ -122,6 +173,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--doc", action="append", help="restreindre à ce document (répétable), ex. pdf/x.pdf")
     sp.add_argument("--json", action="store_true", help="sortie JSON")
     sp.set_defaults(func=cmd_search)
+
+    sp = sub.add_parser("ask", help="poser une question (réponse citée)")
+    sp.add_argument("question", help='la question, ou "-" pour lire une question par ligne sur l\'entrée standard')
+    sp.add_argument("--mode", choices=["agent", "elu"], default=None, help="agent : étapes ; elu : synthèse claire")
+    sp.add_argument("--backend", choices=["extractive", "openai", "local"], default=None, help="moteur de réponse")
+    sp.add_argument("--doc", action="append", help="restreindre à ce document (répétable)")
+    sp.add_argument("--json", action="store_true", help="sortie JSON")
+    sp.set_defaults(func=cmd_ask)
+
+    sp = sub.add_parser("summarize", help="points clés d'un livrable, avec pages")
+    sp.add_argument("source", help="chemin du document dans le corpus, ex. pdf/x.pdf")
+    sp.add_argument("--elu", action="store_true", help="synthèse en langage clair pour les élus")
+    sp.add_argument("--json", action="store_true", help="sortie JSON")
+    sp.set_defaults(func=cmd_summarize)
 
     sp = sub.add_parser("stats", help="état de l'index")
     sp.set_defaults(func=cmd_stats)

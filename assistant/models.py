@@ -94,7 +94,8 @@ class SentenceTransformerEmbedder:
         self.name = name
         self.dtype = dtype
         self.batch_size = batch_size
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         prompts = getattr(self.model, "prompts", {}) or {}
         # EmbeddingGemma ships "query" and "document" prompts; encode_query/encode_document use them.
         self._has_prompts = "query" in prompts and "document" in prompts

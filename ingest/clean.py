@@ -49,15 +49,20 @@ def normalize_chars(text: str) -> str:
 
 # --- Rule 2: hyphenation ------------------------------------------------------------------------
 
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 _LETTERS = r"[^\W\d_]"
 _WORD_RE = re.compile(rf"{_LETTERS}+(?:-{_LETTERS}+)*")
 _LINE_END_HYPHEN_RE = re.compile(rf"({_LETTERS}+)-[ ]*\n[ ]*({_LETTERS}+)(-?)")
 # Second halves that make a genuine compound ("est-ce", "celle-ci", "peut-être", "a-t-il").
-_COMPOUND_TAILS = frozenset(
-    "ci là être t il ils elle elles on je tu nous vous ce même mêmes y en le la les lui leur moi toi".split()
+_COMPOUND_TAILS = _wordset(
+    "ci là être t il ils elle elles on je tu nous vous ce même mêmes y en le la les lui leur moi toi"
 )
 # First halves that are prefixes kept with a hyphen ("sous-traitance", "non-recours", "après-midi").
-_COMPOUND_HEADS = frozenset("demi semi mi non sous ex quasi après avant arrière porte vice soi grand grande".split())
+_COMPOUND_HEADS = _wordset("demi semi mi non sous ex quasi après avant arrière porte vice soi grand grande")
 
 
 def word_counts(text: str) -> Counter[str]:
@@ -227,11 +232,11 @@ def long_token_ratio(text: str) -> float:
 
 # Frequent function words: real French prose has 20-50 % of them, a mis-encoded text layer almost none.
 # A few English ones so that an English page is not mistaken for garbage.
-_STOPWORDS = frozenset(
-    """a à au aux avec c ce ces cet cette d dans de des du elle en est et il ils je l la le les leur leurs lors
-    mais même n ne nous on ou où par pas plus pour qu que qui s sa se ses si son sont sur tout tous un une vous y
-    être été afin ainsi aussi comme entre sans sous très
-    the of and to in is for on with that are by this""".split()
+_STOPWORDS = _wordset(
+    "a à au aux avec c ce ces cet cette d dans de des du elle en est et il ils je l la le les leur leurs "
+    "lors mais même n ne nous on ou où par pas plus pour qu que qui s sa se ses si son sont sur tout tous "
+    "un une vous y être été afin ainsi aussi comme entre sans sous très the of and to in is for on with "
+    "that are by this"
 )
 _VOWELS = frozenset("aeiouyàâäéèêëîïôöùûüÿœæ")
 GARBAGE_MIN_LETTERS = 30  # below this a page (a slide title, a figure caption) is too short to judge
