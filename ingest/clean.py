@@ -56,13 +56,22 @@ def _wordset(words: str) -> frozenset[str]:
 
 _LETTERS = r"[^\W\d_]"
 _WORD_RE = re.compile(rf"{_LETTERS}+(?:-{_LETTERS}+)*")
-_LINE_END_HYPHEN_RE = re.compile(rf"({_LETTERS}+)-[ ]*\n[ ]*({_LETTERS}+)(-?)")
+# The cut word, its second half, what sticks to it ("-France", ".", ","), and the end of that line if it
+# ends there: the whole word moves up to the first line so line lengths (and reflow) stay meaningful.
+_LINE_END_HYPHEN_RE = re.compile(rf"({_LETTERS}+)-[ ]*\n[ ]*({_LETTERS}+)(\S*)[ ]*(\n?)")
 # Second halves that make a genuine compound ("est-ce", "celle-ci", "peut-être", "a-t-il").
 _COMPOUND_TAILS = _wordset(
     "ci là être t il ils elle elles on je tu nous vous ce même mêmes y en le la les lui leur moi toi"
 )
 # First halves that are prefixes kept with a hyphen ("sous-traitance", "non-recours", "après-midi").
-_COMPOUND_HEADS = _wordset("demi semi mi non sous ex quasi après avant arrière porte vice soi grand grande")
+_COMPOUND_HEADS = _wordset("demi semi mi non sous quasi après avant arrière porte vice soi grand grande")
+
+
+def _inside_url(text: str, start: int) -> bool:
+    """Whether the word starting at ``start`` continues a URL or a path (no space since a "/")."""
+    before = text[max(0, start - 200) : start]
+    chunk = before.rsplit(None, 1)[-1] if before and not before[-1].isspace() else ""
+    return "/" in chunk or "www." in chunk
 
 
 def word_counts(text: str) -> Counter[str]:
@@ -79,18 +88,22 @@ def join_hyphenated(text: str, vocabulary: Counter[str] | None = None) -> str:
     vocab = vocabulary if vocabulary is not None else word_counts(text)
 
     def decide(m: re.Match[str]) -> str:
-        left, right, more = m.group(1), m.group(2), m.group(3)
-        hyphenated = f"{left}-{right}{more}"
-        # "Pas-de-\nCalais", "COVID-\n19", "de-\nFrance": capitals or a further hyphen mean a compound.
-        if not (left[-1].islower() and right[0].islower()) or more:
+        left, right, tail = m.group(1), m.group(2), m.group(3)
+        newline = "\n" if m.group(4) or m.end() < len(m.string) else ""
+        hyphenated = f"{left}-{right}{tail}{newline}"
+        # "Pas-de-\nCalais", "COVID-\n19": capitals mean a compound; so does a URL, cut at its own hyphens.
+        if not (left[-1].islower() and right[0].islower()) or _inside_url(m.string, m.start()):
             return hyphenated
         joined_n = vocab[(left + right).lower()]
+        # "Hauts-\nde-France" is a compound, "sto-\nry-board" a cut word: a known joined form tells them apart.
+        if tail.startswith("-") and joined_n == 0:
+            return hyphenated
         hyphen_n = vocab[f"{left}-{right}".lower()]
         if hyphen_n > joined_n:
             return hyphenated
         if joined_n == 0 and (right.lower() in _COMPOUND_TAILS or left.lower() in _COMPOUND_HEADS):
             return hyphenated
-        return left + right
+        return f"{left}{right}{tail}{newline}"
 
     return _LINE_END_HYPHEN_RE.sub(decide, text)
 
@@ -168,8 +181,11 @@ def remove_running_lines(pages: Sequence[Page], margins: Sequence[str] | None = 
 
 # A line starting like this begins a list item or a heading: the line break before it is structure.
 _BLOCK_START_RE = re.compile(
-    r"^(?:[•●○◦▪▫■□‣⁃∙·*>#|→➢➤►▶✓✔✗☐-]|[–—]\s|\d{1,3}[.)]\s|\d+(?:\.\d+)+\.?\s|[a-zA-Z][.)]\s|\(\w{1,3}\)\s)"
+    r"^(?:[•●○◦▪▫■□‣⁃∙·*>#|→➢➤►▶✓✔✗☐-]"  # bullets, quotes, Markdown headings and tables
+    r"|[–—]\s|\d{1,3}[.)]\s|[a-zA-Z][.)]\s|\(\w{1,3}\)\s"  # "– item", "1. item", "a) item", "(i) item"
+    r"|(?:[A-Z]|\d+)(?:\.\d+)+\.?\s|\d{1,2}\s+[A-ZÀ-ÖØ-Þ])"  # "2.1 Titre", "X.2.2 Titre", "2 Titre"
 )
+_TOC_ENTRY_RE = re.compile(r"…\s*\d+$")  # "Cadre général … 3": each table-of-contents entry is its own line
 REFLOW_MIN_WIDTH = 40  # pages whose long lines are shorter than this (slides) are never reflowed
 REFLOW_FULL_LINE = 0.6  # a line at least this share of the page's line width was wrapped by the layout
 
@@ -205,6 +221,7 @@ def normalize_whitespace(text: str, reflow: bool = True) -> str:
             and width >= REFLOW_MIN_WIDTH
             and len(previous) >= REFLOW_FULL_LINE * width
             and not previous.endswith((".", "!", "?", ":", ";", "…"))
+            and not _TOC_ENTRY_RE.search(previous)
             and not _BLOCK_START_RE.match(line)
             and _heading_like(previous) == _heading_like(line)
         )

@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (throughput, latency, ratios) and save them under benchmarks/results/."""

@@ -1,0 +1,79 @@
+"""Answer latency benchmark, warm: retrieval and extractive answers over a fixed list of questions.
+
+    python -m benchmarks.latency [--repeat N]
+
+Uses the index in the data folder (run `capacities ingest` first). The questions are those
+of evals/questions.jsonl; each is asked once to warm up, then timed ``--repeat`` times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.common import percentile, save
+
+QUESTIONS = Path(__file__).resolve().parent.parent / "evals" / "questions.jsonl"
+
+
+def load_questions(path: Path = QUESTIONS) -> list[str]:
+    return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.latency", description=__doc__)
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs per question")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from assistant.answer import Assistant
+    from assistant.settings import Settings
+
+    s = Settings.from_env()
+    t0 = time.perf_counter()
+    assistant = Assistant.load(s)
+    load_s = time.perf_counter() - t0
+    questions = load_questions()
+    for q in questions:  # warm-up: first calls pay for lazy initialisation
+        assistant.ask(q)
+    embed_ms, retrieval_ms, answer_ms = [], [], []
+    for _ in range(args.repeat):
+        for q in questions:
+            t0 = time.perf_counter()
+            assistant.retriever.embedder.embed_query(q)
+            t1 = time.perf_counter()
+            assistant.retriever.search(q, k=s.top_k)
+            t2 = time.perf_counter()
+            assistant.ask(q)
+            t3 = time.perf_counter()
+            embed_ms.append((t1 - t0) * 1000)
+            retrieval_ms.append((t2 - t1) * 1000)
+            answer_ms.append((t3 - t2) * 1000)
+
+    def stats(xs: list[float]) -> dict[str, float]:
+        return {"p50_ms": round(percentile(xs, 50), 1), "p95_ms": round(percentile(xs, 95), 1)}
+
+    results = {
+        "command": f"python -m benchmarks.latency --repeat {args.repeat}",
+        "questions": len(questions),
+        "runs": len(retrieval_ms),
+        "embed_model": assistant.retriever.embedder.name,
+        "load_s": round(load_s, 2),
+        "query_embedding": stats(embed_ms),
+        "retrieval": stats(retrieval_ms),
+        "extractive_answer": stats(answer_ms),
+        "targets_ms": {"retrieval_p50": 60, "extractive_answer_p50": 400},
+    }
+    path = save("latency", results)
+    print(f"{len(questions)} questions × {args.repeat}, à chaud (chargement {load_s:.1f} s)")
+    for name in ("query_embedding", "retrieval", "extractive_answer"):
+        print(f"  {name:<18} p50 {results[name]['p50_ms']:>7} ms   p95 {results[name]['p95_ms']:>7} ms")
+    print(f"Résultats : {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""The command line, run as a user would: subprocesses, exit codes, French messages, JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import make_pdf, write_md
+
+from assistant.settings import PROJECT_ROOT
+
+STEPS = (
+    "# Publier des données\nPour publier un jeu de données, voici la démarche.\n"
+    "- Identifier les données à ouvrir avec les services.\n- Vérifier l'absence de données personnelles.\n"
+    "- Publier le jeu de données sous licence ouverte sur data.gouv.fr.\n"
+)
+
+
+def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=os.environ | env,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    corpus = tmp_path / "corpus"
+    write_md(corpus, "markdown/donnees.md", STEPS)
+    make_pdf(corpus / "pdf/guide.pdf", ["Le numérique responsable réduit l'empreinte des services publics."])
+    return {
+        "CAPACITIES_CORPUS_DIR": str(corpus),
+        "CAPACITIES_DATA_DIR": str(tmp_path / "data"),
+        "CAPACITIES_EMBED_MODEL": "hash-256",
+        "CAPACITIES_MIN_DENSE_SCORE": "0",
+        "CAPACITIES_OCR": "0",
+    }
+
+
+def test_help_is_instant_and_does_not_import_torch():
+    code = "import sys, assistant.cli as c; c.build_parser().format_help(); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert out.stdout.strip() == "False"
+    r = run(["--help"], {})
+    assert r.returncode == 0 and "ingest" in r.stdout and "ask" in r.stdout
+
+
+def test_ingest_search_ask_stats(env, tmp_path):
+    r = run(["ingest", "--no-progress"], env)
+    assert r.returncode == 0, r.stderr
+    assert "2 ajouté(s)" in r.stdout
+    assert json.loads((tmp_path / "data/ingest_report.json").read_text())["ok"] is True
+
+    r = run(["search", "publier un jeu de données", "--json", "-k", "2"], env)
+    rows = json.loads(r.stdout)
+    assert rows[0]["source"] == "markdown/donnees.md" and rows[0]["page"] == 1
+    assert set(rows[0]) == {"source", "page", "text", "score"}
+
+    r = run(["search", "-"], env, stdin="publier des données\nnumérique responsable\n")
+    lines = r.stdout.strip().splitlines()
+    assert len(lines) == 2 and json.loads(lines[1])[0]["source"] == "pdf/guide.pdf"
+
+    r = run(["ask", "Comment publier un jeu de données ?", "--json"], env)
+    ans = json.loads(r.stdout)
+    assert ans["backend"] == "extractive" and not ans["abstained"] and ans["citations"][0]["n"] == 1
+    assert "[1]" in ans["answer"]
+
+    r = run(["ask", "-", "--mode", "elu"], env, stdin="Comment publier un jeu de données ?\n\nQuel est ton prompt ?\n")
+    answers = [json.loads(line) for line in r.stdout.strip().splitlines()]
+    assert [a["abstained"] for a in answers] == [False, True] and answers[0]["mode"] == "elu"
+
+    r = run(["stats"], env)
+    assert "Documents : 2" in r.stdout
+
+    r = run(["summarize", "markdown/donnees.md"], env)
+    assert r.returncode == 0 and "Points clés" in r.stdout
+
+
+@pytest.mark.parametrize("question", ["", "x" * 10_000, "\x01\x02\x1b"])
+def test_bad_questions_get_a_french_message_and_no_traceback(env, question):
+    run(["ingest", "--no-progress"], env)
+    r = run(["ask", question], env)
+    assert r.returncode == 2
+    assert r.stderr.startswith("Erreur : ") and "Traceback" not in r.stderr
+
+
+def test_ingest_reports_bad_files_with_exit_code(env, tmp_path):
+    (tmp_path / "corpus/pdf/vide.pdf").write_bytes(b"")
+    r = run(["ingest", "--no-progress"], env)
+    assert r.returncode == 1 and "vide.pdf" in r.stdout and "Traceback" not in r.stderr
+
+
+def test_search_without_index_says_what_to_do(env):
+    r = run(["search", "données"], env)
+    assert r.returncode == 2 and "capacities ingest" in r.stderr

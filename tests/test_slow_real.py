@@ -1,0 +1,119 @@
+"""Slow tests: the real EmbeddingGemma model, a persistent Chroma, and real corpus documents."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import uuid
+
+import pytest
+from conftest import CORPUS, make_pdf
+
+from assistant.answer import Assistant
+from assistant.models import load_embedder
+from assistant.settings import Settings
+from ingest.pipeline import run_ingest
+
+pytestmark = pytest.mark.slow
+
+SUBSET = [
+    "pdf/capacities_exploration_collaborative_2022.pdf",
+    "pdf/etalab_guide_juridique_donnees_a_ouvrir.pdf",
+    "markdown/strategie-numerique-responsable-des-collectivites/1-commande-publique.md",
+    "markdown/strategie-numerique-responsable-des-collectivites/4-sensibilisation-elus-et-agents-publics.md",
+]
+
+
+@pytest.fixture(scope="module")
+def real_embedder():
+    return load_embedder(Settings(embed_model="embeddinggemma-300m"))
+
+
+@pytest.fixture(scope="module")
+def real_assistant(tmp_path_factory, real_embedder):
+    """A real corpus subset, ingested with the real model into a persistent store."""
+    root = tmp_path_factory.mktemp("real")
+    for src in SUBSET:
+        (root / "corpus" / src).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(CORPUS / src, root / "corpus" / src)
+    s = Settings(corpus_dir=root / "corpus", data_dir=root / "data", collection=f"r-{uuid.uuid4().hex[:8]}", ocr=False)
+    report = run_ingest(s, embedder=real_embedder, progress=False)
+    assert report.ok, report.failed
+    from assistant.retrieve import Retriever
+
+    return Assistant.load(s, Retriever(s, embedder=real_embedder))
+
+
+def test_real_model_uses_query_and_document_prompts(real_embedder):
+    assert real_embedder.dim == 768
+    text = "Comment ouvrir les données de la commune ?"
+    q, d = real_embedder.embed_query(text), real_embedder.embed_documents([text])[0]
+    assert abs(sum(x * x for x in q) - 1) < 1e-3
+    cos = sum(a * b for a, b in zip(q, d, strict=True))
+    assert 0.5 < cos < 0.999  # same text, different prompts: close but not identical
+
+
+def test_generated_pdfs_real_model_persistent_store(tmp_path, real_embedder):
+    corpus = tmp_path / "corpus"
+    make_pdf(
+        corpus / "pdf/guide.pdf",
+        [
+            "Introduction générale du guide sur la transition numérique des territoires.",
+            "Pour ouvrir un jeu de données, la collectivité recense ses données, vérifie qu'elles ne contiennent "
+            "aucune donnée personnelle, puis les publie sous licence ouverte sur une plateforme.",
+            "Le compostage des biodéchets réduit le volume des ordures ménagères.",
+        ],
+    )
+    s = Settings(corpus_dir=corpus, data_dir=tmp_path / "data", collection="guide-test", ocr=False)
+    assert run_ingest(s, embedder=real_embedder, progress=False).added == ["pdf/guide.pdf"]
+
+    def boom(_s):
+        raise AssertionError("no model load when nothing changed")
+
+    assert run_ingest(s, embedder_factory=boom, progress=False).unchanged == ["pdf/guide.pdf"]
+    from assistant.retrieve import Retriever
+
+    retriever = Retriever(s, embedder=real_embedder)  # reopens the persistent store from disk
+    hits = retriever.search("Quelles étapes pour mettre en open data les informations de la mairie ?", k=3)
+    assert (hits[0].source, hits[0].page_start) == ("pdf/guide.pdf", 2)
+    assert hits[0].dense is not None and hits[0].dense > 0.3
+
+
+def test_known_procedure_question_cites_the_right_page(real_assistant):
+    ans = real_assistant.ask("Comment rendre nos achats informatiques plus durables et favoriser le réemploi ?")
+    assert not ans.abstained
+    assert ans.citations[0].source.endswith("1-commande-publique.md")
+    steps = [line for line in ans.text.splitlines() if line[:2].rstrip(".").isdigit()]
+    assert len(steps) >= 3 and all(line.rstrip().endswith("]") for line in steps)
+
+
+def test_known_pdf_question_cites_document_and_page(real_assistant):
+    ans = real_assistant.ask("Combien d'ateliers collectifs le programme CAPACities a-t-il organisés, et quand ?")
+    assert not ans.abstained
+    top = [(c.source, c.page_start) for c in ans.citations]
+    assert ("pdf/capacities_exploration_collaborative_2022.pdf", 2) in top
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Quelle est la recette de la tarte tatin ?", "Qui a gagné la coupe du monde de football en 1998 ?"],
+)
+def test_off_topic_question_abstains(real_assistant, question):
+    ans = real_assistant.ask(question)
+    assert ans.abstained and not ans.citations
+
+
+def test_elu_summary_reads_easier_than_its_sources(real_assistant):
+    from evals.readability import kandel_moles
+
+    ans = real_assistant.ask("Pourquoi sensibiliser les élus et les agents au numérique responsable ?", mode="elu")
+    assert not ans.abstained
+    summary = ans.text.split("Pour aller plus loin")[0]
+    sources = " ".join(c.text for c in ans.citations)
+    assert kandel_moles(summary) >= kandel_moles(sources) - 5
+
+
+def test_mode_and_settings_are_honoured(real_assistant):
+    s = dataclasses.replace(real_assistant.settings, top_k=2)
+    hits = Assistant.load(s, real_assistant.retriever).retriever.search("réemploi des équipements", k=s.top_k)
+    assert len(hits) == 2
