@@ -143,7 +143,10 @@ def cmd_settings(args: argparse.Namespace) -> int:
     from assistant.settings import describe
 
     for name, default, help_ in describe():
-        print(f"{name:<34} {default:<28} {help_}")
+        if args.markdown:
+            print(f"| `{name}` | `{default}` | {help_} |")
+        else:
+            print(f"{name:<34} {default:<28} {help_}")
     return 0
 
 
@@ -198,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_stats)
 
     sp = sub.add_parser("settings", help="lister les réglages (variables CAPACITIES_*)")
+    sp.add_argument("--markdown", action="store_true", help="en tableau Markdown (pour le README)")
     sp.set_defaults(func=cmd_settings)
 
     sp = sub.add_parser("bench", help="mesurer l'ingestion ou la latence des réponses")

@@ -53,13 +53,18 @@ class HashEmbedder:
         return self._vec(text)
 
 
-def cpu_has_amx() -> bool:
-    """bfloat16 pays off on CPUs with AMX tiles; elsewhere float32 is as fast and exact."""
+def cpu_has_fast_bf16() -> bool:
+    """bfloat16 matrix products in hardware: AMX tiles (Intel) or AVX512-BF16 (Intel, AMD Zen 4+).
+
+    Measured here on an AMD EPYC with avx512_bf16 (benchmarks in the README): 2.2 to 3.7x the
+    float32 speed, cosine >= 0.998 against float32. Without these units bfloat16 is emulated
+    and slower than float32.
+    """
     try:
-        flags = Path("/proc/cpuinfo").read_text()
+        flags = set(Path("/proc/cpuinfo").read_text().split())
     except OSError:
         return False
-    return "amx_bf16" in flags
+    return bool(flags & {"amx_bf16", "avx512_bf16"})
 
 
 def choose_dtype(setting: str) -> str:
@@ -67,7 +72,7 @@ def choose_dtype(setting: str) -> str:
         raise CapacitiesError(f"CAPACITIES_EMBED_DTYPE doit valoir auto, float32 ou bfloat16 (reçu : {setting}).")
     if setting != "auto":
         return setting
-    return "bfloat16" if cpu_has_amx() else "float32"
+    return "bfloat16" if cpu_has_fast_bf16() else "float32"
 
 
 def set_threads(n: int) -> None:

@@ -68,10 +68,10 @@ _COMPOUND_HEADS = _wordset("demi semi mi non sous quasi après avant arrière po
 
 
 def _inside_url(text: str, start: int) -> bool:
-    """Whether the word starting at ``start`` continues a URL or a path (no space since a "/")."""
+    """Whether the word starting at ``start`` continues a URL, a path or an e-mail address."""
     before = text[max(0, start - 200) : start]
     chunk = before.rsplit(None, 1)[-1] if before and not before[-1].isspace() else ""
-    return "/" in chunk or "www." in chunk
+    return "/" in chunk or "@" in chunk or "www." in chunk
 
 
 def word_counts(text: str) -> Counter[str]:
@@ -144,15 +144,17 @@ def remove_running_lines(pages: Sequence[Page], margins: Sequence[str] | None = 
     key_pages: Counter[str] = Counter()
     offsets: Counter[int] = Counter()
     for page, lines in zip(pages, split, strict=True):
-        keys = set()
+        keys, page_offsets = set(), set()
         for i in _edge_indexes(lines):
             m = _PAGE_NUMBER_RE.match(lines[i].strip())
             if m:
-                offsets[int(m.group(1)) - page.page] += 1
+                page_offsets.add(int(m.group(1)) - page.page)
             else:
                 keys.add(line_key(lines[i]))
         key_pages.update(keys)
-    running = {k for k, n in key_pages.items() if n >= threshold and k}
+        offsets.update(page_offsets)
+    # A header has words; a repeated bare number or code ("1.3" on every criterion page) is content.
+    running = {k for k, n in key_pages.items() if n >= threshold and any(c.isalpha() for c in k)}
     offset, offset_n = offsets.most_common(1)[0] if offsets else (0, 0)
     numbered = offset_n >= threshold
 

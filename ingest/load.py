@@ -195,7 +195,7 @@ def _metadata_title(pdf: Any, reader: Any) -> str | None:
             title = reader.metadata.title
     except Exception:  # a damaged /Info dictionary must not fail an otherwise readable PDF
         return None
-    return " ".join(title.split()) if isinstance(title, str) and _meaningful_title(title) else None
+    return _shorten(" ".join(title.split())) if isinstance(title, str) and _meaningful_title(title) else None
 
 
 def _pypdf_page_text(reader: Any, index: int, warnings: list[str]) -> str | None:
@@ -299,8 +299,6 @@ def _replace_unreadable(
         warnings.append(f"page {i + 1} : {reason} ; page ignorée.")
         out[i] = ""
         stats["pages_skipped"] += 1
-    if stats["pages_ocr"]:
-        warnings.append(f"{int(stats['pages_ocr'])} page(s) lue(s) par OCR : le texte peut contenir des erreurs.")
     return out, reason
 
 
@@ -364,6 +362,7 @@ _PLACEHOLDER_TITLES = re.compile(
     re.I,
 )
 TITLE_MAX_CHARS = 150
+_URL_RE = re.compile(r"^(?:[a-z]+://|www\.|[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/)", re.I)
 TITLE_BLOCK_LINE = 90  # a longer line on a cover is body text, not part of the title
 TITLE_BLOCK_LINES = 4  # a cover title spans at most this many lines
 
@@ -377,19 +376,16 @@ def _meaningful_title(title: str | None) -> bool:
 
 
 def _title_line(line: str) -> str:
-    """A line without the URLs and markdown marks that clutter cover pages."""
-    words = [
-        w for w in line.strip().lstrip("#").split() if "://" not in w and "/" not in w and not w.startswith("www.")
-    ]
-    return " ".join(words)
+    """A line without the URLs and Markdown marks that clutter cover pages."""
+    return " ".join(w for w in line.strip().lstrip("#").split() if not _URL_RE.match(w))
 
 
 def _first_heading(pages: list[Page]) -> str | None:
     """The title block of the first page: its first short lines of words, joined, until the style changes.
 
     Cover pages split a title over several short lines ("Référentiel général / d'écoconception / de services
-    numériques"); the block stops at a long line, a sentence end, a line without words, or a switch between
-    capitals and lower case (a subtitle or "GUIDE" stamp).
+    numériques"); the block stops at a long line, a sentence, a line without words, or a switch between
+    capitals and lower case (a subtitle or a "GUIDE" stamp).
     """
     if not pages:
         return None
@@ -402,13 +398,20 @@ def _first_heading(pages: list[Page]) -> str | None:
                 break
             continue
         upper = all(c.isupper() for c in letters)
-        if block and (upper != all(c.isupper() for c in block[0] if c.isalpha()) or len(block) == TITLE_BLOCK_LINES):
+        if block and (
+            line.endswith((".", "!"))
+            or upper != all(c.isupper() for c in block[0] if c.isalpha())
+            or len(block) == TITLE_BLOCK_LINES
+        ):
             break
         block.append(line)
-        if line.endswith((".", "!", "?")):
-            break
-    title = " ".join(block)[:TITLE_MAX_CHARS].strip()
-    return title if len([c for c in title if c.isalpha()]) >= 4 else None
+    return _shorten(" ".join(block)) if block else None
+
+
+def _shorten(title: str) -> str:
+    if len(title) <= TITLE_MAX_CHARS:
+        return title
+    return title[: TITLE_MAX_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _readable_stem(stem: str) -> str:
@@ -451,7 +454,7 @@ def _load_text(data: bytes, source: str, stem: str, markdown: bool) -> Document:
         title = _first_heading(pages) if markdown else None
     if title is None and pages:
         first = next((line.strip() for line in pages[0].text.splitlines() if line.strip()), "")
-        title = first.lstrip("#").strip()[:TITLE_MAX_CHARS] or None
+        title = _shorten(first.lstrip("#").strip()) or None
     return Document(source=source, title=title or _readable_stem(stem), pages=pages, warnings=warnings, stats=stats)
 
 
