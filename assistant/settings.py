@@ -24,7 +24,7 @@ class Settings:
     collection: str = "capacities"  # Chroma collection name
     # --- embedding
     embed_model: str = "embeddinggemma-300m"  # sentence-transformers path or id; the default is assembled offline
-    embed_dtype: str = "auto"  # auto (bfloat16 on CPUs with AMX or AVX512-BF16, else float32), float32 or bfloat16
+    embed_dtype: str = "auto"  # auto (bfloat16 if the CPU has AMX or AVX512-BF16, else float32), float32, bfloat16
     embed_batch_size: int = 16  # chunks per embedding batch
     threads: int = 0  # torch CPU threads; 0 = all cores
     # --- ingestion
@@ -43,10 +43,10 @@ class Settings:
     # --- answers
     backend: str = "extractive"  # extractive (default, offline), openai or local
     mode: str = "agent"  # agent (numbered steps) or elu (plain-language summary)
-    llm_base_url: str = ""  # base URL of an OpenAI-compatible server (Albert API, vLLM, Ollama…), e.g. http://localhost:8000/v1
+    llm_base_url: str = ""  # OpenAI-compatible server (Albert API, vLLM, Ollama…), e.g. http://localhost:8000/v1
     llm_model: str = ""  # model name on that server
     llm_api_key: str = ""  # API key for that server (never logged)
-    local_model: str = "qwen2.5-coder-1.5b"  # GGUF file, or qwen2.5-coder-1.5b or qwen2.5-coder-0.5b (assembled offline from PyPI)
+    local_model: str = "qwen2.5-coder-1.5b"  # GGUF file, or qwen2.5-coder-1.5b / -0.5b (assembled from PyPI)
     llm_temperature: float = 0.1  # sampling temperature of the LLM backends
     llm_max_tokens: int = 700  # maximum length of a generated answer
     max_question_chars: int = 2000  # longer questions are refused with a clear message

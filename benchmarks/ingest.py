@@ -28,7 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.ingest", description=__doc__)
     ap.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: the project's corpus/)")
     ap.add_argument("--docs", type=int, default=0, help="only the first N documents (0 = all)")
+    ap.add_argument("--data-dir", type=Path, default=None, help="build the index there and keep it (must be empty)")
     args = ap.parse_args(argv)
+    if args.data_dir and args.data_dir.exists() and any(args.data_dir.iterdir()):
+        ap.error(f"{args.data_dir} n'est pas vide : le banc d'essai part d'un index vide.")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     base = Settings.from_env(corpus_dir=args.corpus)
     tmp = Path(tempfile.mkdtemp(prefix="capacities-bench-"))
@@ -38,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         for src, path in list(discover(base.corpus_dir).items())[: args.docs]:
             (corpus / src).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, corpus / src)
-    s = dataclasses.replace(base, corpus_dir=corpus, data_dir=tmp / "data", chroma_host="")
+    data_dir = args.data_dir or tmp / "data"
+    s = dataclasses.replace(base, corpus_dir=corpus, data_dir=data_dir, chroma_host="")
     try:
         t0 = time.perf_counter()
         embedder = load_embedder(s)

@@ -127,7 +127,7 @@ def _load_pdf(data: bytes, source: str, stem: str, ocr: bool, extractor: str) ->
             texts.append(text)
             margins.append(_pdfium_margin_text(pdf, i) if pdf is not None else "")
         texts, unreadable = _replace_unreadable(texts, pdf, ocr, warnings, stats)
-        meta_title = _metadata_title(pdf, reader)
+        meta_title = _metadata_title(pdf, reader, stem)
     finally:
         if pdf is not None:
             pdf.close()
@@ -186,7 +186,8 @@ def _open_pdfium(data: bytes, source: str, required: bool) -> Any:
         raise CapacitiesError(_encrypted_message(source) if encrypted else _corrupt_message(source)) from exc
 
 
-def _metadata_title(pdf: Any, reader: Any) -> str | None:
+def _metadata_title(pdf: Any, reader: Any, stem: str) -> str | None:
+    """The /Title entry if a person wrote it: not empty, not a tool's default, not just the file name."""
     title = None
     try:
         if pdf is not None:
@@ -195,7 +196,11 @@ def _metadata_title(pdf: Any, reader: Any) -> str | None:
             title = reader.metadata.title
     except Exception:  # a damaged /Info dictionary must not fail an otherwise readable PDF
         return None
-    return _shorten(" ".join(title.split())) if isinstance(title, str) and _meaningful_title(title) else None
+    if not isinstance(title, str) or not _meaningful_title(title):
+        return None
+    if re.sub(r"[\W_]+", "", title).lower() == re.sub(r"[\W_]+", "", stem).lower():
+        return None  # exporters (Pillow, some scanners) copy the file name into /Title
+    return _shorten(" ".join(title.split()))
 
 
 def _pypdf_page_text(reader: Any, index: int, warnings: list[str]) -> str | None:
