@@ -94,7 +94,7 @@ class Retriever:
     def _merge_over_page_break(self, p: Passage) -> Passage:
         """A list that goes on over the page break is given its continuation (one chunk at most)."""
         nxt = self._next.get((p.source, p.index + 1))
-        if nxt is None or nxt.page_start == p.page_end:
+        if nxt is None or nxt.page_end <= p.page_end:
             return p
         last_line = p.text.rstrip().rsplit("\n", 1)[-1]
         first_line = nxt.text.lstrip().split("\n", 1)[0]

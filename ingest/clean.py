@@ -197,13 +197,20 @@ def _heading_like(line: str) -> bool:
     return len(letters) >= 3 and all(c.isupper() for c in letters)
 
 
+def _collapse_spaces(line: str, keep_indent: bool) -> str:
+    body = line.lstrip(" ")
+    indent = line[: len(line) - len(body)] if keep_indent and body else ""
+    return indent + re.sub(r"[ ]{2,}", " ", body).rstrip()
+
+
 def normalize_whitespace(text: str, reflow: bool = True) -> str:
     """Collapse spaces and blank lines; with ``reflow``, join lines the layout wrapped inside a sentence.
 
     Paragraph breaks (blank lines) stay, and so does every line break before a list item or a heading,
     after a line ending a sentence or introducing a list (":"), and around short lines (titles, slide text).
     """
-    lines = [re.sub(r"[ ]{2,}", " ", line).strip() for line in text.split("\n")]
+    # PDF lines lose their indentation (extraction noise); Markdown/text keep it (nested lists, code).
+    lines = [_collapse_spaces(line, keep_indent=not reflow) for line in text.split("\n")]
     lengths = sorted(len(line) for line in lines if line)
     if not lengths:
         return ""
@@ -232,7 +239,7 @@ def normalize_whitespace(text: str, reflow: bool = True) -> str:
         else:
             out.append(line)
         previous = line
-    return "\n".join(out).strip()
+    return "\n".join(out).strip("\n").rstrip()
 
 
 # --- Measures and garbage detection -------------------------------------------------------------

@@ -48,6 +48,8 @@ def load_document(path: Path, root: Path, ocr: bool = True, *, extractor: Extrac
     text layer is missing or unreadable (slow: seconds per page). ``extractor``: which library reads PDF
     text first ("pypdf" or "pdfium"); the other one re-reads only the pages that come out glued or broken.
     """
+    if extractor not in ("pypdf", "pdfium"):
+        raise CapacitiesError(f"Extracteur PDF inconnu « {extractor} » ; valeurs possibles : pypdf, pdfium.")
     path = Path(path)
     source = _source_name(path, Path(root))
     suffix = path.suffix.lower()
@@ -83,31 +85,10 @@ def _load_pdf(data: bytes, source: str, stem: str, ocr: bool, extractor: str) ->
         raise CapacitiesError(
             f"{source} : ce n'est pas un PDF (en-tête %PDF- absent) ; vérifiez le fichier ou son extension."
         )
-    if extractor == "pypdf":
-        reader = _open_pypdf(data, source)
-        pdf = _open_pdfium(data, source, required=reader is None)
-        page_count = len(reader.pages) if reader is not None else len(pdf)
-    else:
-        pdf = _open_pdfium(data, source, required=True)
-        reader = None  # opened only if a page needs a second opinion: pypdf is ~20x slower
-        page_count = len(pdf)
-
-    def pypdf_text(index: int) -> str | None:
-        nonlocal reader
-        if reader is None:
-            try:
-                reader = _open_pypdf(data, source)
-            except CapacitiesError:
-                return None
-            if reader is None:
-                return None
-        return _pypdf_page_text(reader, index, warnings)
-
-    def pdfium_text(index: int) -> str | None:
-        return _pdfium_page_text(pdf, index, warnings) if pdf is not None else None
-
-    primary, secondary = (pypdf_text, pdfium_text) if extractor == "pypdf" else (pdfium_text, pypdf_text)
     warnings: list[str] = []
+    both = _Extractors(data, source, extractor, warnings)
+    pdf, page_count = both.pdf, both.page_count
+    primary, secondary = (both.pypdf, both.pdfium) if extractor == "pypdf" else (both.pdfium, both.pypdf)
     stats: dict[str, float] = {"pages": float(page_count)}
     raw: list[str] = []  # the primary extractor's text, for the "before" measure
     texts: list[str] = []  # the text kept for each page
@@ -127,7 +108,7 @@ def _load_pdf(data: bytes, source: str, stem: str, ocr: bool, extractor: str) ->
             texts.append(text)
             margins.append(_pdfium_margin_text(pdf, i) if pdf is not None else "")
         texts, unreadable = _replace_unreadable(texts, pdf, ocr, warnings, stats)
-        meta_title = _metadata_title(pdf, reader, stem)
+        meta_title = _metadata_title(pdf, both.reader, stem)
     finally:
         if pdf is not None:
             pdf.close()
@@ -143,6 +124,33 @@ def _load_pdf(data: bytes, source: str, stem: str, ocr: bool, extractor: str) ->
     stats["pages_text"] = float(len(pages))
     title = meta_title or _first_heading(pages) or _readable_stem(stem)
     return Document(source=source, title=title, pages=pages, warnings=warnings, stats=stats)
+
+
+class _Extractors:
+    """pypdf and PDFium on the same bytes; the one that is only a second opinion opens on first use."""
+
+    def __init__(self, data: bytes, source: str, extractor: str, warnings: list[str]) -> None:
+        self.data, self.source, self.warnings = data, source, warnings
+        self.reader: Any = None
+        self._pypdf_opened = extractor == "pypdf"
+        if extractor == "pypdf":
+            self.reader = _open_pypdf(data, source)
+            self.pdf: Any = _open_pdfium(data, source, required=self.reader is None)
+        else:
+            self.pdf = _open_pdfium(data, source, required=True)
+        self.page_count = len(self.reader.pages) if self.reader is not None else len(self.pdf)
+
+    def pypdf(self, index: int) -> str | None:
+        if not self._pypdf_opened:  # pypdf is ~20x slower: only pay for it when PDFium's text is broken
+            self._pypdf_opened = True
+            try:
+                self.reader = _open_pypdf(self.data, self.source)
+            except CapacitiesError:
+                self.reader = None
+        return _pypdf_page_text(self.reader, index, self.warnings) if self.reader is not None else None
+
+    def pdfium(self, index: int) -> str | None:
+        return _pdfium_page_text(self.pdf, index, self.warnings) if self.pdf is not None else None
 
 
 def _encrypted_message(source: str) -> str:

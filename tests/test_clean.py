@@ -201,6 +201,11 @@ def test_whitespace_reflow_keeps_structure() -> None:
     ]
 
 
+def test_markdown_keeps_indentation() -> None:
+    text = "- Former les agents\n  - acheteurs   publics\n  - élus   \n\n\n\nFin."
+    assert normalize_whitespace(text, reflow=False) == "- Former les agents\n  - acheteurs publics\n  - élus\n\nFin."
+
+
 def test_short_lines_are_not_reflowed() -> None:
     slide = "Le numérique\ndans tout ça ?\nDirection du numérique"
     assert normalize_whitespace(slide) == slide

@@ -46,3 +46,38 @@ def test_dense_store_refuses_another_model(settings, ephemeral_client, embedder)
     assert store.query(embedder.embed_query("texte"), 5, sources=["md/other.md"]) == []
     with pytest.raises(CapacitiesError, match="--rebuild"):
         DenseStore(settings, "autre-modele", 768, client=ephemeral_client)
+
+
+def test_rrf_fuses_weighted_ranks():
+    from assistant.retrieve import rrf
+
+    fused = rrf([(["a", "b"], 1.0), (["b", "c"], 1.0)], k=60)
+    assert max(fused, key=fused.get) == "b"
+    only_dense = rrf([(["a", "b"], 1.0), (["b", "c"], 0.0)], k=60)
+    assert max(only_dense, key=only_dense.get) == "a"
+
+
+def test_list_running_over_a_page_break_is_merged(settings, ephemeral_client, embedder):
+    from assistant.retrieve import Retriever
+
+    a = Chunk(
+        "a",
+        "Les étapes du projet :\n- cadrer le besoin avec les services\n- choisir les indicateurs",
+        "pdf/p.pdf",
+        "P",
+        3,
+        3,
+        "Étapes",
+        0,
+    )
+    b = Chunk(
+        "b", "- choisir les indicateurs\n- publier les résultats aux habitants", "pdf/p.pdf", "P", 3, 4, "Étapes", 1
+    )
+    c = Chunk("c", "Un autre sujet sans rapport, la météo des plages.", "pdf/p.pdf", "P", 5, 5, "Autre", 2)
+    store = DenseStore(settings, embedder.name, embedder.dim, client=ephemeral_client)
+    store.upsert([a, b, c], embedder.embed_documents([a.text, b.text, c.text]))
+    r = Retriever(settings, embedder=embedder, client=ephemeral_client, lexical=LexicalIndex.build([a, b, c]))
+    top = r.search("étapes du projet cadrer le besoin", k=1)[0]
+    assert top.id == "a" and top.page_end == 4
+    assert top.text.count("choisir les indicateurs") == 1 and "publier les résultats" in top.text
+    assert r.search("météo des plages", k=1)[0].text == c.text  # nothing to merge after the last chunk
