@@ -11,6 +11,11 @@ from dataclasses import replace
 
 from ingest.types import Page
 
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 # --- Rule 1: characters --------------------------------------------------------------------------
 
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
@@ -48,10 +53,6 @@ def normalize_chars(text: str) -> str:
 
 
 # --- Rule 2: hyphenation ------------------------------------------------------------------------
-
-
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
 
 
 _LETTERS = r"[^\W\d_]"
@@ -192,6 +193,25 @@ REFLOW_MIN_WIDTH = 40  # pages whose long lines are shorter than this (slides) a
 REFLOW_FULL_LINE = 0.6  # a line at least this share of the page's line width was wrapped by the layout
 
 
+# Words after which a sentence cannot stop: a line ending with one goes on, even before a capital
+# ("produite par la" / "Direction générale").
+_OPEN_WORDS = _wordset(
+    "à au aux avec chez dans de des du en entre et l la le les leur leurs d ou où par pour qu que qui dont sans "
+    "sous sur un une ce cet cette ces son sa ses notre nos votre vos mon ma mes est sont a ont très plus ne pas "
+    "the of and to"
+)
+
+
+def _continues(previous: str, line: str) -> bool:
+    """Whether ``line`` carries on the sentence of ``previous``: a lowercase start, or an open end before it."""
+    if line[0].islower():
+        return True
+    if previous.endswith((",", "’", "'", "-", "–")):
+        return True
+    last = previous.rsplit(None, 1)[-1].lower()
+    return last in _OPEN_WORDS
+
+
 def _heading_like(line: str) -> bool:
     letters = [c for c in line if c.isalpha()]
     return len(letters) >= 3 and all(c.isupper() for c in letters)
@@ -233,6 +253,7 @@ def normalize_whitespace(text: str, reflow: bool = True) -> str:
             and not _TOC_ENTRY_RE.search(previous)
             and not _BLOCK_START_RE.match(line)
             and _heading_like(previous) == _heading_like(line)
+            and _continues(previous, line)
         )
         if wrapped:
             out[-1] = f"{out[-1]} {line}"
@@ -296,12 +317,6 @@ def is_garbage(text: str) -> bool:
 
 
 # --- The whole cleaning pass --------------------------------------------------------------------
-
-
-def clean_text(text: str, vocabulary: Counter[str] | None = None, reflow: bool = True) -> str:
-    """Rules 1, 2 and 6 on one text (no header removal, which needs the other pages)."""
-    text = normalize_chars(text)
-    return normalize_whitespace(join_hyphenated(text, vocabulary), reflow=reflow)
 
 
 def clean_document_pages(
