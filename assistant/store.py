@@ -89,6 +89,11 @@ class DenseStore:
                 metadatas=[c.metadata() for c in chunks],
             )
 
+    def update_metadata(self, chunks: list[Chunk]) -> None:
+        """Refresh the metadata of chunks already stored (same id, so same text and embedding)."""
+        if chunks:
+            self.collection.update(ids=[c.id for c in chunks], metadatas=[c.metadata() for c in chunks])
+
     def ids_for_source(self, source: str) -> set[str]:
         return set(self.collection.get(where={"source": source}, include=[])["ids"])
 

@@ -46,6 +46,7 @@ class IngestReport:
     documents: dict[str, dict] = field(default_factory=dict)  # source -> pages, chunks, warnings, stats
     pages: int = 0
     chunks: int = 0
+    embedded: int = 0  # chunks actually embedded (the others were already in the store)
     seconds: dict[str, float] = field(default_factory=lambda: {"load": 0.0, "split": 0.0, "embed": 0.0, "store": 0.0})
     interrupted: bool = False
     model_loaded: bool = False
@@ -104,6 +105,24 @@ def discover(corpus_dir: Path) -> dict[str, Path]:
         if p.suffix.lower() in SUFFIXES and not p.name.lower().startswith(SKIP_PREFIXES):
             out[rel.as_posix()] = p
     return out
+
+
+def pipeline_fingerprint(settings: Settings) -> str:
+    """Changes when the code or the settings that turn a file into chunks change."""
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in ("load.py", "clean.py", "split.py", "types.py"):
+        h.update((here / name).read_bytes())
+    h.update(f"{settings.chunk_size}/{settings.chunk_overlap}/{settings.ocr}".encode())
+    return h.hexdigest()[:16]
+
+
+def _check_model(manifest: dict, model_name: str) -> None:
+    if manifest.get("embed_model") not in (None, model_name):
+        raise CapacitiesError(
+            f"L'index a été construit avec « {manifest['embed_model']} » et le modèle configuré est "
+            f"« {model_name} ». Relancez avec --rebuild."
+        )
 
 
 def file_sha256(path: Path) -> str:
@@ -185,7 +204,11 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
     manifest = read_manifest(settings.manifest_path)
     docs_state: dict = manifest["documents"]
     hashes = {src: file_sha256(p) for src, p in files.items()}
-    todo = [s for s in files if docs_state.get(s, {}).get("sha256") != hashes[s]]
+    fingerprint = pipeline_fingerprint(settings)
+    # the code or settings that turn a file into chunks changed: every document is read again
+    # (only chunks whose text changed are embedded again)
+    code_changed = manifest.get("pipeline") not in (None, fingerprint)
+    todo = [s for s in files if code_changed or docs_state.get(s, {}).get("sha256") != hashes[s]]
     removed = [s for s in docs_state if s not in files]
     report.unchanged = [s for s in files if s not in todo]
     bm25_ok = (settings.bm25_dir / "chunks.json").is_file()
@@ -222,28 +245,36 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
     if not prepared and not removed and bm25_ok and not manifest.get("dirty"):
         return report  # only failures: the index stays as it was, the model is not loaded
 
-    # 2. embed and store document by document, committing the manifest after each
-    if prepared and embedder is None:
+    # 2. embed and store document by document, committing the manifest after each.
+    # Chunks whose id (content + location) is already stored are not embedded again.
+    if manifest.get("embed_model") is None and embedder is None and prepared:
         embedder = embedder_factory(settings)
         report.model_loaded = not embedder.name.startswith("hash")
-    model_name = embedder.name if embedder else manifest.get("embed_model")
-    if manifest.get("embed_model") not in (None, model_name):
-        raise CapacitiesError(
-            f"L'index a été construit avec « {manifest['embed_model']} » et le modèle configuré est "
-            f"« {model_name} ». Relancez avec --rebuild."
-        )
-    store = DenseStore(settings, model_name, embedder.dim if embedder else None, client=client)
-    manifest["embed_model"] = model_name
+    if embedder is not None:
+        _check_model(manifest, embedder.name)
+        store = DenseStore(settings, embedder.name, embedder.dim, client=client)
+    else:
+        store = DenseStore(settings, None, None, client=client)
+    existing = {src: store.ids_for_source(src) for src, _, _ in prepared}
+    to_embed = {src: [c for c in chunks if c.id not in existing[src]] for src, _, chunks in prepared}
+    if embedder is None and any(to_embed.values()):
+        embedder = embedder_factory(settings)
+        report.model_loaded = not embedder.name.startswith("hash")
+        _check_model(manifest, embedder.name)
+        store = DenseStore(settings, embedder.name, embedder.dim, client=client)
+    manifest["embed_model"] = store.model_name
+    manifest["pipeline"] = fingerprint
     manifest["dirty"] = True  # cleared once the BM25 index matches the dense store
     write_json_atomic(settings.manifest_path, manifest)
     batch = max(1, settings.embed_batch_size)
-    total_batches = sum((len(c) + batch - 1) // batch for _, _, c in prepared)
+    total_batches = sum((len(c) + batch - 1) // batch for c in to_embed.values())
     bar = _progress(total_batches, "Embeddings", "lot", progress)
     try:
         for src, doc, chunks in prepared:
             bar.set_postfix_str(src[-40:])
-            for i in range(0, len(chunks), batch):
-                part = chunks[i : i + batch]
+            todo_chunks = to_embed[src]
+            for i in range(0, len(todo_chunks), batch):
+                part = todo_chunks[i : i + batch]
                 t0 = time.perf_counter()
                 vectors = embedder.embed_documents([c.text for c in part])
                 t1 = time.perf_counter()
@@ -252,6 +283,7 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
                 report.seconds["store"] += time.perf_counter() - t1
                 bar.update()
             t0 = time.perf_counter()
+            store.update_metadata([c for c in chunks if c.id in existing[src]])  # same text, maybe new section
             new_ids = {c.id for c in chunks}
             store.delete_ids(store.ids_for_source(src) - new_ids)
             report.seconds["store"] += time.perf_counter() - t0
@@ -261,12 +293,14 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
                 "title": doc.title,
                 "pages": len(doc.pages),
                 "chunks": len(chunks),
+                "embedded": len(todo_chunks),
                 "warnings": doc.warnings,
                 "stats": doc.stats,
             }
             report.documents[src] = {k: docs_state[src][k] for k in ("pages", "chunks", "warnings", "stats")}
             report.pages += len(doc.pages)
             report.chunks += len(chunks)
+            report.embedded += len(todo_chunks)
             write_json_atomic(settings.manifest_path, manifest)
         for src in removed:
             store.delete_ids(store.ids_for_source(src))

@@ -162,3 +162,31 @@ def test_rebuild_and_report_json(settings):
 
     data = json.loads(save_report(settings, r).read_text())
     assert data["ok"] is True and data["chunks"] >= 1 and "seconds" in data
+
+
+def test_only_new_text_is_embedded_again(settings, monkeypatch):
+    corpus = settings.corpus_dir
+    paragraphs = [f"Paragraphe {i} : " + PROC for i in range(6)]
+    write_md(corpus, "a.md", "\n\n".join(paragraphs))
+    first = _ingest(settings)
+    assert first.embedded == first.chunks > 3
+
+    # one paragraph changes: only the chunks whose text changed are embedded
+    paragraphs[-1] = "Paragraphe modifié : " + OTHER
+    write_md(corpus, "a.md", "\n\n".join(paragraphs))
+    r = _ingest(settings)
+    assert r.updated == ["a.md"] and 0 < r.embedded < r.chunks
+    _consistent(settings)
+
+    # the reading code changes (new fingerprint): every document is read again, nothing re-embedded,
+    # and the model is not even loaded
+    import ingest.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "pipeline_fingerprint", lambda s: "nouveau-code")
+
+    def boom(_s):
+        raise AssertionError("le modèle ne doit pas être chargé")
+
+    r = run_ingest(settings, embedder_factory=boom, progress=False)
+    assert r.updated == ["a.md"] and r.embedded == 0
+    _consistent(settings)
