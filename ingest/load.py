@@ -446,6 +446,10 @@ def _decode(data: bytes, warnings: list[str]) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+_MD_IMAGE_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK_RE = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+
+
 def _load_text(data: bytes, source: str, stem: str, markdown: bool) -> Document:
     warnings: list[str] = []
     text = _decode(data, warnings)
@@ -457,6 +461,9 @@ def _load_text(data: bytes, source: str, stem: str, markdown: bool) -> Document:
             if match:
                 title = match.group(1).strip().strip("\"'").strip() or None
             text = text[front.end() :]
+        # images say nothing to a reader of the answer; a link keeps its words and its address
+        text = _MD_IMAGE_RE.sub("", text)
+        text = _MD_LINK_RE.sub(r"\1 (\2)", text)
     stats: dict[str, float] = {"pages": 1.0, "long_token_ratio_before": long_token_ratio(text)}
     # Markdown and text files carry their own line structure: clean characters and spacing, never reflow.
     pages = clean_document_pages([Page(source, 1, text)], reflow=False, stats=stats)

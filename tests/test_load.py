@@ -433,3 +433,11 @@ def test_repeated_labels_survive_and_headers_go(corpus_docs: dict[str, object]) 
     assert page10.startswith("Quel problème avons-nous cherché à résoudre ?")
     text = "\n".join(p.text for p in guide.pages)
     assert "Hauts-de-France" in text and "plateforme" in text  # "Hauts-\nde-France", "plate-\nforme"
+
+
+def test_markdown_links_keep_words_and_address_images_dropped(tmp_path):
+    path = tmp_path / "doc.md"
+    path.write_text("# Titre\nVoir le [guide achats](https://exemple.fr/guide) ici.\n![logo](img/logo.png)\n", "utf-8")
+    text = load_document(path, tmp_path).pages[0].text
+    assert "Voir le guide achats (https://exemple.fr/guide) ici." in text
+    assert "logo" not in text
