@@ -54,16 +54,30 @@ def _initials_match(acro: str, words: list[str]) -> bool:
 
 
 def _long_form_before(acro: str, before: str) -> str | None:
+    """The words just before "(ACRO)" that spell it: one initial per word if possible
+    ("Déchets d'Équipements Électriques et Électroniques"), else the shortest tail that does."""
     words = re.findall(r"[A-Za-zÀ-ÿ'’\-]+", before)
     n = len(acro.rstrip("s"))
-    # try the shortest tail of words whose initials spell the acronym
+    tails = []
     for start in range(len(words) - 1, max(-1, len(words) - 2 * n - 4), -1):
         tail = words[start:]
-        if fold(tail[0]) in _SMALL:
+        content = [w for w in tail if fold(w) not in _SMALL]
+        if fold(tail[0]) in _SMALL or len(content) < (n + 1) // 2:
             continue
-        if _initials_match(acro, [w for w in tail if fold(w) not in _SMALL]):
-            return " ".join(tail)
-    return None
+        if _initials_match(acro, content):
+            tails.append((len(content) == n, -len(tail), tail))
+    if not tails:
+        return None
+    return " ".join(max(tails)[2])
+
+
+def _tidy(long: str) -> str:
+    """No leading article; a long form in capitals is written in ordinary case."""
+    long = re.sub(r"^(?:l['’]|la |le |les |d['’]|des |du )", "", long.strip(), flags=re.IGNORECASE)
+    letters = [c for c in long if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) / len(letters) > 0.7:
+        long = long[0] + long[1:].lower()
+    return long
 
 
 def build_glossary(texts: Iterable[str]) -> dict[str, str]:
@@ -74,11 +88,11 @@ def build_glossary(texts: Iterable[str]) -> dict[str, str]:
         for m in _ACRO_THEN_LONG.finditer(flat):
             acro, long = m.group(1), m.group(2).strip(" ,;:")
             words = [w for w in re.findall(r"[A-Za-zÀ-ÿ'’\-]+", long) if fold(w) not in _SMALL]
-            if _initials_match(acro, words):
+            if len(words) >= (len(acro.rstrip("s")) + 1) // 2 and _initials_match(acro, words):
                 seen[acro][long] += 1
         for m in _LONG_THEN_ACRO.finditer(flat):
             acro = m.group(2)
             long = _long_form_before(acro, m.group(1))
             if long:
                 seen[acro][long] += 1
-    return {a: c.most_common(1)[0][0] for a, c in sorted(seen.items())}
+    return {a: _tidy(c.most_common(1)[0][0]) for a, c in sorted(seen.items())}

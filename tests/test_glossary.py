@@ -16,3 +16,16 @@ def test_acronyms_defined_both_ways():
 
 def test_parenthesis_that_is_not_a_definition_is_ignored():
     assert build_glossary(["Le CEREMA (voir plus bas) et la CNIL (page 3) interviennent."]) == {}
+
+
+def test_one_word_per_letter_preferred_and_long_forms_tidied():
+    g = build_glossary(
+        [
+            "la collecte des équipements électriques et électroniques (EEE) usagés",
+            "Selon l'Agence nationale de la cohésion des territoires (ANCT), le",
+            "le CAHIER DES CLAUSES TECHNIQUES PARTICULIÈRES (CCTP) précise",
+        ]
+    )
+    assert g["EEE"] == "équipements électriques et électroniques"
+    assert g["ANCT"] == "Agence nationale de la cohésion des territoires"
+    assert g["CCTP"] == "Cahier des clauses techniques particulières"
