@@ -118,91 +118,95 @@ _STEP_WORDS = re.compile(
     re.IGNORECASE,
 )
 _VERB_START = re.compile(r"^(?:[A-ZÀ-Ý][a-zà-ÿ]+(?:er|ir|re|ez)|[ÉE]tablir|Faire|Mettre|Prendre|Construire)\b")
-_NOT_VERBS = {
-    "premier",
-    "dernier",
-    "entre",
-    "notre",
-    "votre",
-    "cahier",
-    "autre",
-    "contre",
-    "titre",
-    "chiffre",
-    "centre",
-    "lettre",
-    "ordre",
-    "nombre",
-    "cadre",
-    "membre",
-    "libre",
-    "propre",
-    "quatre",
-    "outre",
-    "chez",
-    "assez",
-    "offre",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-    "hier",
-    "filière",
-    "matière",
-    "manière",
-    "première",
-    "dossier",
-    "fichier",
-    "calendrier",
-    "papier",
-    "métier",
-    "plusieurs",
-    "leur",
-    "leurs",
-    "pour",
-    "sur",
-    "par",
-    "alors",
-}
+_NOT_VERBS = set(
+    [
+        "premier",
+        "dernier",
+        "entre",
+        "notre",
+        "votre",
+        "cahier",
+        "autre",
+        "contre",
+        "titre",
+        "chiffre",
+        "centre",
+        "lettre",
+        "ordre",
+        "nombre",
+        "cadre",
+        "membre",
+        "libre",
+        "propre",
+        "quatre",
+        "outre",
+        "chez",
+        "assez",
+        "offre",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+        "hier",
+        "filière",
+        "matière",
+        "manière",
+        "première",
+        "dossier",
+        "fichier",
+        "calendrier",
+        "papier",
+        "métier",
+        "plusieurs",
+        "leur",
+        "leurs",
+        "pour",
+        "sur",
+        "par",
+        "alors",
+    ]
+)
 # words of the question that say what kind of answer is wanted, not what it is about
-_QUESTION_WORDS = {
-    "comment",
-    "quel",
-    "quell",
-    "quels",
-    "quelles",
-    "pourquoi",
-    "faut",
-    "fair",
-    "proced",
-    "etap",
-    "demarch",
-    "mettr",
-    "plac",
-    "pouvon",
-    "peut",
-    "doit",
-    "dois",
-    "devon",
-    "quoi",
-    "collect",
-    "collectivit",
-    "commun",
-    "territoir",
-    "elus",
-    "elu",
-    "agent",
-    "nous",
-    "notr",
-    "mon",
-    "ma",
-    "exist",
-    "object",
-    "princip",
-    "conseil",
-    "lanc",
-    "organis",
-}
+_QUESTION_WORDS = set(
+    [
+        "comment",
+        "quel",
+        "quell",
+        "quels",
+        "quelles",
+        "pourquoi",
+        "faut",
+        "fair",
+        "proced",
+        "etap",
+        "demarch",
+        "mettr",
+        "plac",
+        "pouvon",
+        "peut",
+        "doit",
+        "dois",
+        "devon",
+        "quoi",
+        "collect",
+        "collectivit",
+        "commun",
+        "territoir",
+        "elus",
+        "elu",
+        "agent",
+        "nous",
+        "notr",
+        "mon",
+        "ma",
+        "exist",
+        "object",
+        "princip",
+        "conseil",
+        "lanc",
+        "organis",
+    ]
+)
 
 
 def _is_step_like(text: str, is_list: bool) -> float:
@@ -217,6 +221,13 @@ def _is_step_like(text: str, is_list: bool) -> float:
     return score
 
 
+def _continues(previous: str, line: str) -> bool:
+    """Is ``line`` the rest of a sentence wrapped from ``previous`` (not a new block after a heading)?"""
+    if line[:1].islower():
+        return True
+    return not previous.endswith((".", ":", "!", "?", ";")) and len(previous) > 60
+
+
 def _units(text: str) -> list[tuple[str, bool, int]]:
     """(unit, is_list_item, position) for the sentences and list items of a passage."""
     blocks: list[tuple[list[str], bool]] = []
@@ -228,7 +239,7 @@ def _units(text: str) -> list[tuple[str, bool, int]]:
         m = _BULLET.match(line)
         if m:
             blocks.append(([line[m.end() :].strip()], True))
-        elif blocks and blocks[-1][0] and (line[:1].islower() or not blocks[-1][0][-1].endswith((".", ":", "!", "?"))):
+        elif blocks and blocks[-1][0] and _continues(blocks[-1][0][-1], line):
             blocks[-1][0].append(line)  # a wrapped line goes on the previous block
         else:
             blocks.append(([line], False))
