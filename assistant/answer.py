@@ -250,11 +250,17 @@ def _units(text: str) -> list[tuple[str, bool, int]]:
         joined = re.sub(r"\s+", " ", " ".join(lines)).strip()
         pieces = [joined] if is_list else _SENT_SPLIT.split(joined)
         for piece in pieces:
-            piece = piece.strip(" -–•")
+            piece = piece.strip(" -–•→►▪")
             letters = sum(c.isalpha() for c in piece)
             if len(piece) >= 25 and letters >= 0.6 * len(piece) and not _DOC_INJECTION.search(piece):
                 out.append((piece, is_list, len(out)))
     return out
+
+
+_WHY = re.compile(r"\b(pourquoi|int[ée]r[êe]t|enjeux?|b[ée]n[ée]fices?|avantages?|à quoi sert)\b", re.IGNORECASE)
+_REASON = re.compile(
+    r"\b(car|parce que|permet|r[ée]dui|[ée]vite|impact|[ée]conomi|[ée]mission|principal|majorit|\d+ ?%)", re.IGNORECASE
+)
 
 
 def _trim(text: str, limit: int = 360) -> str:
@@ -269,22 +275,31 @@ def _trim(text: str, limit: int = 360) -> str:
 class _Candidate:
     text: str
     passage: int  # index in the passages list
-    position: int
+    position: float
     relevance: float
     step: float
     stems: set[str]
 
 
-def _candidates(question: str, passages: list[Passage]) -> list[_Candidate]:
+def _candidates(question: str, passages: list[Passage], clauses: bool = False) -> list[_Candidate]:
+    """Sentences and list items of the passages, scored against the question.
+
+    ``clauses``: also offer the clauses of long sentences (cut at ';' or ':'), for plain language.
+    """
     q = content_words(question) - _QUESTION_WORDS or content_words(question)
     out = []
     for rank, p in enumerate(passages):
+        # the section title counts a little: a list item under "Rédiger le cahier des charges" is on topic
+        section = 0.3 * len(q & content_words(p.section)) / max(1, len(q)) if q else 0.0
         for text, is_list, pos in _units(p.text):
-            stems = content_words(text)
-            shared = len(q & stems) / max(1, len(q)) if q else 0.0
-            # the section title counts a little: a list item under "Rédiger le cahier des charges" is on topic
-            shared += 0.3 * len(q & content_words(p.section)) / max(1, len(q)) if q else 0.0
-            out.append(_Candidate(text, rank, pos, shared + 0.15 / (1 + rank), _is_step_like(text, is_list), stems))
+            pieces = [text]
+            if clauses and len(text.split()) > 25:
+                pieces += [part for part in re.split(r"\s*[;:]\s+", text) if len(part) >= 40 and part != text]
+            for k, piece in enumerate(pieces):
+                stems = content_words(piece)
+                shared = len(q & stems) / max(1, len(q)) if q else 0.0
+                step = _is_step_like(piece, is_list)
+                out.append(_Candidate(piece, rank, pos + 0.01 * k, shared + section + 0.15 / (1 + rank), step, stems))
     return out
 
 
@@ -349,10 +364,15 @@ def extractive_answer(question: str, passages: list[Passage], mode: str, glossar
     citer = _Citer(passages)
     parts: list[str] = []
     if mode == "elu":
-        # short, plain sentences first; sentences with unexplained acronyms last
+        cands = _candidates(question, passages, clauses=True)
+        why = bool(_WHY.search(question))
+
+        # short, plain sentences first; for "pourquoi", sentences that give a reason or an effect;
+        # sentences with unexplained acronyms last
         def plain(c: _Candidate) -> float:
             words = len(c.text.split())
-            return c.relevance - 0.01 * max(0, words - 18) - 0.2 * _undefined_acronyms(c.text, glossary)
+            score = c.relevance - 0.02 * max(0, words - 15) - 0.2 * _undefined_acronyms(c.text, glossary)
+            return score + (0.15 if why and _REASON.search(c.text) else 0.0)
 
         summary = _pick(cands, 3, plain, 0.2)
         summary.sort(key=lambda c: (c.passage, c.position))

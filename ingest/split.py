@@ -20,6 +20,8 @@ def heading_of(line: str) -> str | None:
     m = _MD_HEADING.match(s)
     if m:
         return m.group(1).strip()
+    if not s[:1].isalnum():
+        return None  # "→ Base IMPACTS® ADEME", "• …": references and bullets, not titles
     if not (3 <= len(s) <= 90) or _BULLET.match(s) and not _NUMBERED_HEADING.match(s):
         return None
     if s[-1] in ".,;:!?)»" or s.count(" ") > 12:
@@ -81,6 +83,11 @@ def split_document(doc: Document, chunk_size: int = 1000, chunk_overlap: int = 1
     full = "\n\n".join(parts)
     if not full.strip():
         return []
+    # a "heading" printed on many pages is a running label, not the title of what follows
+    pages_of: dict[str, set[int]] = {}
+    for off, h in headings:
+        pages_of.setdefault(h, set()).add(bisect.bisect_right(page_starts, off))
+    headings = [(off, h) for off, h in headings if len(pages_of[h]) < 3]
     heading_offsets = [h[0] for h in headings]
 
     def page_at(pos: int) -> int:

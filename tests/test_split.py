@@ -41,3 +41,13 @@ def test_ids_deterministic_and_unique():
 
 def test_empty_document_gives_no_chunks():
     assert split_document(_doc(["", "  \n "])) == []
+
+
+def test_labels_repeated_on_many_pages_are_not_sections():
+    body = "Un paragraphe ordinaire qui décrit une bonne pratique pour les agents. " * 5
+    pages = [f"→ Base IMPACTS® ADEME\nCRITÈRE GÉNÉRAL\n{body}" for _ in range(4)]
+    pages[1] = f"ACHATS DURABLES\n{body}"
+    chunks = split_document(_doc(pages), chunk_size=300, chunk_overlap=0)
+    sections = {c.section for c in chunks}
+    assert "CRITÈRE GÉNÉRAL" not in sections and "→ Base IMPACTS® ADEME" not in sections
+    assert "ACHATS DURABLES" in sections
