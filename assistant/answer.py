@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from assistant.errors import CapacitiesError
+from assistant.readability import kandel_moles
 from assistant.settings import Settings
 from assistant.text import content_words
 from assistant.types import Answer, Passage
@@ -257,10 +258,16 @@ def _units(text: str) -> list[tuple[str, bool, int]]:
     return out
 
 
+PLAIN_WEIGHT = 0.006  # how much readability counts against relevance when writing for elected officials
 _WHY = re.compile(r"\b(pourquoi|int[ée]r[êe]t|enjeux?|b[ée]n[ée]fices?|avantages?|à quoi sert)\b", re.IGNORECASE)
 _REASON = re.compile(
     r"\b(car|parce que|permet|r[ée]dui|[ée]vite|impact|[ée]conomi|[ée]mission|principal|majorit|\d+ ?%)", re.IGNORECASE
 )
+
+
+def _sentence(text: str) -> str:
+    """A list item quoted inside prose gets its full stop."""
+    return text if text.endswith((".", "!", "?", "…", "]", ")")) else text + "."
 
 
 def _trim(text: str, limit: int = 360) -> str:
@@ -372,12 +379,13 @@ def extractive_answer(question: str, passages: list[Passage], mode: str, glossar
         def plain(c: _Candidate) -> float:
             words = len(c.text.split())
             score = c.relevance - 0.02 * max(0, words - 15) - 0.2 * _undefined_acronyms(c.text, glossary)
+            score += PLAIN_WEIGHT * (kandel_moles(c.text) - 50)  # easier sentences first (index ~50 = hard)
             return score + (0.15 if why and _REASON.search(c.text) else 0.0)
 
         summary = _pick(cands, 3, plain, 0.2)
         summary.sort(key=lambda c: (c.passage, c.position))
         parts.append(prompts.INTRO_ELU)
-        parts.append(" ".join(f"{_trim(c.text, 240)} {citer.mark(c.passage)}" for c in summary))
+        parts.append(" ".join(f"{_sentence(_trim(c.text, 240))} {citer.mark(c.passage)}" for c in summary))
         used = {id(c) for c in summary}
         impl = [
             c

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from evals.readability import kandel_moles
+from assistant.readability import kandel_moles
 
 HERE = Path(__file__).resolve().parent
 

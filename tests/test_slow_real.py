@@ -104,7 +104,7 @@ def test_off_topic_question_abstains(real_assistant, question):
 
 
 def test_elu_summary_reads_easier_than_its_sources(real_assistant):
-    from evals.readability import kandel_moles
+    from assistant.readability import kandel_moles
 
     ans = real_assistant.ask("Pourquoi sensibiliser les élus et les agents au numérique responsable ?", mode="elu")
     assert not ans.abstained
