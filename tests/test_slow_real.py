@@ -117,3 +117,10 @@ def test_mode_and_settings_are_honoured(real_assistant):
     s = dataclasses.replace(real_assistant.settings, top_k=2)
     hits = Assistant.load(s, real_assistant.retriever).retriever.search("réemploi des équipements", k=s.top_k)
     assert len(hits) == 2
+
+
+def test_fast_query_path_matches_sentence_transformers_encode_query(real_embedder):
+    q = "Quelles données la commune doit-elle publier en open data ?"
+    fast = real_embedder.embed_query(q)
+    ref = real_embedder.model.encode_query([q], normalize_embeddings=True)[0]
+    assert sum(a * b for a, b in zip(fast, ref.tolist(), strict=True)) > 0.999
