@@ -212,6 +212,8 @@ _QUESTION_WORDS = set(
 
 def _is_step_like(text: str, is_list: bool) -> float:
     first = text.split(" ", 1)[0].strip('«"(').lower()
+    if text.endswith("?") or first == "voici":
+        return -1.0  # a question or an announcement ("Voici les étapes…") is not a step
     score = 0.0
     if is_list:
         score += 0.3
@@ -324,20 +326,35 @@ def _pick(cands: list[_Candidate], n: int, key, min_relevance: float) -> list[_C
 
 
 class _Citer:
-    """Numbers passages in order of first citation."""
+    """Numbers passages in order of first citation; passages of the same page share one number."""
 
     def __init__(self, passages: list[Passage]) -> None:
         self.passages = passages
-        self.order: list[int] = []
+        self.keys: list[tuple[str, int]] = []
+        self.members: dict[tuple[str, int], list[int]] = {}
 
     def mark(self, i: int) -> str:
-        if i not in self.order:
-            self.order.append(i)
-        return f"[{self.order.index(i) + 1}]"
+        p = self.passages[i]
+        key = (p.source, p.page_start)
+        if key not in self.members:
+            self.keys.append(key)
+            self.members[key] = []
+        if i not in self.members[key]:
+            self.members[key].append(i)
+        return f"[{self.keys.index(key) + 1}]"
 
     @property
     def cited(self) -> list[Passage]:
-        return [self.passages[i] for i in self.order]
+        from assistant.retrieve import _overlap_join
+
+        out = []
+        for key in self.keys:
+            group = sorted((self.passages[i] for i in self.members[key]), key=lambda p: p.index)
+            text = group[0].text
+            for p in group[1:]:
+                text = _overlap_join(text, p.text)
+            out.append(replace(group[0], text=text, page_end=max(p.page_end for p in group)))
+        return out
 
 
 def further_reading(cited: list[Passage]) -> str:
@@ -399,7 +416,7 @@ def extractive_answer(question: str, passages: list[Passage], mode: str, glossar
             parts.extend(f"- {_trim(c.text, 240)} {citer.mark(c.passage)}" for c in impl)
         body = expand_acronyms("\n".join(parts), glossary)
     elif is_procedure_question(question):
-        steps = _pick(cands, 6, lambda c: c.relevance + c.step, 0.15)
+        steps = _pick([c for c in cands if c.step >= 0], 6, lambda c: c.relevance + c.step, 0.15)
         # document order inside each document; documents in the order retrieval ranked them
         first_rank: dict[str, int] = {}
         for i, p in enumerate(passages):
@@ -414,7 +431,7 @@ def extractive_answer(question: str, passages: list[Passage], mode: str, glossar
         parts.append(prompts.INTRO_FACTS)
         parts.extend(f"- {_trim(c.text)} {citer.mark(c.passage)}" for c in facts)
         body = "\n".join(parts)
-    if not citer.order:
+    if not citer.keys:
         return abstain(question, passages, mode, "extractive")
     text = f"{body}\n\n{further_reading(citer.cited)}"
     return Answer(text=text, mode=mode, backend="extractive", abstained=False, citations=citer.cited, question=question)
