@@ -27,7 +27,7 @@ class Embedder(Protocol):
     name: str
     dim: int
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+    def embed_documents(self, texts: list[str], titles: list[str] | None = None) -> list[list[float]]: ...
 
     def embed_query(self, text: str) -> list[float]: ...
 
@@ -46,7 +46,7 @@ class HashEmbedder:
         norm = math.sqrt(sum(x * x for x in v)) or 1.0
         return [x / norm for x in v]
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+    def embed_documents(self, texts: list[str], titles: list[str] | None = None) -> list[list[float]]:
         return [self._vec(t) for t in texts]
 
     def embed_query(self, text: str) -> list[float]:
@@ -84,7 +84,9 @@ def set_threads(n: int) -> None:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, with its own query and document prompts when it has them."""
 
-    def __init__(self, path_or_id: str, name: str, dtype: str = "float32", batch_size: int = 16) -> None:
+    def __init__(
+        self, path_or_id: str, name: str, dtype: str = "float32", batch_size: int = 16, titles: bool = True
+    ) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -104,6 +106,11 @@ class SentenceTransformerEmbedder:
         prompts = getattr(self.model, "prompts", {}) or {}
         # EmbeddingGemma ships "query" and "document" prompts; encode_query/encode_document use them.
         self._has_prompts = "query" in prompts and "document" in prompts
+        # EmbeddingGemma's document prompt is "title: none | text: "; given the real title it places
+        # a passage better. The vectors differ, so the name differs and an index is never mixed.
+        self._titles = titles and "title: none" in prompts.get("document", "")
+        if self._titles:
+            self.name = f"{name}+titres"
 
     def _encode(self, texts: list[str], kind: str, show_progress: bool = False) -> list[list[float]]:
         fn = getattr(self.model, f"encode_{kind}", None) if self._has_prompts else None
@@ -117,7 +124,13 @@ class SentenceTransformerEmbedder:
         )
         return vecs.astype("float32").tolist()
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+    def embed_documents(self, texts: list[str], titles: list[str] | None = None) -> list[list[float]]:
+        if self._titles and titles is not None:
+            formatted = [f"title: {t or 'none'} | text: {x}" for t, x in zip(titles, texts, strict=True)]
+            vecs = self.model.encode(
+                formatted, prompt="", batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+            )
+            return vecs.astype("float32").tolist()
         return self._encode(texts, "document")
 
     def embed_query(self, text: str) -> list[float]:
@@ -153,7 +166,7 @@ def load_embedder(settings: Settings) -> Embedder:
     set_threads(settings.threads)
     path = resolve_embedder_path(settings.embed_model)
     return SentenceTransformerEmbedder(
-        path, settings.embed_model, choose_dtype(settings.embed_dtype), settings.embed_batch_size
+        path, settings.embed_model, choose_dtype(settings.embed_dtype), settings.embed_batch_size, settings.embed_titles
     )
 
 

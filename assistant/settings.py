@@ -26,6 +26,7 @@ class Settings:
     embed_model: str = "embeddinggemma-300m"  # sentence-transformers path or id; the default is assembled offline
     embed_dtype: str = "auto"  # auto (bfloat16 if the CPU has AMX or AVX512-BF16, else float32), float32, bfloat16
     embed_batch_size: int = 16  # chunks per embedding batch
+    embed_titles: bool = True  # give the model each passage's document title and section (EmbeddingGemma format)
     threads: int = 0  # torch CPU threads; 0 = all cores
     # --- ingestion
     chunk_size: int = 1000  # target chunk length in characters

@@ -20,7 +20,7 @@ from assistant.models import load_embedder
 from assistant.settings import Settings
 from benchmarks.common import save
 from ingest.load import load_document
-from ingest.pipeline import discover, run_ingest
+from ingest.pipeline import discover, embed_title, run_ingest
 from ingest.split import split_document
 
 
@@ -57,11 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         batches = []
         for src in report.added:
             chunks = split_document(load_document(files[src], corpus, ocr=s.ocr), s.chunk_size, s.chunk_overlap)
-            texts = [c.text for c in chunks]
-            batches += [texts[i : i + s.embed_batch_size] for i in range(0, len(texts), s.embed_batch_size)]
+            batches += [chunks[i : i + s.embed_batch_size] for i in range(0, len(chunks), s.embed_batch_size)]
         t0 = time.perf_counter()
         for b in batches:
-            embedder.embed_documents(b)
+            embedder.embed_documents([c.text for c in b], [embed_title(c) for c in b])
         embed_only = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -84,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             "failed": len(report.failed),
             "pages": report.pages,
             "chunks": n_chunks,
-            "characters": sum(len(t) for b in batches for t in b),
+            "characters": sum(len(c.text) for b in batches for c in b),
             "model_load_s": round(load_model, 2),
             "total_s": round(total, 2),
             "split_s": {k: round(v, 2) for k, v in report.seconds.items()},

@@ -107,6 +107,13 @@ def discover(corpus_dir: Path) -> dict[str, Path]:
     return out
 
 
+def embed_title(chunk: Chunk) -> str:
+    """What the embedder is told about where a passage comes from."""
+    if chunk.section and chunk.section != chunk.title:
+        return f"{chunk.title} — {chunk.section}"
+    return chunk.title
+
+
 def pipeline_fingerprint(settings: Settings) -> str:
     """Changes when the code or the settings that turn a file into chunks change."""
     h = hashlib.sha256()
@@ -276,7 +283,7 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
             for i in range(0, len(todo_chunks), batch):
                 part = todo_chunks[i : i + batch]
                 t0 = time.perf_counter()
-                vectors = embedder.embed_documents([c.text for c in part])
+                vectors = embedder.embed_documents([c.text for c in part], [embed_title(c) for c in part])
                 t1 = time.perf_counter()
                 store.upsert(part, vectors)
                 report.seconds["embed"] += t1 - t0

@@ -124,3 +124,11 @@ def test_fast_query_path_matches_sentence_transformers_encode_query(real_embedde
     fast = real_embedder.embed_query(q)
     ref = real_embedder.model.encode_query([q], normalize_embeddings=True)[0]
     assert sum(a * b for a, b in zip(fast, ref.tolist(), strict=True)) > 0.999
+
+
+def test_document_titles_change_the_vector_and_the_model_name(real_embedder):
+    assert real_embedder.name == "embeddinggemma-300m+titres"
+    text = "Créer un compte puis une organisation pour publier au nom de la mairie."
+    plain = real_embedder.embed_documents([text])[0]
+    titled = real_embedder.embed_documents([text], ["Publier les données sur data.gouv.fr — Organisations"])[0]
+    assert 0.8 < sum(a * b for a, b in zip(plain, titled, strict=True)) < 0.999
