@@ -31,6 +31,7 @@ class Settings:
     # --- ingestion
     chunk_size: int = 1000  # target chunk length in characters
     chunk_overlap: int = 150  # characters shared by consecutive chunks
+    chunk_within_pages: bool = True  # chunks never cross a page break (citations name the right page)
     ocr: bool = True  # OCR pages whose text layer is garbage (needs tesseract-ocr + tesseract-ocr-fra)
     # --- retrieval
     top_k: int = 6  # passages given to the answer

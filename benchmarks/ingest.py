@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         files = discover(corpus)
         batches = []
         for src in report.added:
-            chunks = split_document(load_document(files[src], corpus, ocr=s.ocr), s.chunk_size, s.chunk_overlap)
+            chunks = split_document(
+                load_document(files[src], corpus, ocr=s.ocr), s.chunk_size, s.chunk_overlap, s.chunk_within_pages
+            )
             batches += [chunks[i : i + s.embed_batch_size] for i in range(0, len(chunks), s.embed_batch_size)]
         t0 = time.perf_counter()
         for b in batches:

@@ -120,7 +120,7 @@ def pipeline_fingerprint(settings: Settings) -> str:
     here = Path(__file__).resolve().parent
     for name in ("load.py", "clean.py", "split.py", "types.py"):
         h.update((here / name).read_bytes())
-    h.update(f"{settings.chunk_size}/{settings.chunk_overlap}/{settings.ocr}".encode())
+    h.update(f"{settings.chunk_size}/{settings.chunk_overlap}/{settings.chunk_within_pages}/{settings.ocr}".encode())
     return h.hexdigest()[:16]
 
 
@@ -239,7 +239,7 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
             bar.update()
             continue
         t1 = time.perf_counter()
-        chunks = split_document(doc, settings.chunk_size, settings.chunk_overlap)
+        chunks = split_document(doc, settings.chunk_size, settings.chunk_overlap, settings.chunk_within_pages)
         report.seconds["load"] += t1 - t0
         report.seconds["split"] += time.perf_counter() - t1
         if not chunks:

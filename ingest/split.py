@@ -59,8 +59,14 @@ def chunk_id(source: str, page: int, text: str, seen: set[str]) -> str:
     return cid
 
 
-def split_document(doc: Document, chunk_size: int = 1000, chunk_overlap: int = 150) -> list[Chunk]:
-    """Split a cleaned document into chunks; each knows its pages (start, end) and section."""
+def split_document(
+    doc: Document, chunk_size: int = 1000, chunk_overlap: int = 150, within_pages: bool = True
+) -> list[Chunk]:
+    """Split a cleaned document into chunks; each knows its pages (start, end) and section.
+
+    ``within_pages``: a chunk never crosses a page break, so a citation names the page that
+    holds the words (the retriever joins a list that runs over a page break back together).
+    """
     parts: list[str] = []
     page_starts: list[int] = []  # offset of each page in the joined text
     page_numbers: list[int] = []
@@ -95,9 +101,16 @@ def split_document(doc: Document, chunk_size: int = 1000, chunk_overlap: int = 1
 
     chunks: list[Chunk] = []
     seen: set[str] = set()
-    for i, piece in enumerate(_splitter(chunk_size, chunk_overlap).create_documents([full])):
-        start = int(piece.metadata["start_index"])
-        text = piece.page_content
+    splitter = _splitter(chunk_size, chunk_overlap)
+    if within_pages:
+        pieces = [
+            (p0 + int(d.metadata["start_index"]), d.page_content)
+            for p0, part in zip(page_starts, parts, strict=True)
+            for d in splitter.create_documents([part])
+        ]
+    else:
+        pieces = [(int(d.metadata["start_index"]), d.page_content) for d in splitter.create_documents([full])]
+    for i, (start, text) in enumerate(pieces):
         end = start + max(len(text) - 1, 0)
         # the section is the last heading before the chunk, or the first one inside its opening lines
         j = bisect.bisect_right(heading_offsets, start + min(200, len(text) // 3)) - 1

@@ -51,3 +51,11 @@ def test_labels_repeated_on_many_pages_are_not_sections():
     sections = {c.section for c in chunks}
     assert "CRITÈRE GÉNÉRAL" not in sections and "→ Base IMPACTS® ADEME" not in sections
     assert "ACHATS DURABLES" in sections
+
+
+def test_chunks_stay_within_their_page_unless_asked_otherwise():
+    doc = _doc(["Courte introduction du guide.", "Pour ouvrir des données, recensez-les puis publiez-les.", "Fin."])
+    within = split_document(doc, chunk_size=1000, chunk_overlap=100)
+    assert [(c.page_start, c.page_end) for c in within] == [(1, 1), (2, 2), (3, 3)]
+    across = split_document(doc, chunk_size=1000, chunk_overlap=100, within_pages=False)
+    assert [(c.page_start, c.page_end) for c in across] == [(1, 3)]
