@@ -41,7 +41,7 @@ class Settings:
     bm25_weight: float = 0.25  # weight of the BM25 (lexical) ranking in the fusion (see evals/reports)
     max_per_page: int = 2  # at most this many passages from the same page
     reranker: str = ""  # sentence-transformers CrossEncoder path or id; empty = no reranking
-    min_dense_score: float = 0.47  # best cosine below this: the corpus does not cover the question (calibrated)
+    min_dense_score: float = 0.45  # best cosine below this: the corpus does not cover the question (calibrated)
     # --- answers
     backend: str = "extractive"  # extractive (default, offline), openai or local
     mode: str = "agent"  # agent (numbered steps) or elu (plain-language summary)
