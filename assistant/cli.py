@@ -211,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_settings)
 
     sp = sub.add_parser("bench", help="mesurer l'ingestion ou la latence des réponses")
-    sp.add_argument("which", choices=["ingest", "latency"], help="quel banc d'essai")
+    sp.add_argument("which", choices=["ingest", "latency", "dtype"], help="quel banc d'essai")
     sp.add_argument("rest", nargs=argparse.REMAINDER, help="options du banc (voir --help de chacun)")
     sp.set_defaults(func=cmd_bench)
 

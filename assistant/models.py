@@ -56,8 +56,8 @@ class HashEmbedder:
 def cpu_has_fast_bf16() -> bool:
     """bfloat16 matrix products in hardware: AMX tiles (Intel) or AVX512-BF16 (Intel, AMD Zen 4+).
 
-    Measured here on an AMD EPYC with avx512_bf16 (benchmarks in the README): 2.2 to 3.7x the
-    float32 speed, cosine >= 0.998 against float32. Without these units bfloat16 is emulated
+    Measured here on an AMD EPYC with avx512_bf16 (`python -m benchmarks.dtype`): 1.78x the
+    float32 speed, cosine >= 0.9999 against float32. Without these units bfloat16 is emulated
     and slower than float32.
     """
     try:

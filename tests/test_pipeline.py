@@ -100,7 +100,7 @@ def test_interrupted_run_leaves_index_usable_and_next_run_completes(settings):
     class Interrupting(HashEmbedder):
         calls = 0
 
-        def embed_documents(self, texts):
+        def embed_documents(self, texts, titles=None):
             Interrupting.calls += 1
             if Interrupting.calls == 2:
                 raise KeyboardInterrupt
@@ -132,7 +132,7 @@ def test_kill_9_mid_run_then_resume(settings, tmp_path):
 
             class Killer(HashEmbedder):
                 n = 0
-                def embed_documents(self, texts):
+                def embed_documents(self, texts, titles=None):
                     Killer.n += 1
                     if Killer.n == 4:
                         os.kill(os.getpid(), signal.SIGKILL)
