@@ -12,31 +12,13 @@ import contextlib
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from assistant.errors import CapacitiesError
 from assistant.settings import Settings
 from assistant.text import tokens
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A piece of a document, with everything a citation needs."""
-
-    id: str
-    text: str
-    source: str  # path relative to the corpus folder, e.g. "pdf/x.pdf"
-    title: str
-    page_start: int
-    page_end: int
-    section: str
-    index: int  # position of the chunk in its document (for merging neighbours)
-
-    def metadata(self) -> dict[str, str | int]:
-        d = asdict(self)
-        del d["id"], d["text"]
-        return d
+from assistant.types import Chunk
 
 
 def _chroma_client(settings: Settings):  # noqa: ANN202

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
-class Passage:
-    """A retrieved piece of a deliverable, with its scores."""
+class Chunk:
+    """A piece of a document, with everything a citation needs."""
 
     id: str
     text: str
@@ -16,7 +16,18 @@ class Passage:
     page_start: int
     page_end: int
     section: str
-    index: int
+    index: int  # position of the chunk in its document (for merging neighbours)
+
+    def metadata(self) -> dict[str, str | int]:
+        d = asdict(self)
+        del d["id"], d["text"]
+        return d
+
+
+@dataclass(frozen=True)
+class Passage(Chunk):
+    """A retrieved chunk, with its scores."""
+
     score: float = 0.0  # fused score (reciprocal rank fusion)
     dense: float | None = None  # cosine similarity to the question, when the dense retriever found it
     lexical: float | None = None  # BM25 score, when the lexical retriever found it

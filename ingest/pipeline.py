@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from assistant.errors import CapacitiesError
+from assistant.fetch import sha256_file
 from assistant.models import Embedder, load_embedder
 from assistant.settings import Settings
 from assistant.store import Chunk, DenseStore, LexicalIndex, drop_collection
@@ -132,14 +133,6 @@ def _check_model(manifest: dict, model_name: str) -> None:
         )
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def read_manifest(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -210,7 +203,7 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
         settings.manifest_path.unlink(missing_ok=True)
     manifest = read_manifest(settings.manifest_path)
     docs_state: dict = manifest["documents"]
-    hashes = {src: file_sha256(p) for src, p in files.items()}
+    hashes = {src: sha256_file(p) for src, p in files.items()}
     fingerprint = pipeline_fingerprint(settings)
     # the code or settings that turn a file into chunks changed: every document is read again
     # (only chunks whose text changed are embedded again)

@@ -52,10 +52,23 @@ def write_md(folder: Path, name: str, body: str) -> Path:
     return path
 
 
-def make_pdf(path: Path, pages: list[str]) -> Path:
-    """A real PDF with one text page per string (Helvetica, wrapped lines), built with pypdf only."""
+def build_pdf(
+    path: Path,
+    pages: list[list[str]],
+    *,
+    header: str | None = None,
+    footer: str | None = None,
+    title: str | None = None,
+    user_password: str | None = None,
+    owner_password: str | None = None,
+) -> Path:
+    """A real A4 PDF (Helvetica text layer) built with pypdf: body lines, an optional header and numbered footer."""
     from pypdf import PdfWriter
     from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    def show(x: float, y: float, text: str) -> str:
+        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        return f"BT /F1 10 Tf {x} {y} Td ({escaped}) Tj ET"
 
     writer = PdfWriter()
     font = DictionaryObject(
@@ -67,8 +80,34 @@ def make_pdf(path: Path, pages: list[str]) -> Path:
         }
     )
     font_ref = writer._add_object(font)
-    for text in pages:
+    for number, lines in enumerate(pages, start=1):
         page = writer.add_blank_page(595, 842)
+        ops = [show(60, 700 - 14 * k, line) for k, line in enumerate(lines)]
+        if header:
+            ops.append(show(60, 815, header))  # inside the top 10 % band
+        if footer:
+            ops.append(show(60, 30, f"{footer}    {number}"))  # inside the bottom band
+        stream = DecodedStreamObject()
+        stream.set_data("\n".join(ops).encode("cp1252"))
+        page[NameObject("/Contents")] = writer._add_object(stream)
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font_ref})}
+        )
+    if title is not None:
+        writer.add_metadata({"/Title": title})
+    if user_password is not None:
+        # RC4 needs no optional dependency (AES would need `cryptography`).
+        writer.encrypt(user_password, owner_password, algorithm="RC4-128")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        writer.write(f)
+    return path
+
+
+def make_pdf(path: Path, pages: list[str]) -> Path:
+    """A real PDF with one text page per string, lines wrapped at 90 characters."""
+    wrapped = []
+    for text in pages:
         lines = []
         for para in text.split("\n"):
             while len(para) > 90:
@@ -77,18 +116,5 @@ def make_pdf(path: Path, pages: list[str]) -> Path:
                 lines.append(para[:cut])
                 para = para[cut:].lstrip()
             lines.append(para)
-        ops = ["BT", "/F1 10 Tf", "12 TL", "50 800 Td"]
-        for line in lines:
-            esc = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-            ops.append(f"({esc}) Tj T*")
-        ops.append("ET")
-        stream = DecodedStreamObject()
-        stream.set_data("\n".join(ops).encode("cp1252", errors="replace"))
-        page[NameObject("/Contents")] = writer._add_object(stream)
-        page[NameObject("/Resources")] = DictionaryObject(
-            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font_ref})}
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as f:
-        writer.write(f)
-    return path
+        wrapped.append(lines)
+    return build_pdf(path, wrapped)

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import build_pdf as make_pdf
 
 from assistant.errors import CapacitiesError
 from ingest.clean import is_garbage
@@ -32,58 +33,6 @@ GARBAGE = [
     .replace("i", "w")
     for line in BODY
 ]
-
-
-def make_pdf(
-    path: Path,
-    pages: list[list[str]],
-    *,
-    header: str | None = None,
-    footer: str | None = None,
-    title: str | None = None,
-    user_password: str | None = None,
-    owner_password: str | None = None,
-) -> Path:
-    """A real A4 PDF (Helvetica text layer) built with pypdf: body lines, an optional header and numbered footer."""
-    from pypdf import PdfWriter
-    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
-
-    def show(x: float, y: float, text: str) -> str:
-        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        return f"BT /F1 10 Tf {x} {y} Td ({escaped}) Tj ET"
-
-    writer = PdfWriter()
-    font = DictionaryObject(
-        {
-            NameObject("/Type"): NameObject("/Font"),
-            NameObject("/Subtype"): NameObject("/Type1"),
-            NameObject("/BaseFont"): NameObject("/Helvetica"),
-            NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
-        }
-    )
-    font_ref = writer._add_object(font)
-    for number, lines in enumerate(pages, start=1):
-        page = writer.add_blank_page(595, 842)
-        ops = [show(60, 700 - 14 * k, line) for k, line in enumerate(lines)]
-        if header:
-            ops.append(show(60, 815, header))  # inside the top 10 % band
-        if footer:
-            ops.append(show(60, 30, f"{footer}    {number}"))  # inside the bottom band
-        stream = DecodedStreamObject()
-        stream.set_data("\n".join(ops).encode("cp1252"))
-        page[NameObject("/Contents")] = writer._add_object(stream)
-        page[NameObject("/Resources")] = DictionaryObject(
-            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font_ref})}
-        )
-    if title is not None:
-        writer.add_metadata({"/Title": title})
-    if user_password is not None:
-        # RC4 needs no optional dependency (AES would need `cryptography`).
-        writer.encrypt(user_password, owner_password, algorithm="RC4-128")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as f:
-        writer.write(f)
-    return path
 
 
 def make_scanned_pdf(path: Path, lines: list[str]) -> Path:
