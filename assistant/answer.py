@@ -224,6 +224,20 @@ def _is_step_like(text: str, is_list: bool) -> float:
     return score
 
 
+_ABBREV = re.compile(r"(?:\b(?:art|p|pp|cf|ex|n°|no|vol|chap|M|Mme|env|etc)\.|\b[A-Z]\.)$")
+
+
+def _sentences(text: str) -> list[str]:
+    """Split at sentence ends, not after "art.", "p.", "cf." or an initial."""
+    out: list[str] = []
+    for piece in _SENT_SPLIT.split(text):
+        if out and _ABBREV.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
+
+
 def _continues(previous: str, line: str) -> bool:
     """Is ``line`` the rest of a sentence wrapped from ``previous`` (not a new block after a heading)?"""
     if line[:1].islower():
@@ -251,7 +265,7 @@ def _units(text: str) -> list[tuple[str, bool, int]]:
         if not lines:
             continue
         joined = re.sub(r"\s+", " ", " ".join(lines)).strip()
-        pieces = [joined] if is_list else _SENT_SPLIT.split(joined)
+        pieces = [joined] if is_list else _sentences(joined)
         for piece in pieces:
             piece = piece.strip(" -–•→►▪")
             letters = sum(c.isalpha() for c in piece)

@@ -272,3 +272,14 @@ def test_passages_of_one_page_share_a_citation_and_questions_are_not_steps():
     assert [(c.source, c.page_start) for c in ans.citations] == [("pdf/guide.pdf", 3), ("pdf/guide.pdf", 4)]
     assert "Créer un compte" in ans.citations[0].text and "Vérifier les données" in ans.citations[0].text
     assert sorted(set(re.findall(r"\[(\d)\]", ans.text.split("Pour aller plus loin")[0]))) == ["1", "2"]
+
+
+def test_sentences_do_not_end_at_abbreviations():
+    from assistant.answer import _sentences
+
+    text = "Une recommandation sera publiée (art. 26 de la loi). Voir p. 12 du guide. Fin du texte ici."
+    assert _sentences(text) == [
+        "Une recommandation sera publiée (art. 26 de la loi).",
+        "Voir p. 12 du guide.",
+        "Fin du texte ici.",
+    ]
