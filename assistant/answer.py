@@ -451,24 +451,17 @@ def extractive_answer(question: str, passages: list[Passage], mode: str, glossar
     return Answer(text=text, mode=mode, backend="extractive", abstained=False, citations=citer.cited, question=question)
 
 
-def abstain(question: str, passages: list[Passage], mode: str, backend: str, message: str | None = None) -> Answer:
+def abstain(question: str, passages: list[Passage], mode: str, backend: str) -> Answer:
     """Say the corpus does not cover the question and point to the nearest documents, nothing more."""
     from assistant import prompts
 
-    lines = [message or prompts.NOT_COVERED]
-    seen: list[str] = []
+    nearest: dict[str, Passage] = {}
     for p in passages:
-        if p.source not in seen:
-            seen.append(p.source)
-            lines.append(
-                f"- {p.title} ({p.source}), {p.pages_label}" if len(seen) == 1 else f"- {p.title} ({p.source})"
-            )
-        if len(seen) == 3:
-            break
-    if len(lines) > 1 and message is None:
-        lines.insert(1, prompts.NEAREST)
-    elif message is not None:
-        lines = lines[:1]
+        nearest.setdefault(p.source, p)
+    lines = [prompts.NOT_COVERED]
+    if nearest:
+        lines.append(prompts.NEAREST)
+        lines += [f"- {p.title} ({p.source}), {p.pages_label}" for p in list(nearest.values())[:3]]
     return Answer(text="\n".join(lines), mode=mode, backend=backend, abstained=True, citations=[], question=question)
 
 
