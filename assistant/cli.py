@@ -86,16 +86,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 ans = assistant.ask(q, mode=args.mode, backend=args.backend, sources=args.doc, history=history)
                 print(json.dumps(ans.to_json(), ensure_ascii=False), flush=True)
             else:
-                ans = None
+                ans, streamed = None, False
                 for piece in assistant.stream(
                     q, mode=args.mode, backend=args.backend, sources=args.doc, history=history
                 ):
                     if isinstance(piece, Answer):
                         ans = piece
                     else:
+                        streamed = True
                         print(piece, end="", flush=True)
                 if ans is not None:
-                    if ans.backend != "extractive" and not ans.abstained:
+                    if streamed:  # what was generated, then the answer once its citations are checked
                         print("\n\n--- réponse vérifiée ---")
                     print(ans.text)
                     for w in ans.warnings:
