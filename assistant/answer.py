@@ -568,7 +568,7 @@ class Assistant:
         system = prompts.SYSTEM_ELU if mode == "elu" else prompts.SYSTEM_AGENT
         messages = [
             {"role": "system", "content": system},
-            {"role": "user", "content": prompts.user_message(resolved, passages)},
+            {"role": "user", "content": prompts.user_message(resolved, passages, mode)},
         ]
         pieces: list[str] = []
         for piece in self.chat_model(backend).stream(messages):
