@@ -359,14 +359,14 @@ class _Citer:
 
     @property
     def cited(self) -> list[Passage]:
-        from assistant.retrieve import _overlap_join
+        from assistant.retrieve import overlap_join
 
         out = []
         for key in self.keys:
             group = sorted((self.passages[i] for i in self.members[key]), key=lambda p: p.index)
             text = group[0].text
             for p in group[1:]:
-                text = _overlap_join(text, p.text)
+                text = overlap_join(text, p.text)
             out.append(replace(group[0], text=text, page_end=max(p.page_end for p in group)))
         return out
 
@@ -398,11 +398,10 @@ def extractive_answer(question: str, passages: list[Passage], mode: str, glossar
     """Compose the answer from the passages' own sentences and list items, each with its citation."""
     from assistant import prompts
 
-    cands = _candidates(question, passages)
+    cands = _candidates(question, passages, clauses=mode == "elu")
     citer = _Citer(passages)
     parts: list[str] = []
     if mode == "elu":
-        cands = _candidates(question, passages, clauses=True)
         why = bool(_WHY.search(question))
 
         # short, plain sentences first; for "pourquoi", sentences that give a reason or an effect;
@@ -447,8 +446,9 @@ def extractive_answer(question: str, passages: list[Passage], mode: str, glossar
         body = "\n".join(parts)
     if not citer.keys:
         return abstain(question, passages, mode, "extractive")
-    text = f"{body}\n\n{further_reading(citer.cited)}"
-    return Answer(text=text, mode=mode, backend="extractive", abstained=False, citations=citer.cited, question=question)
+    cited = citer.cited
+    text = f"{body}\n\n{further_reading(cited)}"
+    return Answer(text=text, mode=mode, backend="extractive", abstained=False, citations=cited, question=question)
 
 
 def abstain(question: str, passages: list[Passage], mode: str, backend: str) -> Answer:
@@ -641,5 +641,6 @@ def summarize(retriever: Retriever, source: str, mode: str = "agent", glossary: 
     body = "\n".join(lines)
     if mode == "elu":
         body = expand_acronyms(body, glossary)
-    text = f"{body}\n\n{further_reading(citer.cited)}"
-    return Answer(text, mode, "extractive", abstained=False, citations=citer.cited, question=source)
+    cited = citer.cited
+    text = f"{body}\n\n{further_reading(cited)}"
+    return Answer(text, mode, "extractive", abstained=False, citations=cited, question=source)

@@ -112,26 +112,13 @@ class SentenceTransformerEmbedder:
         if self._titles:
             self.name = f"{name}+titres"
 
-    def _encode(self, texts: list[str], kind: str, show_progress: bool = False) -> list[list[float]]:
-        fn = getattr(self.model, f"encode_{kind}", None) if self._has_prompts else None
-        fn = fn or self.model.encode
-        vecs = fn(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=show_progress,
-        )
-        return vecs.astype("float32").tolist()
-
     def embed_documents(self, texts: list[str], titles: list[str] | None = None) -> list[list[float]]:
+        encode, extra = (self.model.encode_document if self._has_prompts else self.model.encode), {}
         if self._titles and titles is not None:
-            formatted = [f"title: {t or 'none'} | text: {x}" for t, x in zip(titles, texts, strict=True)]
-            vecs = self.model.encode(
-                formatted, prompt="", batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
-            )
-            return vecs.astype("float32").tolist()
-        return self._encode(texts, "document")
+            texts = [f"title: {t or 'none'} | text: {x}" for t, x in zip(titles, texts, strict=True)]
+            encode, extra = self.model.encode, {"prompt": ""}  # the title format replaces the document prompt
+        vecs = encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, **extra)
+        return vecs.astype("float32").tolist()
 
     def embed_query(self, text: str) -> list[float]:
         """One query, straight through the model: ~8 ms less than ``encode`` and its batching machinery."""

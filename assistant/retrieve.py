@@ -27,7 +27,7 @@ def rrf(rankings: list[tuple[list[str], float]], k: int) -> dict[str, float]:
     return fused
 
 
-def _overlap_join(a: str, b: str, max_overlap: int = 400) -> str:
+def overlap_join(a: str, b: str, max_overlap: int = 400) -> str:
     """a + b without the text they share (consecutive chunks overlap)."""
     for n in range(min(len(a), len(b), max_overlap), 10, -1):
         if a.endswith(b[:n]):
@@ -101,4 +101,4 @@ class Retriever:
         continues = _LIST_START.match(last_line) and _LIST_START.match(first_line)
         if not continues and not (first_line[:1].islower() and not p.text.rstrip().endswith((".", "!", "?"))):
             return p
-        return replace(p, text=_overlap_join(p.text, nxt.text), page_end=nxt.page_end)
+        return replace(p, text=overlap_join(p.text, nxt.text), page_end=nxt.page_end)
