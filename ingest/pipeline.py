@@ -247,21 +247,22 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
 
     # 2. embed and store document by document, committing the manifest after each.
     # Chunks whose id (content + location) is already stored are not embedded again.
-    if manifest.get("embed_model") is None and embedder is None and prepared:
-        embedder = embedder_factory(settings)
-        report.model_loaded = not embedder.name.startswith("hash")
-    if embedder is not None:
-        _check_model(manifest, embedder.name)
-        store = DenseStore(settings, embedder.name, embedder.dim, client=client)
+    def with_model(emb: Embedder | None) -> tuple[Embedder, DenseStore]:
+        if emb is None:
+            emb = embedder_factory(settings)
+            report.model_loaded = not emb.name.startswith("hash")
+        _check_model(manifest, emb.name)
+        return emb, DenseStore(settings, emb.name, emb.dim, client=client)
+
+    # a new index needs the model to be created; an existing one is opened without it
+    if embedder is not None or (manifest.get("embed_model") is None and prepared):
+        embedder, store = with_model(embedder)
     else:
         store = DenseStore(settings, None, None, client=client)
     existing = {src: store.ids_for_source(src) for src, _, _ in prepared}
     to_embed = {src: [c for c in chunks if c.id not in existing[src]] for src, _, chunks in prepared}
     if embedder is None and any(to_embed.values()):
-        embedder = embedder_factory(settings)
-        report.model_loaded = not embedder.name.startswith("hash")
-        _check_model(manifest, embedder.name)
-        store = DenseStore(settings, embedder.name, embedder.dim, client=client)
+        embedder, store = with_model(None)
     manifest["embed_model"] = store.model_name
     manifest["pipeline"] = fingerprint
     manifest["dirty"] = True  # cleared once the BM25 index matches the dense store
@@ -283,7 +284,7 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
                 report.seconds["store"] += time.perf_counter() - t1
                 bar.update()
             t0 = time.perf_counter()
-            store.update_metadata([c for c in chunks if c.id in existing[src]])  # same text, maybe new section
+            store.update_metadata([c for c in chunks if c.id in existing[src]])  # same input, maybe new index
             new_ids = {c.id for c in chunks}
             store.delete_ids(store.ids_for_source(src) - new_ids)
             report.seconds["store"] += time.perf_counter() - t0
