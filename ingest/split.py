@@ -49,9 +49,10 @@ def _splitter(chunk_size: int, chunk_overlap: int):  # noqa: ANN202
     )
 
 
-def chunk_id(source: str, page: int, text: str, seen: set[str]) -> str:
-    """Hash of location and content; a repeat of the same text on the same page gets a suffix."""
-    base = hashlib.sha256(f"{source}\x00{page}\x00{text}".encode()).hexdigest()[:24]
+def chunk_id(source: str, page: int, text: str, seen: set[str], context: str = "") -> str:
+    """Hash of location, content and context (the title and section the embedder is shown, so a
+    stored vector is reused only for the same input); a repeat on the same page gets a suffix."""
+    base = hashlib.sha256(f"{source}\x00{page}\x00{context}\x00{text}".encode()).hexdigest()[:24]
     cid, n = base, 1
     while cid in seen:
         cid, n = f"{base}-{n}", n + 1
@@ -118,7 +119,7 @@ def split_document(
         p_start, p_end = page_at(start), page_at(end)
         chunks.append(
             Chunk(
-                id=chunk_id(doc.source, p_start, text, seen),
+                id=chunk_id(doc.source, p_start, text, seen, context=f"{doc.title}\x00{section[:200]}"),
                 text=text,
                 source=doc.source,
                 title=doc.title,

@@ -59,3 +59,11 @@ def test_chunks_stay_within_their_page_unless_asked_otherwise():
     assert [(c.page_start, c.page_end) for c in within] == [(1, 1), (2, 2), (3, 3)]
     across = split_document(doc, chunk_size=1000, chunk_overlap=100, within_pages=False)
     assert [(c.page_start, c.page_end) for c in across] == [(1, 3)]
+
+
+def test_id_changes_with_the_section_the_embedder_is_shown():
+    body = "Recenser les données puis les publier sous licence ouverte. " * 3
+    a = split_document(_doc(["1. Ouvrir les données", body]))[-1]
+    b = split_document(_doc(["2. Publier les données", body]))[-1]
+    assert (a.text, a.page_start) == (b.text, b.page_start) == (body.strip(), 2)
+    assert a.section != b.section and a.id != b.id
