@@ -63,7 +63,8 @@ class IngestReport:
         lines = [
             f"Documents : {len(self.added)} ajouté(s), {len(self.updated)} mis à jour, "
             f"{len(self.removed)} supprimé(s), {len(self.unchanged)} inchangé(s), {len(self.failed)} en échec.",
-            f"Traités dans ce passage : {self.pages} page(s), {self.chunks} passage(s).",
+            f"Traités dans ce passage : {self.pages} page(s), {self.chunks} passage(s), "
+            f"dont {self.embedded} calculé(s) par le modèle (les autres étaient déjà indexés).",
         ]
         for src, info in sorted(self.documents.items()):
             st = info.get("stats", {})
