@@ -168,7 +168,31 @@ def ingest_lock(data_dir: Path) -> Iterator[None]:
         yield
 
 
-def _progress(iterable_total: int, desc: str, unit: str, enabled: bool):  # noqa: ANN202
+ProgressCallback = Callable[[str, int, int, str], None]  # (stage, done, total, current document)
+
+
+class _CallbackBar:
+    """The slice of tqdm's interface the pipeline uses, reporting to a callback (e.g. a Streamlit bar)."""
+
+    def __init__(self, total: int, desc: str, callback: ProgressCallback) -> None:
+        self.total, self.desc, self.callback, self.n, self.label = total, desc, callback, 0, ""
+        callback(desc, 0, total, "")
+
+    def set_postfix_str(self, label: str) -> None:
+        self.label = label
+        self.callback(self.desc, self.n, self.total, label)
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+        self.callback(self.desc, self.n, self.total, self.label)
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(iterable_total: int, desc: str, unit: str, enabled: bool | ProgressCallback):  # noqa: ANN202
+    if callable(enabled):
+        return _CallbackBar(iterable_total, desc, enabled)
     from tqdm import tqdm
 
     return tqdm(total=iterable_total, desc=desc, unit=unit, disable=not enabled, leave=False, dynamic_ncols=True)
@@ -180,7 +204,7 @@ def run_ingest(
     embedder: Embedder | None = None,
     embedder_factory: Callable[[Settings], Embedder] = load_embedder,
     client: object | None = None,
-    progress: bool = True,
+    progress: bool | ProgressCallback = True,
     loader: Callable[..., Document] | None = None,
 ) -> IngestReport:
     """Bring the indexes in line with the corpus folder and return what was done."""
@@ -298,6 +322,7 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
                 "embedded": len(todo_chunks),
                 "warnings": doc.warnings,
                 "stats": doc.stats,
+                "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             }
             report.documents[src] = {k: docs_state[src][k] for k in ("pages", "chunks", "warnings", "stats")}
             report.pages += len(doc.pages)
