@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             (corpus / src).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, corpus / src)
     data_dir = args.data_dir or tmp / "data"
-    s = dataclasses.replace(base, corpus_dir=corpus, data_dir=data_dir, chroma_host="")
+    s = dataclasses.replace(base, corpus_dir=corpus, data_dir=data_dir, chroma_url="")
     try:
         t0 = time.perf_counter()
         embedder = load_embedder(s)
