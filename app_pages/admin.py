@@ -1,0 +1,161 @@
+"""Maintainers: documents, uploads, deletions, re-ingestion and user feedback, behind a password."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import streamlit as st
+
+from app_pages import common
+from assistant.errors import CapacitiesError
+from assistant.web import (
+    MAX_UPLOAD_MB,
+    Throttle,
+    admin_secret,
+    check_upload,
+    delete_document,
+    feedback_store,
+    password_matches,
+    save_upload,
+)
+
+s = common.settings()
+st.title("Administration")
+
+
+@st.cache_resource
+def _throttle() -> Throttle:
+    """Shared by every visitor of this server: failures anywhere slow down the next attempt."""
+    return Throttle()
+
+
+def _secrets():  # noqa: ANN202
+    try:
+        return st.secrets
+    except Exception:  # no secrets file
+        return None
+
+
+secret = admin_secret(_secrets())
+if not secret:
+    st.warning(
+        "La page d'administration est verrouillée : aucun mot de passe n'est défini.\n\n"
+        "Définissez-en un avant de démarrer l'application, au choix :\n"
+        "- la variable d'environnement `CAPACITIES_ADMIN_PASSWORD` ;\n"
+        '- ou `admin_password = "…"` dans `.streamlit/secrets.toml` (fichier à ne pas versionner).'
+    )
+    st.stop()
+
+if not st.session_state.get("admin"):
+    with st.form("login"):
+        given = st.text_input("Mot de passe administrateur", type="password")
+        submitted = st.form_submit_button("Se connecter")
+    if submitted:
+        throttle = _throttle()
+        time.sleep(throttle.delay())  # slowed retries: 0 s, then 1, 2, 4… seconds after failures
+        if password_matches(given, secret):
+            throttle.succeeded()
+            st.session_state["admin"] = True
+            st.rerun()
+        throttle.failed()
+        st.error("Mot de passe incorrect.")
+    st.stop()
+
+if st.sidebar.button("Se déconnecter"):
+    st.session_state["admin"] = False
+    st.rerun()
+
+tab_docs, tab_add, tab_feedback = st.tabs(["Documents", "Ajouter ou remplacer", "Avis des utilisateurs"])
+
+
+def _reingest(title: str, rebuild: bool = False) -> None:
+    report = common.run_ingest_with_progress(s, title, rebuild=rebuild)
+    if report is not None:
+        (st.success if report.ok else st.warning)("Ingestion terminée." if report.ok else "Ingestion avec erreurs.")
+        st.code(report.summary(), language=None)
+
+
+# --------------------------------------------------------------------------- documents
+with tab_docs:
+    from ingest.pipeline import read_manifest
+
+    manifest = read_manifest(s.manifest_path)
+    report_path = s.data_dir / "ingest_report.json"
+    last = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
+    rows = [
+        {
+            "document": src,
+            "titre": d.get("title", ""),
+            "pages": d.get("pages", 0),
+            "passages": d.get("chunks", 0),
+            "indexé le": (d.get("ingested_at") or "—")[:16].replace("T", " "),
+            "avertissements": " · ".join(d.get("warnings", [])),
+        }
+        for src, d in sorted(manifest["documents"].items())
+    ]
+    st.metric("Documents indexés", len(rows))
+    st.dataframe(rows, hide_index=True, width="stretch")
+    for src, msg in (last.get("failed") or {}).items():
+        st.error(f"Dernière ingestion — {src} : {msg}")
+    if manifest.get("dirty"):
+        st.warning("La dernière ingestion n'est pas allée au bout : relancez-la.")
+
+    st.subheader("Réindexer")
+    st.caption("Incrémental : seuls les documents nouveaux, modifiés ou retirés sont traités.")
+    col1, col2 = st.columns(2)
+    if col1.button("Réindexer le corpus", icon="🔄"):
+        _reingest("Réindexation")
+    rebuild = col2.checkbox("Tout reconstruire (recalcule tous les passages, long)", key="rebuild")
+    if rebuild and col2.button("Reconstruire l'index"):
+        _reingest("Reconstruction complète", rebuild=True)
+
+    st.subheader("Retirer un document")
+    if rows:
+        victim = st.selectbox("Document à retirer", [r["document"] for r in rows], key="delete_doc")
+        sure = st.checkbox("Je confirme : retirer ce document du corpus et des deux index", key="delete_ok")
+        if st.button("Retirer", disabled=not sure, type="primary"):
+            try:
+                kept = delete_document(victim, s)
+            except CapacitiesError as e:
+                st.error(str(e))
+            else:
+                st.info(f"Fichier déplacé dans {kept.relative_to(s.data_dir.parent)} (récupérable).")
+                _reingest(f"Retrait de {victim}")
+
+# --------------------------------------------------------------------------- upload
+with tab_add:
+    st.caption(f"PDF, Markdown ou texte, {MAX_UPLOAD_MB} Mo au plus. Le nom du fichier est nettoyé.")
+    uploaded = st.file_uploader("Livrable", type=["pdf", "md", "markdown", "txt"], key="upload")
+    replace = st.checkbox("Remplacer le document existant s'il porte le même nom", key="replace")
+    if uploaded is not None and st.button("Ajouter au corpus et indexer", type="primary"):
+        data = uploaded.getvalue()
+        try:
+            upload = check_upload(uploaded.name, data, s.corpus_dir, replace=replace)
+            kept = save_upload(upload, data, s)
+        except CapacitiesError as e:
+            st.error(str(e))
+        else:
+            verb = "remplacé" if upload.replaces else "ajouté"
+            st.success(f"{upload.source} {verb}." + (f" Ancienne version gardée dans {kept.name}." if kept else ""))
+            _reingest(f"Indexation de {upload.source}")
+
+# --------------------------------------------------------------------------- feedback
+with tab_feedback:
+    store = feedback_store(s)
+    counts = store.counts()
+    c1, c2 = st.columns(2)
+    c1.metric("👍", counts["up"])
+    c2.metric("👎", counts["down"])
+    bad = store.latest(rating=0, limit=30)
+    if not bad:
+        st.info("Aucun avis négatif pour l'instant.")
+    for fb in bad:
+        pages = ", ".join(f"{p['source']} p. {p['page']}" for p in fb["pages"]) or "aucune (abstention)"
+        with st.expander(f"{fb['created']} — {fb['question'][:90]}"):
+            st.markdown(f"**Question** : {fb['question']}")
+            st.markdown("**Réponse**")
+            st.text(fb["answer"])
+            st.markdown(f"**Pages citées** : {pages}")
+            if fb["comment"]:
+                st.markdown(f"**Commentaire** : {fb['comment']}")

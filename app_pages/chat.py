@@ -1,0 +1,138 @@
+"""The chat: questions in, cited answers out, sources you can open, feedback, export."""
+
+from __future__ import annotations
+
+import uuid
+
+import streamlit as st
+
+from app_pages import common
+from assistant.errors import CapacitiesError
+from assistant.types import Answer
+from assistant.web import export_markdown, feedback_store, safe_markdown
+
+EXAMPLES = [
+    "Comment publier les données de la commune sur data.gouv.fr ?",
+    "Quelles étapes pour écrire un cahier des charges de site web sobre ?",
+    "Qu'est-ce que le RGESN et qu'implique-t-il pour une collectivité ?",
+]
+
+s = common.settings()
+common.ensure_index(s)
+try:
+    assistant = common.assistant(s)
+except CapacitiesError as e:
+    st.error(str(e))
+    st.stop()
+
+turns: list[dict] = st.session_state.setdefault("turns", [])
+
+# --------------------------------------------------------------------------- sidebar
+with st.sidebar:
+    mode = st.radio("Mode de réponse", list(common.MODES), format_func=common.MODES.get, key="mode")
+    docs = common.titles(assistant)
+    chosen = st.multiselect(
+        "Limiter aux documents",
+        list(docs),
+        format_func=docs.get,
+        key="doc_filter",
+        placeholder="Tous les documents",
+        help="Laisser vide pour chercher dans tout le corpus.",
+    )
+    if st.button("Nouvelle conversation", icon="🧹", width="stretch"):
+        st.session_state["turns"] = turns = []
+    export_slot = st.empty()  # filled at the end of the run, so it includes the answer just given
+
+st.title("Assistant CAPACities")
+st.caption(
+    "Posez une question sur les livrables CAPACities et les guides associés : chaque réponse cite le document "
+    "et la page d'où elle vient. Mode « Agent » : les étapes à suivre ; mode « Élu » : l'essentiel en langage clair."
+)
+if warning := st.session_state.pop("ingest_warning", None):
+    st.warning(f"Certains documents n'ont pas pu être indexés :\n\n```\n{warning}\n```")
+
+
+def _save_feedback(turn: dict) -> None:
+    rating = st.session_state.get(f"fb-{turn['id']}")
+    store = feedback_store(s)
+    if rating is None:
+        return
+    if turn.get("feedback_id"):
+        store.update(turn["feedback_id"], rating=rating)
+    else:
+        turn["feedback_id"] = store.add(turn["question"], turn["answer"], rating)
+
+
+def show_answer(turn: dict) -> None:
+    answer: Answer = turn["answer"]
+    if answer.abstained:
+        st.warning(safe_markdown(answer.text), icon="🔎")
+    else:
+        st.markdown(safe_markdown(answer.text))
+    for w in answer.warnings:
+        st.caption(f"⚠ {w}")
+    common.show_sources(answer, s, turn["id"])
+    left, right = st.columns([1, 4], vertical_alignment="center")
+    with left:
+        st.feedback("thumbs", key=f"fb-{turn['id']}", on_change=_save_feedback, args=(turn,))
+    if turn.get("feedback_id"):
+        with right, st.popover("Ajouter un commentaire"):
+            comment = st.text_area("Qu'est-ce qui manquait ou était faux ?", key=f"fbc-{turn['id']}", max_chars=2000)
+            if st.button("Envoyer", key=f"fbs-{turn['id']}") and comment.strip():
+                feedback_store(s).update(turn["feedback_id"], comment=comment)
+                st.toast("Merci, votre commentaire est enregistré.")
+
+
+for turn in turns:
+    with st.chat_message("user"):
+        st.markdown(safe_markdown(turn["question"]))
+    with st.chat_message("assistant"):
+        show_answer(turn)
+
+question = st.chat_input("Votre question (ex. : comment lancer un projet de données dans ma commune ?)")
+if not turns and not question:
+    st.markdown("**Exemples de questions :**")
+    for i, example in enumerate(EXAMPLES):
+        if st.button(example, key=f"example-{i}"):
+            question = example
+
+if question:
+    with st.chat_message("user"):
+        st.markdown(safe_markdown(question))
+    with st.chat_message("assistant"):
+        final: dict[str, Answer] = {}
+
+        def pieces():  # noqa: ANN202
+            for piece in assistant.stream(
+                question,
+                mode=mode,
+                history=[t["answer"].question or t["question"] for t in turns],
+                sources=chosen or None,
+            ):
+                if isinstance(piece, Answer):
+                    final["answer"] = piece
+                else:
+                    yield piece
+
+        draft = st.empty()
+        try:
+            with draft, st.spinner("Recherche dans les livrables…"):
+                st.write_stream(pieces())
+        except CapacitiesError as e:
+            draft.empty()
+            st.error(str(e))
+        else:
+            draft.empty()  # the streamed draft is replaced by the checked answer
+            turn = {"id": uuid.uuid4().hex[:10], "question": question, "answer": final["answer"]}
+            turns.append(turn)
+            show_answer(turn)
+
+with export_slot:
+    st.download_button(
+        "Exporter la conversation (Markdown)",
+        data=export_markdown(turns) if turns else "",
+        file_name="conversation-capacities.md",
+        mime="text/markdown",
+        disabled=not turns,
+        width="stretch",
+    )

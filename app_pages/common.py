@@ -1,0 +1,142 @@
+"""What every page of the app shares: settings, the model and index loaded once, the first-run
+index build with a progress bar, and the citation cards."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import streamlit as st
+
+from assistant.answer import Assistant
+from assistant.errors import CapacitiesError
+from assistant.models import Embedder, load_embedder
+from assistant.retrieve import Retriever
+from assistant.settings import Settings
+from assistant.types import Answer, Passage
+from assistant.web import citation_label, quote, render_page
+
+MODES = {"agent": "Agent : étapes à suivre", "elu": "Élu : résumé en langage clair"}
+
+
+def settings() -> Settings:
+    """Read on every run (cheap), so the environment decides; resources below are cached per settings."""
+    return Settings.from_env()
+
+
+def _key(s: Settings) -> str:
+    return repr(s)
+
+
+@st.cache_resource(show_spinner="Chargement du modèle d'embeddings…")
+def embedder(key: str, _s: Settings) -> Embedder:
+    return load_embedder(_s)
+
+
+def index_version(s: Settings) -> int:
+    """Changes whenever an ingestion finishes (the manifest is rewritten atomically at the end)."""
+    try:
+        return s.manifest_path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+@st.cache_resource(show_spinner="Chargement de l'index…", max_entries=2)
+def _assistant(key: str, version: int, _s: Settings) -> Assistant:
+    return Assistant.load(_s, Retriever(_s, embedder=embedder(key, _s)))
+
+
+def assistant(s: Settings) -> Assistant:
+    return _assistant(_key(s), index_version(s), s)
+
+
+@st.cache_resource
+def _index_state(key: str) -> dict:
+    return {"lock": threading.Lock(), "checked": False}
+
+
+def ensure_index(s: Settings) -> None:
+    """Once per server process: bring the index in line with the corpus, with a progress bar.
+    The first run builds it; later runs find nothing to do in a fraction of a second."""
+    state = _index_state(_key(s))
+    if state["checked"]:
+        return
+    box = st.empty()
+    with box.container():
+        st.info("Vérification de l'index des livrables…")
+    with state["lock"]:  # other visitors wait here while the first one builds the index
+        if not state["checked"]:
+            with box.container():
+                report = run_ingest_with_progress(s, "Construction de l'index (première utilisation)")
+            state["checked"] = True
+            if report is not None and not report.ok:
+                st.session_state["ingest_warning"] = report.summary()
+    box.empty()
+
+
+def run_ingest_with_progress(s: Settings, title: str, rebuild: bool = False):  # noqa: ANN201
+    """Run the ingestion with a Streamlit progress bar; returns the report (None if it could not start)."""
+    from ingest.pipeline import run_ingest, save_report
+
+    st.write(f"**{title}**")
+    bar = st.progress(0.0, text="Préparation…")
+
+    def on_progress(stage: str, done: int, total: int, label: str) -> None:
+        frac = done / total if total else 1.0
+        what = f" — {label}" if label else ""
+        bar.progress(min(frac, 1.0), text=f"{stage} : {done}/{total}{what}")
+
+    try:
+        report = run_ingest(s, rebuild=rebuild, embedder_factory=lambda _: embedder(_key(s), s), progress=on_progress)
+    except CapacitiesError as e:
+        bar.empty()
+        st.error(str(e))
+        return None
+    save_report(s, report)
+    bar.progress(1.0, text="Terminé.")
+    return report
+
+
+def titles(a: Assistant) -> dict[str, str]:
+    """Document title by source, for filters and pickers."""
+    out: dict[str, str] = {}
+    for c in a.retriever.lexical.chunks:
+        out.setdefault(c.source, c.title or c.source)
+    return dict(sorted(out.items(), key=lambda kv: kv[1].lower()))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _page_png(path: str, mtime: int, page: int, passage: str) -> tuple[bytes, bool]:
+    import io
+
+    image, found = render_page(Path(path), page, passage)
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", optimize=True)
+    return buf.getvalue(), found
+
+
+def show_sources(answer: Answer, s: Settings, key: str) -> None:
+    """One card per citation: the [n] of the text, the document, the page, the passage, and the page itself."""
+    if not answer.citations:
+        return
+    st.markdown("**Sources**")
+    for n, p in enumerate(answer.citations, 1):
+        with st.expander(citation_label(n, p)):
+            st.caption(f"{p.source} · section : {p.section or '—'}")
+            st.markdown(quote(p.text))
+            _page_view(p, s, f"{key}-{n}")
+
+
+def _page_view(p: Passage, s: Settings, key: str) -> None:
+    path = s.corpus_dir / p.source
+    if path.suffix.lower() != ".pdf" or not path.is_file():
+        return
+    if st.toggle("Voir la page", key=f"page-{key}"):
+        try:
+            png, found = _page_png(str(path), path.stat().st_mtime_ns, p.page_start, p.text)
+        except CapacitiesError as e:
+            st.warning(str(e))
+            return
+        st.image(png, caption=f"{p.title}, page {p.page_start}", width="stretch")
+        if not found:
+            st.caption("Le passage n'a pas pu être surligné sur l'image (texte du PDF différent du texte nettoyé).")

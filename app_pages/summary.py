@@ -1,0 +1,42 @@
+"""« Résumé pour élus » : pick a deliverable, get its key points in plain words, each with its page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import common
+from assistant.answer import summarize
+from assistant.errors import CapacitiesError
+from assistant.web import safe_markdown
+
+s = common.settings()
+common.ensure_index(s)
+try:
+    assistant = common.assistant(s)
+except CapacitiesError as e:
+    st.error(str(e))
+    st.stop()
+
+st.title("Résumé d'un livrable")
+st.caption(
+    "Choisissez un document : l'assistant en donne les points clés, cités mot pour mot avec leur page. "
+    "La version « élus » garde les phrases courtes et développe les sigles."
+)
+docs = common.titles(assistant)
+if not docs:
+    st.info("Aucun document n'est indexé pour l'instant.")
+    st.stop()
+source = st.selectbox("Document", list(docs), format_func=lambda src: f"{docs[src]} ({src})", key="summary_doc")
+plain = st.toggle("Version pour élus (langage clair)", value=True, key="summary_elu")
+if st.button("Résumer", type="primary"):
+    try:
+        st.session_state["summary"] = summarize(
+            assistant.retriever, source, mode="elu" if plain else "agent", glossary=assistant.glossary
+        )
+    except CapacitiesError as e:
+        st.error(str(e))
+
+answer = st.session_state.get("summary")
+if answer is not None and answer.question == source:
+    st.markdown(safe_markdown(answer.text))
+    common.show_sources(answer, s, f"summary-{source}")

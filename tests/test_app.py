@@ -1,0 +1,233 @@
+"""The Streamlit app, run by Streamlit's AppTest on a small corpus (fake embedder): chat, citation cards,
+modes, abstention, summaries, feedback and the admin page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from assistant import prompts
+from assistant.settings import PROJECT_ROOT
+from tests.conftest import build_pdf, write_md
+
+APP = str(PROJECT_ROOT / "app.py")
+PDF_TITLE = "Guide des données locales"
+
+
+@pytest.fixture
+def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    corpus = tmp_path / "corpus"
+    build_pdf(
+        corpus / "pdf" / "guide_donnees.pdf",
+        [
+            ["Introduction au guide des données locales.", "Ce guide s'adresse aux agents des communes."],
+            [
+                "Publier un jeu de données sur le portail national.",
+                "1. Créez un compte sur le portail.",
+                "2. Créez une organisation au nom de la mairie.",
+                "3. Déposez le fichier et décrivez le jeu de données.",
+                "4. Choisissez une licence ouverte, par exemple la Licence Ouverte.",
+            ],
+        ],
+        title=PDF_TITLE,
+    )
+    write_md(
+        corpus / "markdown",
+        "sobriete.md",
+        "# Sobriété numérique des collectivités\n\n"
+        "Le RGESN (Référentiel général d'écoconception de services numériques) fixe des critères.\n\n"
+        "La collectivité doit d'abord mesurer son parc de terminaux. Ensuite, elle prolonge la durée de vie "
+        "des équipements par le réemploi. Cela permet de réduire l'empreinte environnementale du numérique.\n",
+    )
+    for name, value in {
+        "CORPUS_DIR": corpus,
+        "DATA_DIR": tmp_path / "data",
+        "EMBED_MODEL": "hash-256",
+        "OCR": "false",
+        "MIN_DENSE_SCORE": "0",  # the hash embedder's cosines mean nothing; coverage rests on shared key terms
+        "COLLECTION": f"app-{tmp_path.name[-12:]}",
+    }.items():
+        monkeypatch.setenv(f"CAPACITIES_{name}", str(value))
+    monkeypatch.delenv("CAPACITIES_ADMIN_PASSWORD", raising=False)
+    return tmp_path
+
+
+def start() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def last_answer(at: AppTest):  # noqa: ANN201
+    return at.session_state["turns"][-1]["answer"]
+
+
+def test_first_run_builds_the_index_and_shows_the_chat(app_env: Path) -> None:
+    at = start()
+    assert (app_env / "data" / "manifest.json").is_file()
+    assert at.title[0].value == "Assistant CAPACities"
+    assert len(at.chat_input) == 1
+    assert any("Exemples" in m.value for m in at.markdown)
+
+
+def test_question_gets_steps_and_matching_citation_cards(app_env: Path) -> None:
+    at = ask(start(), "Comment publier un jeu de données de la mairie sur le portail national ?")
+    reply = at.chat_message[-1]
+    assert reply.name == "assistant"
+    text = reply.markdown[0].value
+    assert re.search(r"^1\. .*\[1\]", text, re.M), text
+    cards = [e.label for e in reply.expander]
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+    assert markers == set(range(1, len(cards) + 1))  # every [n] has its card, every card its [n]
+    assert any(PDF_TITLE in label and label.endswith("p. 2") for label in cards), cards  # the steps page
+    assert any(t.label == "Voir la page" for t in reply.toggle)
+
+
+def test_see_the_page_renders_the_cited_pdf_page(app_env: Path) -> None:
+    at = ask(start(), "Comment publier un jeu de données de la mairie sur le portail national ?")
+    at.chat_message[-1].toggle[0].set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    images = at.chat_message[-1].get("image")
+    assert images and "page" in images[0].captions[0], "no page image shown"
+
+
+def test_elu_mode_gives_a_plain_summary(app_env: Path) -> None:
+    at = start()
+    at.radio(key="mode").set_value("elu").run()
+    at = ask(at, "Qu'est-ce que la sobriété numérique change pour la collectivité ?")
+    answer = last_answer(at)
+    assert answer.mode == "elu" and not answer.abstained
+    assert prompts.INTRO_ELU in at.chat_message[-1].markdown[0].value
+
+
+def test_off_topic_question_abstains_and_lists_nearest_documents(app_env: Path) -> None:
+    at = ask(start(), "Quelle est la recette de la tarte tatin ?")
+    assert last_answer(at).abstained
+    warning = at.chat_message[-1].warning[0].value
+    assert prompts.NOT_COVERED in warning
+    assert not at.chat_message[-1].expander  # no citation card for an abstention
+
+
+def test_follow_up_uses_the_conversation_and_new_conversation_clears_it(app_env: Path) -> None:
+    at = ask(start(), "Comment publier un jeu de données de la mairie sur le portail national ?")
+    at = ask(at, "et la licence ?")
+    resolved = last_answer(at).question
+    assert "publier" in resolved and "licence" in resolved
+    assert len(at.session_state["turns"]) == 2
+    next(b for b in at.sidebar.button if b.label == "Nouvelle conversation").click().run()
+    assert at.session_state["turns"] == []
+    assert not [m for m in at.chat_message if m.name == "assistant"]
+
+
+def test_bad_questions_get_a_french_message_not_a_traceback(app_env: Path) -> None:
+    at = ask(start(), "x" * 10_000)
+    assert at.error and "caractères" in at.error[0].value
+    assert at.session_state["turns"] == []
+
+
+def test_document_filter_restricts_sources(app_env: Path) -> None:
+    at = start()
+    at.multiselect(key="doc_filter").set_value(["markdown/sobriete.md"]).run()
+    at = ask(at, "Comment publier un jeu de données sur le portail national ?")
+    assert {p.source for p in last_answer(at).citations} <= {"markdown/sobriete.md"}
+
+
+def test_thumbs_down_is_stored_with_question_and_pages(app_env: Path) -> None:
+    from assistant.settings import Settings
+    from assistant.web import feedback_store
+
+    at = ask(start(), "Comment publier un jeu de données de la mairie sur le portail national ?")
+    at.chat_message[-1].get("feedback")[0].set_value(0).run()
+    assert not at.exception, [e.value for e in at.exception]
+    rows = feedback_store(Settings.from_env()).latest(rating=0)
+    assert len(rows) == 1
+    assert rows[0]["question"].startswith("Comment publier")
+    assert {"source": "pdf/guide_donnees.pdf", "page": 2} in rows[0]["pages"]
+
+
+def test_export_contains_questions_answers_and_sources(app_env: Path) -> None:
+    at = ask(start(), "Comment publier un jeu de données de la mairie sur le portail national ?")
+    button = at.sidebar.get("download_button")[0]
+    assert not button.proto.disabled  # usable right after the first answer
+    from assistant.web import export_markdown
+
+    md = export_markdown(at.session_state["turns"])
+    assert "## Question 1" in md and "### Sources" in md and "pdf/guide_donnees.pdf" in md
+
+
+def test_summary_page_gives_key_points_with_pages(app_env: Path) -> None:
+    at = start()
+    at.switch_page("app_pages/summary.py").run()
+    at.selectbox(key="summary_doc").set_value("pdf/guide_donnees.pdf").run()
+    next(b for b in at.button if b.label == "Résumer").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = "\n".join(m.value for m in at.markdown)
+    assert "Points clés" in text and "[1]" in text
+    assert any(PDF_TITLE in e.label for e in at.expander)
+
+
+# --------------------------------------------------------------------------- admin page
+
+
+def open_admin() -> AppTest:
+    at = start()
+    at.switch_page("app_pages/admin.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def login(at: AppTest, password: str) -> AppTest:
+    at.text_input[0].set_value(password)
+    at.button[0].click().run()  # the form's submit button
+    return at
+
+
+def test_admin_without_password_explains_and_does_nothing(app_env: Path) -> None:
+    at = open_admin()
+    assert "CAPACITIES_ADMIN_PASSWORD" in at.warning[0].value
+    assert not at.text_input and not at.tabs and not at.file_uploader
+
+
+def test_admin_refuses_a_wrong_password(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAPACITIES_ADMIN_PASSWORD", "s3cret-maintenance")
+    at = login(open_admin(), "mauvais")
+    assert "Mot de passe incorrect" in at.error[0].value
+    assert not at.tabs and not at.file_uploader
+    assert "s3cret-maintenance" not in str(at.main)
+
+
+def test_admin_with_password_lists_documents_and_uploads(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAPACITIES_ADMIN_PASSWORD", "s3cret-maintenance")
+    at = login(open_admin(), "s3cret-maintenance")
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.tabs) == 3
+    table = at.dataframe[0].value
+    assert set(table["document"]) == {"pdf/guide_donnees.pdf", "markdown/sobriete.md"}
+    assert list(table.loc[table["document"] == "pdf/guide_donnees.pdf", "pages"]) == [2]
+
+    # a file that is not a PDF is refused before anything is written
+    at.file_uploader(key="upload").set_value(("faux.pdf", b"<html>pas un pdf</html>", "application/pdf")).run()
+    next(b for b in at.button if b.label == "Ajouter au corpus et indexer").click().run()
+    assert any("n'est pas un PDF" in e.value for e in at.error)
+    assert not (app_env / "corpus" / "pdf" / "faux.pdf").exists()
+
+    # a new Markdown deliverable is added and indexed
+    body = "# Budget participatif\n\nLa commune lance un budget participatif numérique avec ses habitants.\n"
+    at.file_uploader(key="upload").set_value(("../../budget participatif.md", body.encode(), "text/markdown")).run()
+    next(b for b in at.button if b.label == "Ajouter au corpus et indexer").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert (app_env / "corpus" / "markdown" / "budget_participatif.md").read_text(encoding="utf-8") == body
+    assert any("Ingestion terminée" in s.value for s in at.success)
+    from assistant.settings import Settings
+    from ingest.pipeline import read_manifest
+
+    assert "markdown/budget_participatif.md" in read_manifest(Settings.from_env().manifest_path)["documents"]
