@@ -1,0 +1,144 @@
+"""Metric functions of the evaluation, kept free of models and indexes so they can be unit-tested.
+
+Retrieval, page level: a passage is relevant if its document is a gold ``file`` and its pages
+(``page_start``..``page_end``) meet the gold ``pages``. Document level: if its document is a gold
+``file``. ``hit@k`` = share of questions with a relevant passage in the first k; ``MRR@10`` =
+mean of 1/rank of the first relevant passage (0 beyond 10); ``nDCG@10`` with binary gains, where
+a passage gains 1 only if it brings a gold page (or document) not already brought by a passage
+ranked above it, and the ideal ranking brings min(number of gold pages, 10) of them first.
+
+Answer points, lexical coverage: a point counts as covered when at least half of its content
+stems (``assistant.text.content_words``: accent-folded, stop words removed, Snowball French
+stems of 3+ letters, no numbers) appear among the stems of the answer's body (the text before
+« Pour aller plus loin »). Numbers in a point (« 79 », « 300 € ») are checked separately: at
+least half of them must appear verbatim in the answer. A question's coverage is the share of its
+points covered.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+from assistant.text import content_words
+
+
+def gold_file(entry: dict) -> str:
+    """The gold document of an ``expected`` entry (key ``file``; ``source`` is the older name)."""
+    return entry.get("file") or entry["source"]
+
+
+def _pages(p) -> set[int]:  # noqa: ANN001
+    return set(range(p.page_start, p.page_end + 1))
+
+
+def is_gold_page(p, expected: list[dict]) -> bool:  # noqa: ANN001
+    return any(p.source == gold_file(e) and _pages(p) & set(e["pages"]) for e in expected)
+
+
+def is_gold_doc(p, expected: list[dict]) -> bool:  # noqa: ANN001
+    return any(p.source == gold_file(e) for e in expected)
+
+
+def first_rank(flags: Iterable[bool]) -> int | None:
+    """1-based rank of the first True, None if there is none."""
+    return next((r for r, f in enumerate(flags, 1) if f), None)
+
+
+def hit_at(ranks: Sequence[int | None], k: int) -> float:
+    return sum(1 for r in ranks if r is not None and r <= k) / len(ranks) if ranks else 0.0
+
+
+def mrr_at(ranks: Sequence[int | None], k: int = 10) -> float:
+    return sum(1 / r for r in ranks if r is not None and r <= k) / len(ranks) if ranks else 0.0
+
+
+def ndcg_at(gains: Sequence[float], n_relevant: int, k: int = 10) -> float:
+    """Normalised discounted cumulative gain of a ranked list of gains (position 1 = undiscounted)."""
+    if n_relevant <= 0:
+        return 0.0
+    dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains[:k]))
+    idcg = sum(1 / math.log2(i + 2) for i in range(min(n_relevant, k)))
+    return dcg / idcg
+
+
+def page_gains(passages, expected: list[dict]) -> tuple[list[float], int]:  # noqa: ANN001
+    """Binary gains (1 = brings a gold page not seen above) and the number of gold pages."""
+    gold = {(gold_file(e), pg) for e in expected for pg in e["pages"]}
+    seen: set[tuple[str, int]] = set()
+    gains = []
+    for p in passages:
+        new = {(p.source, pg) for pg in _pages(p)} & gold - seen
+        seen |= new
+        gains.append(1.0 if new else 0.0)
+    return gains, len(gold)
+
+
+def doc_gains(passages, expected: list[dict]) -> tuple[list[float], int]:  # noqa: ANN001
+    gold = {gold_file(e) for e in expected}
+    seen: set[str] = set()
+    gains = []
+    for p in passages:
+        new = p.source in gold and p.source not in seen
+        seen.add(p.source)
+        gains.append(1.0 if new else 0.0)
+    return gains, len(gold)
+
+
+def retrieval_summary(
+    ranks: Sequence[int | None], ndcgs: Sequence[float] | None = None, ks: Sequence[int] = (1, 3, 5, 10)
+) -> dict[str, float]:
+    out = {f"hit@{k}": round(hit_at(ranks, k), 3) for k in ks}
+    out["mrr@10"] = round(mrr_at(ranks, 10), 3)
+    if ndcgs is not None:
+        out["ndcg@10"] = round(sum(ndcgs) / len(ndcgs), 3) if ndcgs else 0.0
+    return out
+
+
+# --------------------------------------------------------------------------- answers
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_STEP = re.compile(r"^\s*(\d{1,2})[.)]\s+\S", re.M)
+
+
+def answer_body(text: str) -> str:
+    """The answer without its « Pour aller plus loin » list of documents."""
+    return text.split("Pour aller plus loin")[0]
+
+
+def markers(text: str) -> list[int]:
+    """Every ``[n]`` citation marker of an answer, in order."""
+    return [int(m) for m in _MARKER.findall(text)]
+
+
+def markers_resolved(text: str, n_citations: int) -> tuple[int, int]:
+    """(markers that point to one of the ``n_citations`` shown passages, all markers)."""
+    ms = markers(text)
+    return sum(1 for m in ms if 1 <= m <= n_citations), len(ms)
+
+
+def ordered_steps(text: str) -> int:
+    """Number of steps if the answer is a numbered list 1., 2., 3.… in order (at least 2), else 0."""
+    nums = [int(n) for n in _STEP.findall(answer_body(text))]
+    if len(nums) >= 2 and nums == list(range(1, len(nums) + 1)):
+        return len(nums)
+    return 0
+
+
+def point_covered(point: str, answer: str, share: float = 0.5) -> bool:
+    """At least ``share`` of the point's content stems, and of its numbers, appear in the answer."""
+    want, have = content_words(point), content_words(answer)
+    nums = set(_NUMBER.findall(point))
+    ok_words = not want or len(want & have) / len(want) >= share
+    ok_nums = not nums or len(nums & set(_NUMBER.findall(answer))) / len(nums) >= share
+    return bool(want or nums) and ok_words and ok_nums
+
+
+def points_coverage(points: Sequence[str], answer: str, share: float = 0.5) -> float | None:
+    """Share of ``points`` covered by the answer's body; None when there are no points."""
+    if not points:
+        return None
+    body = answer_body(answer)
+    return sum(point_covered(p, body, share) for p in points) / len(points)
