@@ -20,7 +20,7 @@ class Settings:
     # --- where things are
     corpus_dir: Path = PROJECT_ROOT / "corpus"  # folder of deliverables (PDF, Markdown, text)
     data_dir: Path = PROJECT_ROOT / "data"  # indexes, manifest and reports (git-ignored)
-    chroma_host: str = ""  # "host:port" of a Chroma server; empty = embedded store in data_dir
+    chroma_url: str = ""  # Chroma server, e.g. http://127.0.0.1:8000 (alias CAPACITIES_CHROMA_HOST); empty = embedded
     collection: str = "capacities"  # Chroma collection name
     # --- embedding
     embed_model: str = "embeddinggemma-300m"  # sentence-transformers path or id; the default is assembled offline
@@ -63,6 +63,9 @@ class Settings:
             if raw is None or raw == "":
                 continue
             values[f.name] = _parse(f.name, f.type, raw)
+        for old, new in ALIASES.items():  # settings renamed since: the old variable still works
+            if new not in values and env.get(old):
+                values[new] = env[old]
         s = cls(**values)
         return replace(s, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -77,6 +80,9 @@ class Settings:
     @property
     def manifest_path(self) -> Path:
         return self.data_dir / "manifest.json"
+
+
+ALIASES = {"CAPACITIES_CHROMA_HOST": "chroma_url"}  # old environment variable -> setting
 
 
 def env_name(field_name: str) -> str:

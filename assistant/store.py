@@ -1,24 +1,47 @@
 """The two indexes built from the same chunks: Chroma (dense) and BM25 (lexical).
 
 Chroma runs embedded (``PersistentClient`` in the data folder) or as a server
-(``CAPACITIES_CHROMA_HOST``). The collection records which embedding model built it, and
-opening it with another model is refused. The BM25 index is written to a fresh folder and
-swapped in with a rename, so a reader never sees a half-written index.
+(``CAPACITIES_CHROMA_URL=http://host:8000``, ``chromadb.HttpClient``). The collection records which
+embedding model built it, and opening it with another model is refused.
+
+What readers see is the **published snapshot**: the BM25 folder (``chunks.json`` + the BM25 arrays +
+``snapshot.json``), written to a fresh folder and swapped in with a rename, and the same list of chunk
+ids stored in Chroma (collection ``<name>-published``) so that another machine can rebuild its BM25
+index from the server (``open_lexical``). Dense hits outside the snapshot are ignored by the
+retriever, and ingestion deletes old chunks only after publishing, so a reader sees the old index or
+the new one, never half of each.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
+import time
 from dataclasses import asdict
 from pathlib import Path
+from urllib.parse import urlparse
 
+from assistant import faults
 from assistant.errors import CapacitiesError
 from assistant.settings import Settings
 from assistant.text import tokens
 from assistant.types import Chunk
+
+PUBLISHED_SUFFIX = "-published"  # sidecar collection holding the published chunk ids
+_PART = 20_000  # ids per record of the published list
+NO_INDEX = "Aucun index trouvé : lancez d'abord `capacities ingest`."
+
+
+def parse_chroma_url(url: str) -> tuple[str, int, bool]:
+    """``http://host:8000``, ``https://host`` or ``host:port`` -> (host, port, ssl)."""
+    parsed = urlparse(url if "://" in url else f"http://{url}")
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise CapacitiesError(f"CAPACITIES_CHROMA_URL invalide : {url!r} ; attendu par exemple http://127.0.0.1:8000.")
+    ssl = parsed.scheme == "https"
+    return parsed.hostname, parsed.port or (443 if ssl else 8000), ssl
 
 
 def _chroma_client(settings: Settings):  # noqa: ANN202
@@ -26,11 +49,40 @@ def _chroma_client(settings: Settings):  # noqa: ANN202
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_host:
-        host, _, port = settings.chroma_host.partition(":")
-        return chromadb.HttpClient(host=host, port=int(port or 8000), settings=chroma_settings)
+    if settings.chroma_url:
+        host, port, ssl = parse_chroma_url(settings.chroma_url)
+        try:
+            return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
+        except Exception as e:  # noqa: BLE001 - connection refused, DNS, TLS...: one message
+            raise CapacitiesError(
+                f"Serveur Chroma injoignable à {settings.chroma_url} ({type(e).__name__}) ; vérifiez "
+                "CAPACITIES_CHROMA_URL et que le serveur tourne (`chroma run --path … --port …`)."
+            ) from None
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def reset_chroma_cache() -> None:
+    """Forget the embedded clients of this process, so the next one reads what another process wrote
+    (an embedded client keeps the vector index it loaded; a server client needs nothing)."""
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def snapshot_digest(ids: object) -> str:
+    """Names a set of chunk ids (what a published snapshot contains)."""
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:16]
 
 
 class DenseStore:
@@ -89,6 +141,43 @@ class DenseStore:
         out = [Chunk(id=i, text=d, **m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
         return sorted(out, key=lambda c: (c.source, c.index))
 
+    def all_ids(self) -> set[str]:
+        return set(self.collection.get(include=[])["ids"])
+
+    def get_chunks(self, ids: object) -> list[Chunk]:
+        """The stored chunks with these ids (those absent are left out), in document order."""
+        ids_list, out = sorted(ids), []
+        for start in range(0, len(ids_list), 1000):
+            got = self.collection.get(ids=ids_list[start : start + 1000], include=["documents", "metadatas"])
+            rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            out += [Chunk(id=i, text=d, **m) for i, d, m in rows]
+        return sorted(out, key=lambda c: (c.source, c.index))
+
+    # --- the published list of chunk ids (what readers on any machine may show)
+
+    def publish(self, ids: object) -> str:
+        """Record the published chunk ids in the sidecar collection; returns their digest.
+
+        The parts are written under the new digest first, then the head record points to them, then
+        the previous parts are deleted: a reader follows the head and never mixes two lists.
+        """
+        ids_sorted = sorted(ids)
+        digest = snapshot_digest(ids_sorted)
+        side = self.client.get_or_create_collection(self.name + PUBLISHED_SUFFIX, embedding_function=None)
+        parts = [ids_sorted[i : i + _PART] for i in range(0, len(ids_sorted), _PART)] or [[]]
+        keys = [f"{digest}-{k}" for k in range(len(parts))]
+        side.upsert(ids=keys, documents=[json.dumps(p) for p in parts], embeddings=[[1.0]] * len(parts))
+        head = {"digest": digest, "parts": len(parts), "count": len(ids_sorted), "time": time.time()}
+        side.upsert(ids=["head"], documents=[json.dumps(head)], embeddings=[[1.0]])
+        stale = [k for k in side.get(include=[])["ids"] if k != "head" and k not in keys]
+        if stale:
+            side.delete(ids=stale)
+        return digest
+
+    def published(self) -> tuple[str, list[str]] | None:
+        """(digest, chunk ids) of the last published snapshot, or None if nothing was ever published."""
+        return published_ids(self.client, self.name)
+
     def query(self, vector: list[float], k: int, sources: list[str] | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) pairs, best first."""
         n = self.count()
@@ -99,10 +188,41 @@ class DenseStore:
         return [(i, 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
 
 
-def drop_collection(settings: Settings) -> None:
-    client = _chroma_client(settings)
-    with contextlib.suppress(Exception):  # absent collection: nothing to drop
-        client.delete_collection(settings.collection)
+def _sidecar(client: object, name: str):  # noqa: ANN202
+    try:
+        return client.get_collection(name + PUBLISHED_SUFFIX)
+    except Exception:  # noqa: BLE001 - chromadb raises NotFoundError or ValueError depending on the version
+        return None
+
+
+def published_head(client: object, name: str) -> dict | None:
+    side = _sidecar(client, name)
+    if side is None:
+        return None
+    got = side.get(ids=["head"], include=["documents"])
+    return json.loads(got["documents"][0]) if got["ids"] else None
+
+
+def published_ids(client: object, name: str) -> tuple[str, list[str]] | None:
+    side = _sidecar(client, name)
+    for _ in range(10):  # a publish may delete the parts we are about to read: follow the new head
+        head = published_head(client, name) if side is not None else None
+        if head is None:
+            return None
+        keys = [f"{head['digest']}-{k}" for k in range(head["parts"])]
+        got = side.get(ids=keys, include=["documents"])
+        if len(got["ids"]) == len(keys):
+            by_key = dict(zip(got["ids"], got["documents"], strict=True))
+            return head["digest"], [i for k in keys for i in json.loads(by_key[k])]
+        time.sleep(0.1)
+    raise CapacitiesError("La liste publiée des passages change sans cesse dans Chroma ; réessayez dans un instant.")
+
+
+def drop_collection(settings: Settings, client: object | None = None) -> None:
+    client = client if client is not None else _chroma_client(settings)
+    for name in (settings.collection, settings.collection + PUBLISHED_SUFFIX):
+        with contextlib.suppress(Exception):  # absent collection: nothing to drop
+            client.delete_collection(name)
 
 
 class LexicalIndex:
@@ -125,35 +245,64 @@ class LexicalIndex:
         bm25.index([tokens(f"{c.section}\n{c.text}") for c in chunks], show_progress=False)
         return cls(chunks, bm25)
 
+    @property
+    def digest(self) -> str:
+        return snapshot_digest(c.id for c in self.chunks)
+
     def save(self, folder: Path) -> None:
         """Write to a sibling folder, then swap it in (readers never see a half-written index)."""
         folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = folder.with_name(folder.name + ".new")
-        old = folder.with_name(folder.name + ".old")
+        tmp = folder.with_name(f"{folder.name}.new-{os.getpid()}")
+        old = folder.with_name(f"{folder.name}.old-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        if self.bm25 is not None:
-            self.bm25.save(str(tmp), show_progress=False)
-        with (tmp / "chunks.json").open("w", encoding="utf-8") as f:
-            json.dump([asdict(c) for c in self.chunks], f, ensure_ascii=False)
+        try:
+            tmp.mkdir()
+            if self.bm25 is not None:
+                self.bm25.save(str(tmp), show_progress=False)
+            with (tmp / "chunks.json").open("w", encoding="utf-8") as f:
+                json.dump([asdict(c) for c in self.chunks], f, ensure_ascii=False)
+            (tmp / "snapshot.json").write_text(json.dumps({"digest": self.digest, "chunks": len(self.chunks)}))
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)  # a full disk must not leave half a folder behind
+            raise
         shutil.rmtree(old, ignore_errors=True)
         if folder.exists():
             os.replace(folder, old)
+        faults.point("bm25")
         os.replace(tmp, folder)
         shutil.rmtree(old, ignore_errors=True)
+        for left in folder.parent.glob(f"{folder.name}.*-*"):  # left by a process killed mid-swap
+            pid = left.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(left, ignore_errors=True)
+
+    @staticmethod
+    def _folder(folder: Path) -> Path | None:
+        if (folder / "chunks.json").is_file():
+            return folder
+        # a swap interrupted between its two renames left the previous index aside
+        olds = sorted(folder.parent.glob(f"{folder.name}.old*"), key=lambda p: p.stat().st_mtime, reverse=True)
+        return next((o for o in olds if (o / "chunks.json").is_file()), None)
+
+    @classmethod
+    def local_digest(cls, folder: Path) -> str | None:
+        """Digest of the snapshot saved in this folder (None if there is none)."""
+        found = cls._folder(folder)
+        if found is None:
+            return None
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            return json.loads((found / "snapshot.json").read_text())["digest"]
+        return cls.load(folder).digest  # saved before snapshot.json existed
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        if not (folder / "chunks.json").is_file():
-            old = folder.with_name(folder.name + ".old")  # a swap interrupted between its two renames
-            if (old / "chunks.json").is_file():
-                folder = old
-            else:
-                raise CapacitiesError("Aucun index trouvé : lancez d'abord `capacities ingest`.")
+        found = cls._folder(folder)
+        if found is None:
+            raise CapacitiesError(NO_INDEX)
         import bm25s
 
-        chunks = [Chunk(**d) for d in json.loads((folder / "chunks.json").read_text(encoding="utf-8"))]
-        bm25 = bm25s.BM25.load(str(folder)) if chunks else None
+        chunks = [Chunk(**d) for d in json.loads((found / "chunks.json").read_text(encoding="utf-8"))]
+        bm25 = bm25s.BM25.load(str(found)) if chunks else None
         return cls(chunks, bm25)
 
     def search(self, query: str, k: int, sources: list[str] | None = None) -> list[tuple[str, float]]:
@@ -172,3 +321,47 @@ class LexicalIndex:
             scores = np.where(mask, scores, 0.0)
         top = np.argsort(-scores)[:k]
         return [(self.chunks[i].id, float(scores[i])) for i in top if scores[i] > 0]
+
+
+def open_lexical(settings: Settings, client: object | None = None) -> LexicalIndex:
+    """The published snapshot for a reader: the local BM25 folder when it is current, else rebuilt.
+
+    Embedded store: the local folder is the published snapshot (rebuilt from Chroma only if it is
+    missing). Chroma server (``CAPACITIES_CHROMA_URL``): the published list in Chroma is the truth;
+    the local folder is a cache, rebuilt from ``collection.get()`` when it is missing or stale, so
+    every app process on every machine shows the same chunks.
+    """
+    folder = settings.bm25_dir
+    has_local = LexicalIndex._folder(folder) is not None
+    if has_local and not settings.chroma_url and client is None:
+        return LexicalIndex.load(folder)
+    if client is None:
+        if not settings.chroma_url and not settings.chroma_dir.is_dir():
+            raise CapacitiesError(NO_INDEX)
+        client = _chroma_client(settings)
+    published = published_ids(client, settings.collection)
+    if published is None:
+        if has_local:
+            return LexicalIndex.load(folder)
+        raise CapacitiesError(NO_INDEX)
+    digest, ids = published
+    if has_local and LexicalIndex.local_digest(folder) == digest:
+        return LexicalIndex.load(folder)
+    store = DenseStore(settings, None, None, client=client)
+    chunks = store.get_chunks(ids)
+    if len(chunks) != len(ids):
+        # an ingestion deleted them after publishing a newer list: read that one
+        published = published_ids(client, settings.collection)
+        chunks = store.get_chunks(published[1]) if published else []
+    index = LexicalIndex.build(chunks)
+    with contextlib.suppress(OSError):  # a read-only app folder: keep the index in memory only
+        index.save(folder)
+    return index
+
+
+def published_stamp(settings: Settings, client: object | None = None) -> str | None:
+    """A cheap value that changes when a new snapshot is published (for readers that reload)."""
+    if settings.chroma_url or client is not None:
+        head = published_head(client if client is not None else _chroma_client(settings), settings.collection)
+        return head["digest"] if head else None
+    return LexicalIndex.local_digest(settings.bm25_dir)

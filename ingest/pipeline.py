@@ -1,16 +1,20 @@
 """load -> clean -> split -> embed -> store, incrementally, with progress and a report.
 
-The manifest (``data/manifest.json``) lists every indexed document by content hash with
-its chunk ids. It is rewritten atomically after each document is stored, so a run stopped
-at any point (Ctrl-C, kill -9) leaves the previous index usable, and the next run picks up
-where it stopped: chunk ids are deterministic, so re-upserting creates no duplicates, and
-leftover chunks of a document are deleted by comparing with the new ids. The BM25 index
-(which also holds the published chunk texts) is rebuilt from the dense store at the end.
+The manifest (``data/manifest.json``) lists every indexed document by content hash with its
+chunk ids. A run goes: read and split what changed; embed and upsert new chunks into Chroma
+(deterministic ids: re-upserting creates no duplicates), rewriting the manifest atomically after
+each document; then **publish**: build the BM25 index from exactly the chunks the manifest names
+and swap it in, record the same ids in Chroma (``DenseStore.publish``); only then delete chunks
+nobody names any more. Readers only show chunks of the published snapshot, so during a run they
+see the old index, after it the new one. A run stopped at any point (Ctrl-C, kill -9, full disk)
+leaves the previous snapshot in service and the manifest ``dirty``; the next run finishes the job.
+Fault points for tests: ``assistant/faults.py``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -20,11 +24,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from assistant import faults
 from assistant.errors import CapacitiesError
 from assistant.fetch import sha256_file
 from assistant.models import Embedder, load_embedder
 from assistant.settings import Settings
-from assistant.store import Chunk, DenseStore, LexicalIndex, drop_collection
+from assistant.store import Chunk, DenseStore, LexicalIndex, _alive, drop_collection, snapshot_digest
 from ingest.glossary import build_glossary
 from ingest.split import split_document
 from ingest.types import Document
@@ -147,11 +152,20 @@ def read_manifest(path: Path) -> dict:
 def write_json_atomic(path: Path, data: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
+        raise
+    faults.point("manifest")
     os.replace(tmp, path)
+    for left in path.parent.glob(f".{path.name}.*.tmp"):  # left by a process killed before its rename
+        pid = left.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and not _alive(int(pid)):
+            left.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -208,8 +222,38 @@ def run_ingest(
     loader: Callable[..., Document] | None = None,
 ) -> IngestReport:
     """Bring the indexes in line with the corpus folder and return what was done."""
-    with ingest_lock(settings.data_dir):
-        return _run(settings, rebuild, embedder, embedder_factory, client, progress, loader)
+    try:
+        with ingest_lock(settings.data_dir):
+            return _run(settings, rebuild, embedder, embedder_factory, client, progress, loader)
+    except OSError as e:
+        raise CapacitiesError(storage_message(settings, e)) from None
+    except CapacitiesError:
+        raise
+    except Exception as e:
+        msg = str(e).lower()
+        # Chroma reports SQLite's own words for a full disk or a read-only folder
+        if any(k in msg for k in ("disk is full", "no space left", "readonly", "read-only", "read only")):
+            code = errno.ENOSPC if "full" in msg or "space" in msg else errno.EROFS
+            raise CapacitiesError(storage_message(settings, OSError(code, msg))) from None
+        raise
+
+
+def storage_message(settings: Settings, e: OSError) -> str:
+    """What to tell the user when the data folder cannot be written (French, one line)."""
+    where = settings.data_dir
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        what = f"disque plein dans {where}"
+        todo = "libérez de la place"
+    elif e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        what = f"dossier de données en lecture seule ou sans droit d'écriture ({where})"
+        todo = "donnez les droits d'écriture ou choisissez un autre CAPACITIES_DATA_DIR"
+    else:
+        what = f"écriture impossible dans {where} ({e.strerror or type(e).__name__})"
+        todo = "vérifiez le dossier"
+    return (
+        f"Ingestion arrêtée : {what}. L'index précédent reste en service, intact ; "
+        f"{todo} puis relancez `capacities ingest`."
+    )
 
 
 def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader) -> IngestReport:  # noqa: ANN001, PLR0912, PLR0915
@@ -220,11 +264,7 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
     report = IngestReport()
     files = discover(settings.corpus_dir)
     if rebuild:
-        if client is None:
-            drop_collection(settings)
-        else:
-            with contextlib.suppress(Exception):
-                client.delete_collection(settings.collection)
+        drop_collection(settings, client)
         settings.manifest_path.unlink(missing_ok=True)
     manifest = read_manifest(settings.manifest_path)
     docs_state: dict = manifest["documents"]
@@ -265,6 +305,7 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
         else:
             prepared.append((src, doc, chunks))
         bar.update()
+        faults.point("parse")
     bar.close()
 
     if not prepared and not removed and bm25_ok and not manifest.get("dirty"):
@@ -308,11 +349,12 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
                 report.seconds["embed"] += t1 - t0
                 report.seconds["store"] += time.perf_counter() - t1
                 bar.update()
+                faults.point("embed")
             t0 = time.perf_counter()
             store.update_metadata([c for c in chunks if c.id in existing[src]])  # same input, maybe new index
-            new_ids = {c.id for c in chunks}
-            store.delete_ids(store.ids_for_source(src) - new_ids)
+            # the document's previous chunks stay until the new snapshot is published (readers use them)
             report.seconds["store"] += time.perf_counter() - t0
+            faults.point("store")
             (report.updated if src in docs_state else report.added).append(src)
             docs_state[src] = {
                 "sha256": hashes[src],
@@ -322,7 +364,7 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
                 "embedded": len(todo_chunks),
                 "warnings": doc.warnings,
                 "stats": doc.stats,
-                "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "ids": sorted(c.id for c in chunks),
             }
             report.documents[src] = {k: docs_state[src][k] for k in ("pages", "chunks", "warnings", "stats")}
             report.pages += len(doc.pages)
@@ -330,9 +372,9 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
             report.embedded += len(todo_chunks)
             write_json_atomic(settings.manifest_path, manifest)
         for src in removed:
-            store.delete_ids(store.ids_for_source(src))
             del docs_state[src]
             report.removed.append(src)
+        if removed:
             write_json_atomic(settings.manifest_path, manifest)
     except KeyboardInterrupt:
         report.interrupted = True
@@ -341,19 +383,43 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
     if report.interrupted:
         return report
 
-    # 3. publish: the BM25 index and the chunk texts, from exactly what the dense store holds
     t0 = time.perf_counter()
-    chunks_all = store.all_chunks()
-    stray = {c.id for c in chunks_all if c.source not in docs_state}  # left by a run stopped mid-document
-    if stray:
-        store.delete_ids(stray)
-        chunks_all = [c for c in chunks_all if c.id not in stray]
-    LexicalIndex.build(chunks_all).save(settings.bm25_dir)
-    write_json_atomic(settings.data_dir / "glossary.json", build_glossary(c.text for c in chunks_all))
-    manifest["dirty"] = False
-    write_json_atomic(settings.manifest_path, manifest)
+    publish(settings, store, manifest, report)
     report.seconds["store"] += time.perf_counter() - t0
     return report
+
+
+def publish(settings: Settings, store: DenseStore, manifest: dict, report: IngestReport) -> None:
+    """3. Publish exactly the chunks the manifest names, then delete the chunks nobody names.
+
+    BM25 snapshot swapped in with a rename, the same ids recorded in Chroma, the glossary; only
+    then the garbage collection of old chunks, and the manifest marked clean last.
+    """
+    docs_state: dict = manifest["documents"]
+    wanted: dict[str, set[str]] = {}
+    for src, d in docs_state.items():
+        ids = d.get("ids")  # manifests written before ids were recorded: ask the store
+        wanted[src] = set(ids) if ids is not None else store.ids_for_source(src)
+    chunks = store.get_chunks(set().union(*wanted.values()) if wanted else set())
+    got = {c.id for c in chunks}
+    lost = sorted(src for src, ids in wanted.items() if not ids <= got)
+    for src in lost:  # the store was wiped or restored from elsewhere: read the document again next time
+        del docs_state[src]
+        report.failed[src] = (
+            f"{src} : passages absents de Chroma (index effacé ou restauré ?) ; relancez `capacities ingest`."
+        )
+    chunks = [c for c in chunks if c.source not in lost]
+    published = {c.id for c in chunks}
+    LexicalIndex.build(chunks).save(settings.bm25_dir)
+    faults.point("publish")
+    store.publish(published)
+    write_json_atomic(settings.data_dir / "glossary.json", build_glossary(c.text for c in chunks))
+    faults.point("gc")
+    stray = store.all_ids() - published  # old versions, removed documents, runs stopped midway
+    store.delete_ids(stray)
+    manifest["dirty"] = False
+    manifest["published"] = snapshot_digest(published)
+    write_json_atomic(settings.manifest_path, manifest)
 
 
 def save_report(settings: Settings, report: IngestReport) -> Path:
