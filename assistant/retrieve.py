@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from assistant.models import Embedder, load_embedder
 from assistant.settings import Settings
-from assistant.store import Chunk, DenseStore, LexicalIndex
+from assistant.store import Chunk, DenseStore, LexicalIndex, open_lexical
 from assistant.types import Passage
 
 _LIST_START = re.compile(r"^\s*(?:[-•▪●◦*–]|\d{1,2}[.)]|[a-z][.)])\s+")
@@ -46,7 +46,8 @@ class Retriever:
         lexical: LexicalIndex | None = None,
     ) -> None:
         self.settings = settings
-        self.lexical = lexical or LexicalIndex.load(settings.bm25_dir)
+        # the published snapshot; with a Chroma server, rebuilt from it when the local copy is missing or stale
+        self.lexical = lexical or open_lexical(settings)
         self.embedder = embedder or load_embedder(settings)
         self.dense = DenseStore(settings, self.embedder.name, self.embedder.dim, client=client)
         self._next: dict[tuple[str, int], Chunk] = {(c.source, c.index): c for c in self.lexical.chunks}
