@@ -166,7 +166,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from evals.run import main as eval_main
 
-    argv = ["--sample", str(args.sample), "--seed", str(args.seed)]
+    argv = ["--sample", str(args.sample), "--seed", str(args.seed), "--contexts", str(args.contexts)]
     for name in ("questions", "out", "squad"):  # unset: evals.run's defaults (paths in the project)
         if getattr(args, name):
             argv += [f"--{name}", str(getattr(args, name))]
@@ -225,7 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", type=Path, help="dossier des rapports .md, .json, .png (défaut : evals/reports)")
     sp.add_argument("--squad", type=Path, help="fichier au format SQuAD : rappel@1/5/10 et MRR de la recherche")
     sp.add_argument("--sample", type=int, default=0, help="SQuAD : questions tirées au sort (0 = toutes)")
-    sp.add_argument("--seed", type=int, default=0, help="SQuAD : graine du tirage")
+    sp.add_argument("--contexts", type=int, default=0, help="SQuAD : contextes indexés, tirés au sort (0 = tous)")
+    sp.add_argument("--seed", type=int, default=0, help="SQuAD : graine des tirages")
     sp.set_defaults(func=cmd_eval)
 
     sp = sub.add_parser("fetch-model", help="assembler un modèle hors ligne depuis PyPI")

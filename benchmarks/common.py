@@ -20,6 +20,23 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
+def rss_mb() -> float:
+    """Resident memory of this process now, in MB (Linux /proc; 0 elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def machine() -> dict[str, object]:
     cpu = ""
     try:
@@ -38,3 +55,12 @@ def save(name: str, data: dict) -> Path:
     data = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine()} | data
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def embedded_store(settings, **changes):  # noqa: ANN001, ANN201
+    """``settings`` with ``changes`` and no Chroma server (whatever the server setting is called)."""
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(settings)}
+    server = {k: "" for k in ("chroma_host", "chroma_url") if k in names}
+    return dataclasses.replace(settings, **server, **changes)

@@ -431,9 +431,9 @@ def chart_project(r: dict, path: Path) -> None:
         ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
     ax.axhline(TARGETS["page_hit@5"], color="#2b9348", lw=0.8, ls="--")
     ax.set_xticks(range(len(metrics)), [lbl for *_, lbl in metrics])
-    ax.set_ylim(0, 1.08)
+    ax.set_ylim(0, 1.2)
     ax.set_title(f"Recherche sur {r['answerable']} questions couvertes ({r['date']})")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", ncol=len(CONFIGS), fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -443,15 +443,17 @@ def render_squad(r: dict) -> str:
     from benchmarks.common import machine
 
     m = machine()
+    subset = " ; contextes tirés au sort avec la même graine" if r["contexts"] < r["contexts_in_file"] else ""
     lines = [
         f"# Rapport d'évaluation — {Path(r['file']).name} (format SQuAD)",
         "",
         f"Commande : `{r['command']}` — {r['date']} — {m['cpu']}, {m['cores']} cœurs — modèle {r['embed_model']}",
         "",
-        f"{r['contexts']} contextes distincts indexés (un passage par contexte) ; "
+        f"{r['contexts']} contextes distincts indexés sur {r['contexts_in_file']} (un passage par contexte) ; "
         + (
-            f"**échantillon fixe de {r['questions_asked']} questions sur {r['questions_total']}** "
-            f"(graine {r['seed']}) : les {r['questions_total']} questions prendraient trop de temps sur 2 cœurs."
+            f"**échantillon fixe de {r['questions_asked']} questions sur {r['questions_in_file']}** "
+            f"(graine {r['seed']}{subset}) : "
+            "embarquer tous les contextes et poser toutes les questions prendrait trop de temps sur 2 cœurs partagés."
             if r["sampled"]
             else f"toutes les {r['questions_asked']} questions."
         ),
@@ -495,9 +497,9 @@ def chart_squad(r: dict, path: Path) -> None:
         )
         ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
     ax.set_xticks(range(len(metrics)), metrics)
-    ax.set_ylim(0, 1.08)
+    ax.set_ylim(0, 1.2)
     ax.set_title(f"{Path(r['file']).name} : {r['questions_asked']} questions, {r['contexts']} contextes")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", ncol=len(names), fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -520,7 +522,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=HERE / "reports", help="dossier des rapports")
     ap.add_argument("--squad", type=Path, default=None, help="évaluer la recherche sur un fichier au format SQuAD")
     ap.add_argument("--sample", type=int, default=0, help="SQuAD : nombre de questions tirées (0 = toutes)")
-    ap.add_argument("--seed", type=int, default=0, help="SQuAD : graine du tirage")
+    ap.add_argument("--contexts", type=int, default=0, help="SQuAD : contextes indexés, tirés au sort (0 = tous)")
+    ap.add_argument("--seed", type=int, default=0, help="SQuAD : graine des tirages")
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.squad is None:
@@ -536,10 +539,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     embedder = load_embedder(settings)
     cache = EmbeddingCache(settings.data_dir / "eval_cache", embedder.name)
-    result = run_squad(args.squad, settings, embedder, cache, sample=args.sample, seed=args.seed)
+    result = run_squad(
+        args.squad, settings, embedder, cache, sample=args.sample, seed=args.seed, contexts=args.contexts
+    )
     cmd = f"capacities eval --squad {args.squad}"
-    if result["sampled"]:
-        cmd += f" --sample {args.sample} --seed {args.seed}"
+    cmd += f" --contexts {args.contexts}" if args.contexts else ""
+    cmd += f" --sample {args.sample}" if args.sample else ""
+    cmd += f" --seed {args.seed}" if result["sampled"] else ""
     result = {"command": cmd, "date": time.strftime("%Y-%m-%d %H:%M"), "embed_model": embedder.name} | result
     _write(args.out, f"squad_{args.squad.stem}", result, render_squad(result), chart_squad)
     return 0

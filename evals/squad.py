@@ -57,6 +57,26 @@ def load_squad(path: Path) -> SquadSet:
     return SquadSet(Path(path).stem, contexts, titles, questions)
 
 
+def subset_contexts(sq: SquadSet, n: int, seed: int = 0) -> SquadSet:
+    """The first ``n`` contexts of a seeded permutation, with their questions (``n`` = 0: all).
+
+    Any ``n`` gives a prefix of the same permutation, so contexts embedded for a small subset are
+    reused by a larger one (and by ``benchmarks/scale.py``, which draws its base the same way).
+    """
+    if not n or n >= len(sq.contexts):
+        return sq
+    order = list(range(len(sq.contexts)))
+    random.Random(seed).shuffle(order)
+    keep = sorted(order[:n])
+    new_index = {old: new for new, old in enumerate(keep)}
+    return SquadSet(
+        sq.name,
+        [sq.contexts[i] for i in keep],
+        [sq.titles[i] for i in keep],
+        [(qid, q, new_index[ci]) for qid, q, ci in sq.questions if ci in new_index],
+    )
+
+
 def sample_questions(questions: list, n: int, seed: int = 0) -> list:
     """A fixed random subset (same ``n`` and ``seed`` → same questions), in file order."""
     if not n or n >= len(questions):
@@ -65,8 +85,14 @@ def sample_questions(questions: list, n: int, seed: int = 0) -> list:
     return [questions[i] for i in keep]
 
 
-def run_squad(path: Path, settings, embedder, cache, sample: int = 0, seed: int = 0, client=None) -> dict:  # noqa: ANN001
-    """Recall@1/5/10 and MRR@10 of each configuration; ``sample`` = 0 asks every question."""
+def run_squad(  # noqa: ANN001
+    path: Path, settings, embedder, cache, sample: int = 0, seed: int = 0, contexts: int = 0, client=None
+) -> dict:
+    """Recall@1/5/10 and MRR@10 of each configuration.
+
+    ``contexts`` > 0 indexes only that many contexts (a seeded subset, with their questions);
+    ``sample`` > 0 asks only that many of those questions (seeded). 0 = all.
+    """
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -76,7 +102,8 @@ def run_squad(path: Path, settings, embedder, cache, sample: int = 0, seed: int 
     from evals.cache import CachedQueryEmbedder
     from evals.metrics import first_rank, retrieval_summary
 
-    sq = load_squad(path)
+    full = load_squad(path)
+    sq = subset_contexts(full, contexts, seed)
     qs = sample_questions(sq.questions, sample, seed)
     t0 = time.perf_counter()
     vectors = cache.documents(embedder, sq.contexts, label=sq.name)
@@ -103,10 +130,12 @@ def run_squad(path: Path, settings, embedder, cache, sample: int = 0, seed: int 
     out: dict = {
         "file": str(path),
         "contexts": len(sq.contexts),
+        "contexts_in_file": len(full.contexts),
+        "questions_in_file": len(full.questions),
         "questions_total": len(sq.questions),
         "questions_asked": len(qs),
-        "sampled": len(qs) < len(sq.questions),
-        "seed": seed if len(qs) < len(sq.questions) else None,
+        "sampled": len(qs) < len(full.questions),
+        "seed": seed if len(qs) < len(full.questions) else None,
         "longest_context_chars": sq.longest_context,
         "context_embedding_s": round(embed_s, 1),
         "configs": {},
