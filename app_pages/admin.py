@@ -104,7 +104,7 @@ with tab_docs:
     st.subheader("Réindexer")
     st.caption("Incrémental : seuls les documents nouveaux, modifiés ou retirés sont traités.")
     col1, col2 = st.columns(2)
-    if col1.button("Réindexer le corpus", icon="🔄"):
+    if col1.button("Réindexer le corpus", icon=":material/sync:"):
         _reingest("Réindexation")
     rebuild = col2.checkbox("Tout reconstruire (recalcule tous les passages, long)", key="rebuild")
     if rebuild and col2.button("Reconstruire l'index"):
@@ -145,8 +145,8 @@ with tab_feedback:
     store = feedback_store(s)
     counts = store.counts()
     c1, c2 = st.columns(2)
-    c1.metric("👍", counts["up"])
-    c2.metric("👎", counts["down"])
+    c1.metric("Avis positifs", counts["up"])
+    c2.metric("Avis négatifs", counts["down"])
     bad = store.latest(rating=0, limit=30)
     if not bad:
         st.info("Aucun avis négatif pour l'instant.")

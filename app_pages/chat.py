@@ -39,7 +39,7 @@ with st.sidebar:
         placeholder="Tous les documents",
         help="Laisser vide pour chercher dans tout le corpus.",
     )
-    if st.button("Nouvelle conversation", icon="🧹", width="stretch"):
+    if st.button("Nouvelle conversation", icon=":material/add_comment:", width="stretch"):
         st.session_state["turns"] = turns = []
     export_slot = st.empty()  # filled at the end of the run, so it includes the answer just given
 
@@ -66,7 +66,7 @@ def _save_feedback(turn: dict) -> None:
 def show_answer(turn: dict) -> None:
     answer: Answer = turn["answer"]
     if answer.abstained:
-        st.warning(safe_markdown(answer.text), icon="🔎")
+        st.warning(safe_markdown(answer.text), icon=":material/search_off:")
     else:
         st.markdown(safe_markdown(answer.text))
     for w in answer.warnings:

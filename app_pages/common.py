@@ -121,22 +121,27 @@ def show_sources(answer: Answer, s: Settings, key: str) -> None:
         return
     st.markdown("**Sources**")
     for n, p in enumerate(answer.citations, 1):
-        with st.expander(citation_label(n, p)):
-            st.caption(f"{p.source} · section : {p.section or '—'}")
-            st.markdown(quote(p.text))
-            _page_view(p, s, f"{key}-{n}")
+        path = s.corpus_dir / p.source
+        is_pdf = path.suffix.lower() == ".pdf" and path.is_file()
+        toggle_key = f"page-{key}-{n}"
+        # kept open while its page is shown: a rerun (e.g. the toggle) redraws the card closed otherwise
+        with st.expander(citation_label(n, p), expanded=bool(st.session_state.get(toggle_key))):
+            text_col, page_col = st.columns([3, 2]) if is_pdf else (st.container(), None)
+            with text_col:
+                st.caption(f"{p.source} · section : {p.section or '—'}")
+                st.markdown(quote(p.text))
+                show = is_pdf and st.toggle("Voir la page", key=toggle_key)
+            if show and page_col is not None:
+                with page_col:
+                    _page_image(p, path)
 
 
-def _page_view(p: Passage, s: Settings, key: str) -> None:
-    path = s.corpus_dir / p.source
-    if path.suffix.lower() != ".pdf" or not path.is_file():
+def _page_image(p: Passage, path: Path) -> None:
+    try:
+        png, found = _page_png(str(path), path.stat().st_mtime_ns, p.page_start, p.text)
+    except CapacitiesError as e:
+        st.warning(str(e))
         return
-    if st.toggle("Voir la page", key=f"page-{key}"):
-        try:
-            png, found = _page_png(str(path), path.stat().st_mtime_ns, p.page_start, p.text)
-        except CapacitiesError as e:
-            st.warning(str(e))
-            return
-        st.image(png, caption=f"{p.title}, page {p.page_start}", width="stretch")
-        if not found:
-            st.caption("Le passage n'a pas pu être surligné sur l'image (texte du PDF différent du texte nettoyé).")
+    st.image(png, caption=f"{p.title}, page {p.page_start} (passage surligné)", width="stretch")
+    if not found:
+        st.caption("Le passage n'a pas pu être surligné sur l'image (texte du PDF différent du texte nettoyé).")

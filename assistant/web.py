@@ -191,8 +191,10 @@ def _fragments(passage: str, words: int = 6) -> list[str]:
     out = []
     for sentence in re.split(r"(?<=[.!?:;])\s+|\n+", passage):
         toks = [t for t in sentence.split() if t.strip("•-–*")]
-        for i in range(0, len(toks) - words + 1, words):
-            out.append(" ".join(toks[i : i + words]))
+        starts = list(range(0, len(toks) - words + 1, words))
+        if starts and starts[-1] + words < len(toks):
+            starts.append(len(toks) - words)  # the sentence's last words too
+        out += [" ".join(toks[i : i + words]) for i in starts]
     return out[:40]
 
 
