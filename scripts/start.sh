@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
-# Install, index the bundled corpus (first run only; later runs are incremental), start the app.
+# Install, then start the app on http://localhost:8501. On the first visit the app builds the index
+# of the bundled corpus with a progress bar; later starts only process new or changed documents.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 VENV=${CAPACITIES_VENV:-.venv}
 export HF_HUB_OFFLINE=1
-"$VENV/bin/capacities" ingest --progress || echo "[start] ⚠ certains documents n'ont pas pu être indexés (voir ci-dessus)."
-if [ -f app.py ]; then
-  exec "$VENV/bin/streamlit" run app.py --server.headless true --browser.gatherUsageStats false "$@"
-else
-  exec "$VENV/bin/capacities" ask -
-fi
+echo "[start] ouvrez http://localhost:8501 (l'index se construit à la première visite)"
+exec "$VENV/bin/streamlit" run app.py "$@"  # e.g. --server.port 8502

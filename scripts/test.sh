@@ -2,7 +2,7 @@
 # Install, then run the whole test suite: fast tests (fakes) and slow ones (real model, real store).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --browser
 VENV=${CAPACITIES_VENV:-.venv}
 export HF_HUB_OFFLINE=1
 "$VENV/bin/ruff" check .
