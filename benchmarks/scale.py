@@ -5,15 +5,19 @@
 Embedding 100,000 chunks for real is out of reach here (EmbeddingGemma does ~4 passages/s on
 2 cores), so the corpora are synthetic but grown from real French text and real vectors:
 
-- **Real base**: the 1,518 distinct paragraphs of PIAF v1.1 (``evals/data/piaf-v1.1.json``, French
-  Wikipedia), embedded once as documents by the project's embedder and cached in
-  ``data/eval_cache/`` (shared with ``capacities eval --squad``; git-ignored).
-- **Variations**: chunk ``i`` takes base paragraph ``j = i mod 1518``. The first copy is the
+- **Real base**: the passages of the project's own index (``data/``: the corpus's 1,274 chunks with
+  the vectors ingestion stored in Chroma) plus ``--piaf`` paragraphs of PIAF v1.1
+  (``evals/data/piaf-v1.1.json``, French Wikipedia; the same seeded subset as
+  ``capacities eval --squad … --contexts``), embedded once as documents by the project's embedder
+  and cached in ``data/eval_cache/`` (shared with the SQuAD evaluation; git-ignored). Embedding is
+  the only slow part (~4 passages/s on 2 free cores), hence a base of ~1,600 real paragraphs.
+- **Variations**: chunk ``i`` takes base paragraph ``j = i mod len(base)``. The first copy is the
   paragraph itself with its real vector. Each further copy (seeded by ``i``) shuffles the
   paragraph's sentences and appends one sentence of another random paragraph (mixed
   paragraphs), so BM25 sees new term statistics; its vector is the real vector plus Gaussian
   noise of norm ``--noise`` (0.25, cosine ≈ 0.97 to the original), renormalised.
-- **Queries**: a fixed seeded sample of PIAF questions, embedded once (cached) with the real model.
+- **Queries**: the questions of ``evals/questions.jsonl`` (``--queries`` of them), embedded once
+  (cached) with the real model.
 
 Each size runs in two fresh processes: one builds the index exactly as ingestion does (BM25 saved
 by ``LexicalIndex``, a persistent Chroma collection through ``DenseStore``) in a temporary folder;
@@ -94,21 +98,17 @@ def _settings(folder: Path):  # noqa: ANN202
     )
 
 
-def child_build(folder: Path, n: int, noise: float, model: str, dim: int, base_n: int) -> dict:
+def child_build(folder: Path, n: int, noise: float, model: str, dim: int, base_dir: Path) -> dict:
+    import numpy as np
+
     from assistant.store import DenseStore, LexicalIndex
     from assistant.types import Chunk
-    from evals.cache import EmbeddingCache
-    from evals.squad import load_squad, subset_contexts
 
     s = _settings(folder)
-    sq = subset_contexts(load_squad(PIAF), base_n, seed=0)
-    from assistant.settings import Settings
-
-    cache = EmbeddingCache(Settings.from_env().data_dir / "eval_cache", model)
-    vectors = cache.documents(None, sq.contexts)  # all cached by the parent
-    texts, vecs, base = synthetic(sq.contexts, vectors, n, noise)
+    base_texts = json.loads((base_dir / "texts.json").read_text(encoding="utf-8"))
+    texts, vecs, base = synthetic(base_texts, np.load(base_dir / "vectors.npy"), n, noise)
     chunks = [
-        Chunk(id=f"s{i}", text=t, source=f"piaf/{b}", title=sq.titles[b], page_start=1, page_end=1, section="", index=i)
+        Chunk(id=f"s{i}", text=t, source=f"base/{b}", title="", page_start=1, page_end=1, section="", index=i)
         for i, (t, b) in enumerate(zip(texts, base, strict=True))
     ]
     t0 = time.perf_counter()
@@ -120,7 +120,11 @@ def child_build(folder: Path, n: int, noise: float, model: str, dim: int, base_n
         store.upsert(chunks[i : i + 5000], vecs[i : i + 5000].tolist())
     chroma_s = time.perf_counter() - t0
     size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-    return {"bm25_build_s": round(bm25_s, 1), "chroma_build_s": round(chroma_s, 1), "index_mb_on_disk": size / 1e6}
+    return {
+        "bm25_build_s": round(bm25_s, 1),
+        "chroma_build_s": round(chroma_s, 1),
+        "index_mb_on_disk": round(size / 1e6, 1),
+    }
 
 
 def child_serve(folder: Path, model: str, dim: int, queries: dict[str, list[float]], rounds: int) -> dict:
@@ -182,34 +186,54 @@ def _stats(xs: list[float]) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
     ap = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
-    ap.add_argument("--queries", type=int, default=60, help="PIAF questions (fixed seeded sample)")
+    ap.add_argument("--queries", type=int, default=0, help="questions of evals/questions.jsonl to ask (0 = all)")
     ap.add_argument("--rounds", type=int, default=2, help="timed passes over the queries")
     ap.add_argument("--noise", type=float, default=0.25, help="norm of the noise added to a copied vector")
-    ap.add_argument("--base", type=int, default=0, help="real paragraphs to start from (seeded subset; 0 = all)")
+    ap.add_argument("--piaf", type=int, default=300, help="PIAF paragraphs added to the corpus's chunks (seeded)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.child:
         what, folder, model, dim = args.child[:4]
         if what == "build":
-            res = child_build(Path(folder), int(args.child[4]), args.noise, model, int(dim), args.base)
+            res = child_build(Path(folder), int(args.child[4]), args.noise, model, int(dim), Path(args.child[5]))
         else:
             queries = json.loads(Path(args.child[4]).read_text(encoding="utf-8"))
             res = child_serve(Path(folder), model, int(dim), queries, args.rounds)
         print(json.dumps(res))
         return 0
 
+    import numpy as np
+
     from assistant.models import load_embedder
     from assistant.settings import Settings
+    from assistant.store import DenseStore, LexicalIndex
     from evals.cache import EmbeddingCache
-    from evals.squad import load_squad, sample_questions, subset_contexts
+    from evals.run import load_questions
+    from evals.squad import load_squad, subset_contexts
 
     s = Settings.from_env()
+    # the real base: the corpus's chunks and their stored vectors, then PIAF paragraphs (embedded once)
+    lexical = LexicalIndex.load(s.bm25_dir)
+    collection = DenseStore(s, None, None).collection
+    stored: dict[str, list[float]] = {}
+    ids = [c.id for c in lexical.chunks]
+    for i in range(0, len(ids), 500):
+        got = collection.get(ids=ids[i : i + 500], include=["embeddings"])
+        stored |= dict(zip(got["ids"], got["embeddings"], strict=True))
+    corpus = [(c.text, stored[c.id]) for c in lexical.chunks if c.id in stored]
     embedder = load_embedder(s)
     cache = EmbeddingCache(s.data_dir / "eval_cache", embedder.name)
-    sq = subset_contexts(load_squad(PIAF), args.base, seed=0)
-    cache.documents(embedder, sq.contexts, label="PIAF")  # once; then read from the cache
-    qs = [q for _, q, _ in sample_questions(sq.questions, args.queries, seed=1)]
+    piaf = subset_contexts(load_squad(PIAF), args.piaf, seed=0).contexts if args.piaf else []
+    piaf_vecs = cache.documents(embedder, piaf, label="PIAF") if piaf else np.zeros((0, len(corpus[0][1])))
+    base_texts = [t for t, _ in corpus] + piaf
+    base_vecs = np.vstack([np.asarray([v for _, v in corpus], dtype="float32"), piaf_vecs]).astype("float32")
+    base_dir = Path(tempfile.mkdtemp(prefix="capacities-scale-base-"))
+    (base_dir / "texts.json").write_text(json.dumps(base_texts, ensure_ascii=False), encoding="utf-8")
+    np.save(base_dir / "vectors.npy", base_vecs)
+
+    qs = [q["question"] for q in load_questions(ROOT / "evals" / "questions.jsonl")]
+    qs = qs[: args.queries] if args.queries else qs
     queries = {q: cache.query(embedder, q) for q in qs}
     cache.save()
     embedder.embed_query(qs[0])  # warm-up
@@ -219,15 +243,15 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
             t0 = time.perf_counter()
             embedder.embed_query(q)
             embed_ms[q].append((time.perf_counter() - t0) * 1000)
-    model = embedder.name  # the children open the same cache file and index under this name
+    model = embedder.name  # the children open the index under this name
     del embedder
 
     results: dict = {
         "command": "python -m benchmarks.scale"
         + (f" --sizes {' '.join(map(str, args.sizes))}" if args.sizes != [1000, 10000, 100000] else "")
-        + (f" --queries {args.queries}" if args.queries != 60 else "")
-        + (f" --base {args.base}" if args.base else ""),
-        "base_paragraphs": len(sq.contexts),
+        + (f" --queries {args.queries}" if args.queries else "")
+        + (f" --piaf {args.piaf}" if args.piaf != 300 else ""),
+        "base_paragraphs": {"corpus_chunks": len(corpus), "piaf_paragraphs": len(piaf)},
         "queries": len(qs),
         "rounds": args.rounds,
         "noise": args.noise,
@@ -244,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
         folder = Path(tempfile.mkdtemp(prefix=f"capacities-scale-{n}-"))
         try:
             t0 = time.perf_counter()
-            build = _run_child(["--base", str(args.base), "--child", "build", str(folder), model, dim, str(n)])
+            build = _run_child(["--child", "build", str(folder), model, dim, str(n), str(base_dir)])
             build["build_s"] = round(time.perf_counter() - t0, 1)
             serve = _run_child(["--rounds", str(args.rounds), "--child", "serve", str(folder), model, dim, str(qfile)])
         finally:
@@ -267,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
             flush=True,
         )
     shutil.rmtree(qfile.parent, ignore_errors=True)
+    shutil.rmtree(base_dir, ignore_errors=True)
     # growth: exponent b of cost ~ size^b between consecutive sizes (1 = linear, 0 = flat)
     sizes = sorted(int(k) for k in results["sizes"])
     growth = {}
