@@ -67,7 +67,11 @@ def ensure_index(s: Settings) -> None:
     with state["lock"]:  # other visitors wait here while the first one builds the index
         if not state["checked"]:
             with box.container():
-                report = run_ingest_with_progress(s, "Construction de l'index (première utilisation)")
+                from ingest.pipeline import read_manifest
+
+                first = not read_manifest(s.manifest_path)["documents"]
+                title = "Construction de l'index (première utilisation)" if first else "Mise à jour de l'index"
+                report = run_ingest_with_progress(s, title)
             state["checked"] = True
             if report is not None and not report.ok:
                 st.session_state["ingest_warning"] = report.summary()
