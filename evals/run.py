@@ -129,7 +129,7 @@ def evaluate_answers(assistant, questions: list[dict], settings) -> tuple[dict, 
         lat.append((time.perf_counter() - t0) * 1000)
         ok, n = markers_resolved(ans.text, len(ans.citations))
         resolved, total_markers = resolved + ok, total_markers + n
-        row = {"abstained": ans.abstained, "markers": f"{ok}/{n}"}
+        row = {"abstained": ans.abstained, "markers": f"{ok}/{n}", "answer": ans.text}
         per_q[q["id"]] = row
         if not q["expected"]:
             kind = "manipulation" if q["kind"] == "manipulation" else "off_topic"
@@ -212,6 +212,7 @@ def run_project(args: argparse.Namespace) -> dict:
     from evals.naive import build_naive
 
     settings = Settings.from_env()
+    load_before = os.getloadavg()
     t0 = time.perf_counter()
     assistant = Assistant.load(settings)
     retriever = assistant.retriever
@@ -269,6 +270,7 @@ def run_project(args: argparse.Namespace) -> dict:
         "kinds": kinds,
         "documents_with_questions": len({e["file"] for q in questions for e in q["expected"]}),
         "embed_model": retriever.embedder.name,
+        "load_average_1min": {"start": round(load_before[0], 1), "end": round(os.getloadavg()[0], 1)},
         "naive_index": {k: v for k, v in naive_info.items() if k != "folder"},
         "retrieval": retrieval,
         "gains_vs_naive": {
@@ -316,6 +318,9 @@ def render_project(r: dict) -> str:  # noqa: PLR0915
         f"{r['questions']} questions ({kinds}) ; {r['answerable']} ont des pages de référence ; "
         f"{r['documents_with_questions']} documents du corpus en sont la cible.",
         f"Index naïf : {r['naive_index'].get('chunks')} passages (LangChain, 1 000 caractères, recouvrement 200).",
+        f"Charge de la machine (moyenne sur 1 min, {m['cores']} cœurs) : {r['load_average_1min']['start']} au début, "
+        f"{r['load_average_1min']['end']} à la fin ; au-delà du nombre de cœurs, les latences sont gonflées "
+        "par les autres processus.",
         "",
         "## Objectifs",
         "",
