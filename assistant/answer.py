@@ -18,7 +18,7 @@ from assistant.types import Answer, Passage
 if TYPE_CHECKING:
     from assistant.retrieve import Retriever
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def check_question(question: str, settings: Settings) -> str:

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
@@ -39,6 +40,9 @@ OCR_MAX_PIXELS = 3500  # cap on the rendered image's longer side (posters, A3 pa
 OCR_TIMEOUT_S = 180  # per page
 OCR_MIN_LETTERS = 30  # an OCR result with fewer letters is noise from pictures, not text
 OCR_INSTALL_HINT = "installez tesseract-ocr et tesseract-ocr-fra"
+BLANK_SCALE = 0.1  # a page rendered this small (7 dpi) is enough to tell a blank page, which is not OCRed
+BLANK_MIN_GREY = 245  # ...when its darkest pixel is lighter than this
+MAX_INFLATED_STREAM = 200 * 1024 * 1024  # bytes one compressed PDF stream may inflate to (decompression bombs)
 
 
 def load_document(path: Path, root: Path, ocr: bool = True, *, extractor: Extractor = DEFAULT_EXTRACTOR) -> Document:
@@ -85,6 +89,7 @@ def _load_pdf(data: bytes, source: str, stem: str, ocr: bool, extractor: str) ->
         raise CapacitiesError(
             f"{source} : ce n'est pas un PDF (en-tête %PDF- absent) ; vérifiez le fichier ou son extension."
         )
+    _refuse_decompression_bomb(data, source)
     warnings: list[str] = []
     both = _Extractors(data, source, extractor, warnings)
     pdf, page_count = both.pdf, both.page_count
@@ -124,6 +129,36 @@ def _load_pdf(data: bytes, source: str, stem: str, ocr: bool, extractor: str) ->
     stats["pages_text"] = float(len(pages))
     title = meta_title or _first_heading(pages) or _readable_stem(stem)
     return Document(source=source, title=title, pages=pages, warnings=warnings, stats=stats)
+
+
+_STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
+
+
+def _refuse_decompression_bomb(data: bytes, source: str) -> None:
+    """Inflate every zlib stream of the file in bounded steps, keeping nothing; refuse one that grows too big.
+
+    pypdf caps what it inflates, PDFium does not: a few MB of Flate data can expand to gigabytes of
+    memory. Streams that are not zlib data (JPEG images, damaged streams) stop at their first bytes.
+    """
+    step = 1 << 20
+    for m in _STREAM_START.finditer(data):
+        inflater = zlib.decompressobj()
+        total, pos = 0, m.end()
+        try:
+            while not inflater.eof and pos < len(data):
+                out = inflater.decompress(data[pos : pos + 65536], step)
+                pos += 65536
+                total += len(out)
+                while inflater.unconsumed_tail and not inflater.eof and total <= MAX_INFLATED_STREAM:
+                    total += len(inflater.decompress(inflater.unconsumed_tail, step))
+                if total > MAX_INFLATED_STREAM:
+                    raise CapacitiesError(
+                        f"{source} : PDF refusé, un de ses flux compressés dépasse "
+                        f"{MAX_INFLATED_STREAM // 2**20} Mo une fois décompressé (bombe de décompression ?) ; "
+                        "exportez à nouveau le document."
+                    )
+        except zlib.error:
+            continue  # not zlib data, or damaged: the PDF readers will judge
 
 
 class _Extractors:
@@ -303,7 +338,17 @@ def _replace_unreadable(
         return out, f"{problem}, {unavailable}"
 
     reason = None
-    for i, (text, error) in _ocr_pages(pdf, todo, tesseract).items():
+    blank = [i for i in todo if _is_blank(pdf, i)]  # nothing to read: no need to run Tesseract
+    for i in blank:
+        out[i] = ""
+    stats["pages_blank"] = float(len(blank))
+    stats["pages_skipped"] = float(len(blank))
+    if blank:
+        reason = f"{len(blank)} page(s) blanche(s)"
+        if len(blank) < len(todo):
+            warnings.append(f"{len(blank)} page(s) blanche(s) ignorée(s).")
+    todo = [i for i in todo if i not in set(blank)]
+    for i, (text, error) in (_ocr_pages(pdf, todo, tesseract) if todo else {}).items():
         if error is None and sum(1 for c in text if c.isalpha()) >= OCR_MIN_LETTERS and not is_garbage(text):
             out[i] = text
             stats["pages_ocr"] += 1
@@ -323,6 +368,17 @@ def _ocr_pages(pdf: Any, indexes: list[int], tesseract: str) -> dict[int, tuple[
         for i in indexes:
             futures[i] = pool.submit(_run_tesseract, tesseract, _render_png(pdf, i))
         return {i: f.result() for i, f in futures.items()}
+
+
+def _is_blank(pdf: Any, index: int) -> bool:
+    page = pdf[index]
+    try:
+        lightest_dark = page.render(scale=BLANK_SCALE, grayscale=True).to_pil().getextrema()[0]
+    except Exception:  # noqa: BLE001 - a page that cannot be rendered is left to the OCR step to report
+        return False
+    finally:
+        page.close()
+    return lightest_dark >= BLANK_MIN_GREY
 
 
 def _render_png(pdf: Any, index: int) -> bytes:

@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -112,6 +113,34 @@ def discover(corpus_dir: Path) -> dict[str, Path]:
         if p.suffix.lower() in SUFFIXES and not p.name.lower().startswith(SKIP_PREFIXES):
             out[rel.as_posix()] = p
     return out
+
+
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def printable_name(name: str) -> str:
+    """A file name fit for a terminal, a report or a web page: control characters shown as \\xNN."""
+    return _UNSAFE_NAME.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
+
+
+def screen_files(files: dict[str, Path], corpus_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
+    """(files to read, refused files -> French message): names with control characters, links leaving the corpus."""
+    root = corpus_dir.resolve()
+    ok, refused = {}, {}
+    for src, path in files.items():
+        shown = printable_name(src)
+        if shown != src:
+            refused[shown] = (
+                f"{shown} : nom de fichier avec des caractères de contrôle ou invisibles ; "
+                "renommez le fichier (lettres, chiffres, tirets) puis relancez l'ingestion."
+            )
+        elif not path.resolve().is_relative_to(root):
+            refused[src] = (
+                f"{src} : lien vers un fichier hors du dossier du corpus, ignoré ; copiez le document dans le corpus."
+            )
+        else:
+            ok[src] = path
+    return ok, refused
 
 
 def embed_title(chunk: Chunk) -> str:
@@ -262,7 +291,8 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
 
         loader = load_document
     report = IngestReport()
-    files = discover(settings.corpus_dir)
+    files, refused = screen_files(discover(settings.corpus_dir), settings.corpus_dir)
+    report.failed.update(refused)
     if rebuild:
         drop_collection(settings, client)
         settings.manifest_path.unlink(missing_ok=True)
