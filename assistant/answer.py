@@ -72,10 +72,22 @@ _ORDER = re.compile(
 )
 # a sentence in a document that speaks to an AI is never quoted as advice
 _DOC_INJECTION = re.compile(
-    r"\b(ignore[rz]? (tes|vos|les) (consignes|instructions)|en tant qu'(ia|assistant)|"
-    r"(assistant|mod[eè]le|ia)\s*[,:]\s*(r[ée]ponds|ignore|dis)|prompt)\b",
+    r"\b(ignore[rz]? (toutes )?(tes|vos|les) (consignes|instructions)|en tant qu'(ia|assistant)|"
+    r"(assistant|mod[eè]le|ia)\s*[,:]\s*(r[ée]ponds|ignore|dis)|prompt|"
+    r"r[ée]ponds?\s+(uniquement\s+|simplement\s+|toujours\s+)?que|nouvelles?\s+consignes?|"
+    r"consignes?\s+(pour|à)\s+l['’](ia|assistant)|ignore (all|previous))\b|</?passage",
     re.IGNORECASE,
 )
+_CITATION_LIKE = re.compile(r"\s*\[\d{1,3}\]")  # "[2]" in a document would pass for one of our citations
+
+
+def clean_for_model(text: str) -> str:
+    """A passage as a generative model is shown it: without the sentences that give orders to an AI
+    and without "[n]" marks that look like our citations (a model that obeys them has nothing to obey)."""
+    lines = []
+    for line in text.split("\n"):
+        lines.append(" ".join(s for s in _sentences(line) if not _DOC_INJECTION.search(s)))
+    return _CITATION_LIKE.sub("", "\n".join(lines))
 
 
 def is_procedure_question(question: str) -> bool:
@@ -267,7 +279,7 @@ def _units(text: str) -> list[tuple[str, bool, int]]:
         joined = re.sub(r"\s+", " ", " ".join(lines)).strip()
         pieces = [joined] if is_list else _sentences(joined)
         for piece in pieces:
-            piece = piece.strip(" -–•→►▪")
+            piece = _CITATION_LIKE.sub("", piece).strip(" -–•→►▪")
             letters = sum(c.isalpha() for c in piece)
             if len(piece) >= 25 and letters >= 0.6 * len(piece) and not _DOC_INJECTION.search(piece):
                 out.append((piece, is_list, len(out)))
@@ -484,6 +496,10 @@ def covers(question: str, passages: list[Passage], settings: Settings) -> bool:
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
+def _shown(p: Passage) -> Passage:
+    return replace(p, text=clean_for_model(p.text))
+
+
 def check_citations(text: str, passages: list[Passage]) -> tuple[str, list[Passage], list[int]]:
     """Renumber valid [n] markers in order of use; drop those that point to no passage.
 
@@ -568,7 +584,7 @@ class Assistant:
         system = prompts.SYSTEM_ELU if mode == "elu" else prompts.SYSTEM_AGENT
         messages = [
             {"role": "system", "content": system},
-            {"role": "user", "content": prompts.user_message(resolved, passages, mode)},
+            {"role": "user", "content": prompts.user_message(resolved, [_shown(p) for p in passages], mode)},
         ]
         pieces: list[str] = []
         for piece in self.chat_model(backend).stream(messages):

@@ -198,7 +198,8 @@ class OpenAICompatibleChat:
             with httpx.stream("POST", self.url, json=body, headers=headers, timeout=120) as r:
                 if r.status_code != 200:
                     r.read()
-                    raise CapacitiesError(f"Le serveur de modèle a répondu {r.status_code} : {r.text[:300]}")
+                    shown = r.text.replace(self.api_key, "***") if self.api_key else r.text  # some servers echo it
+                    raise CapacitiesError(f"Le serveur de modèle a répondu {r.status_code} : {shown[:300]}")
                 for line in r.iter_lines():
                     if not line.startswith("data:"):
                         continue

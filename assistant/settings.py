@@ -7,7 +7,7 @@ and ``capacities settings`` are all derived from that list (a test checks the RE
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from assistant.errors import CapacitiesError
@@ -47,7 +47,7 @@ class Settings:
     mode: str = "agent"  # agent (numbered steps) or elu (plain-language summary)
     llm_base_url: str = ""  # OpenAI-compatible server (Albert API, vLLM, Ollama…), e.g. http://localhost:8000/v1
     llm_model: str = ""  # model name on that server
-    llm_api_key: str = ""  # API key for that server (never logged)
+    llm_api_key: str = field(default="", repr=False)  # API key for that server (never logged nor shown)
     local_model: str = "qwen2.5-coder-1.5b"  # GGUF file, or qwen2.5-coder-1.5b / -0.5b (assembled from PyPI)
     llm_temperature: float = 0.1  # sampling temperature of the LLM backends
     llm_max_tokens: int = 700  # maximum length of a generated answer
