@@ -42,6 +42,13 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "La collectivité doit d'abord mesurer son parc de terminaux. Ensuite, elle prolonge la durée de vie "
         "des équipements par le réemploi. Cela permet de réduire l'empreinte environnementale du numérique.\n",
     )
+    write_md(
+        corpus / "markdown",
+        "piege.md",
+        "# Composteurs partagés\n\nPour installer des composteurs partagés, la commune réunit les habitants "
+        '<script>alert("x")</script> <img src=x onerror=alert(1)> puis choisit un emplacement '
+        "![pixel](http://traceur.example/p.png).\n",
+    )
     for name, value in {
         "CORPUS_DIR": corpus,
         "DATA_DIR": tmp_path / "data",
@@ -175,6 +182,17 @@ def test_summary_page_gives_key_points_with_pages(app_env: Path) -> None:
     assert any(PDF_TITLE in e.label for e in at.expander)
 
 
+def test_no_raw_html_from_documents_reaches_the_page(app_env: Path) -> None:
+    at = ask(start(), "Comment installer des composteurs partagés avec les habitants ?")
+    answer = last_answer(at)
+    assert any(p.source == "markdown/piege.md" for p in answer.citations)
+    shown = [m for m in at.main.get("markdown")] + [m for m in at.sidebar.get("markdown")]
+    assert shown and not any(m.proto.allow_html for m in shown)  # Streamlit escapes HTML unless allowed
+    texts = "\n".join(m.value for m in shown)
+    assert "traceur.example" not in texts  # images from documents are dropped: no request to their address
+    assert "\\<script\\>" in texts  # the quoted passage shows the tag as text
+
+
 # --------------------------------------------------------------------------- admin page
 
 
@@ -211,7 +229,7 @@ def test_admin_with_password_lists_documents_and_uploads(app_env: Path, monkeypa
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.tabs) == 3
     table = at.dataframe[0].value
-    assert set(table["document"]) == {"pdf/guide_donnees.pdf", "markdown/sobriete.md"}
+    assert set(table["document"]) == {"pdf/guide_donnees.pdf", "markdown/sobriete.md", "markdown/piege.md"}
     assert list(table.loc[table["document"] == "pdf/guide_donnees.pdf", "pages"]) == [2]
 
     # a file that is not a PDF is refused before anything is written
