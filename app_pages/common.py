@@ -57,38 +57,50 @@ def _index_state(key: str) -> dict:
 
 def ensure_index(s: Settings) -> None:
     """Once per server process: bring the index in line with the corpus, with a progress bar.
-    The first run builds it; later runs find nothing to do in a fraction of a second."""
+    The first run builds it; later runs find nothing to do in a fraction of a second. Visitors who
+    arrive meanwhile wait, watching the same progress."""
     state = _index_state(_key(s))
     if state["checked"]:
         return
     box = st.empty()
-    with box.container():
-        st.info("Vérification de l'index des livrables…")
-    with state["lock"]:  # other visitors wait here while the first one builds the index
+    lock: threading.Lock = state["lock"]
+    if not lock.acquire(blocking=False):
+        with box.container():
+            st.info("L'index des livrables est en cours de mise à jour : la page s'affichera dès qu'elle sera finie.")
+            bar = st.progress(0.0)
+        while not lock.acquire(timeout=1.0):
+            frac, text = state.get("progress", (0.0, "Préparation…"))
+            bar.progress(frac, text=text)
+    try:
         if not state["checked"]:
-            with box.container():
-                from ingest.pipeline import read_manifest
+            from ingest.pipeline import read_manifest
 
-                first = not read_manifest(s.manifest_path)["documents"]
-                title = "Construction de l'index (première utilisation)" if first else "Mise à jour de l'index"
-                report = run_ingest_with_progress(s, title)
+            first = not read_manifest(s.manifest_path)["documents"]
+            title = "Construction de l'index (première utilisation)" if first else "Mise à jour de l'index"
+            with box.container():
+                report = run_ingest_with_progress(s, title, shared=state)
             state["checked"] = True
             if report is not None and not report.ok:
                 st.session_state["ingest_warning"] = report.summary()
+    finally:
+        lock.release()
     box.empty()
 
 
-def run_ingest_with_progress(s: Settings, title: str, rebuild: bool = False):  # noqa: ANN201
-    """Run the ingestion with a Streamlit progress bar; returns the report (None if it could not start)."""
+def run_ingest_with_progress(s: Settings, title: str, rebuild: bool = False, shared: dict | None = None):  # noqa: ANN201
+    """Run the ingestion with a Streamlit progress bar; returns the report (None if it could not start).
+    ``shared`` receives the progress too, for other visitors to display."""
     from ingest.pipeline import run_ingest, save_report
 
     st.write(f"**{title}**")
     bar = st.progress(0.0, text="Préparation…")
 
     def on_progress(stage: str, done: int, total: int, label: str) -> None:
-        frac = done / total if total else 1.0
-        what = f" — {label}" if label else ""
-        bar.progress(min(frac, 1.0), text=f"{stage} : {done}/{total}{what}")
+        frac = min(done / total if total else 1.0, 1.0)
+        text = f"{stage} : {done}/{total}" + (f" — {label}" if label else "")
+        bar.progress(frac, text=text)
+        if shared is not None:
+            shared["progress"] = (frac, text)
 
     try:
         report = run_ingest(s, rebuild=rebuild, embedder_factory=lambda _: embedder(_key(s), s), progress=on_progress)
