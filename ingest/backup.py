@@ -1,0 +1,170 @@
+"""Back up and restore the index (and the corpus) as one archive, through Chroma's own API.
+
+    python -m ingest.backup create sauvegarde.tar.gz [--no-corpus]
+    python -m ingest.backup restore sauvegarde.tar.gz [--force]
+
+(or ``scripts/backup.sh`` / ``scripts/restore.sh``). Works the same with the embedded store and with
+a Chroma server (``CAPACITIES_CHROMA_URL``): the archive holds the published chunks with their
+texts, metadata and vectors (``chunks.jsonl`` + ``embeddings.npy``), the collection's settings, the
+manifest and the glossary, and by default the corpus files. The BM25 index is not saved: it is
+rebuilt from the chunks on restore. Both commands take the ingestion lock, so no ingestion runs
+meanwhile; a backup is refused while the last ingestion is unfinished (its chunks are not published).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+from assistant.errors import CapacitiesError
+from assistant.settings import Settings
+from assistant.store import DenseStore, LexicalIndex, _chroma_client, drop_collection
+from ingest.pipeline import discover, ingest_lock, read_manifest, write_json_atomic
+
+FORMAT = 1
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime = len(data), int(time.time())
+    tar.addfile(info, io.BytesIO(data))
+
+
+def create(settings: Settings, archive: Path, corpus: bool = True) -> dict:
+    """Write the archive; returns what it holds."""
+    import numpy as np
+
+    with ingest_lock(settings.data_dir):
+        manifest = read_manifest(settings.manifest_path)
+        if manifest.get("dirty"):
+            raise CapacitiesError(
+                "La dernière ingestion n'est pas allée au bout : relancez `capacities ingest` avant de sauvegarder."
+            )
+        if not manifest["documents"]:
+            raise CapacitiesError("Index vide : rien à sauvegarder (lancez d'abord `capacities ingest`).")
+        store = DenseStore(settings, None, None)
+        published = store.published()
+        ids = sorted(published[1]) if published else sorted(i for d in manifest["documents"].values() for i in d["ids"])
+        rows, vectors = [], []
+        for start in range(0, len(ids), 500):
+            got = store.collection.get(ids=ids[start : start + 500], include=["documents", "metadatas", "embeddings"])
+            for i, doc, meta, vec in zip(
+                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+            ):
+                rows.append({"id": i, "text": doc, "metadata": meta})
+                vectors.append(np.asarray(vec, dtype=np.float32))
+        if len(rows) != len(ids):
+            raise CapacitiesError("Des passages publiés manquent dans Chroma : relancez `capacities ingest`.")
+        buf = io.BytesIO()
+        np.save(buf, np.stack(vectors) if vectors else np.zeros((0, store.dim or 0), dtype=np.float32))
+        info = {
+            "format": FORMAT,
+            "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "collection": settings.collection,
+            "embed_model": store.model_name,
+            "embed_dim": store.dim,
+            "chunks": len(rows),
+            "documents": len(manifest["documents"]),
+        }
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        tmp = archive.with_name(archive.name + ".part")
+        with tarfile.open(tmp, "w:gz") as tar:
+            _add_bytes(tar, "backup.json", json.dumps(info, ensure_ascii=False, indent=1).encode())
+            _add_bytes(tar, "manifest.json", json.dumps(manifest, ensure_ascii=False).encode())
+            glossary = settings.data_dir / "glossary.json"
+            _add_bytes(tar, "glossary.json", glossary.read_bytes() if glossary.is_file() else b"{}")
+            _add_bytes(tar, "chunks.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode())
+            _add_bytes(tar, "embeddings.npy", buf.getvalue())
+            if corpus and settings.corpus_dir.is_dir():
+                for src, path in discover(settings.corpus_dir).items():
+                    tar.add(path, arcname=f"corpus/{src}")
+        tmp.replace(archive)
+        return info
+
+
+def restore(settings: Settings, archive: Path, force: bool = False) -> dict:
+    """Put the archive's index back (and the corpus files that are missing); returns its description."""
+    import numpy as np
+
+    if not archive.is_file():
+        raise CapacitiesError(f"Sauvegarde introuvable : {archive}.")
+    with ingest_lock(settings.data_dir), tarfile.open(archive, "r:gz") as tar, tempfile.TemporaryDirectory() as tmp:
+        tar.extractall(tmp, filter="data")  # refuses absolute paths, "..", links out of the folder
+        root = Path(tmp)
+        info = json.loads((root / "backup.json").read_text(encoding="utf-8"))
+        if info.get("format") != FORMAT:
+            raise CapacitiesError(f"Format de sauvegarde inconnu ({info.get('format')}) : {archive}.")
+        client = _chroma_client(settings)
+        try:
+            existing = client.get_collection(settings.collection).count()
+        except Exception:  # noqa: BLE001 - absent collection
+            existing = 0
+        if existing and not force:
+            raise CapacitiesError(
+                f"La collection « {settings.collection} » contient déjà {existing} passages ; "
+                "ajoutez --force pour la remplacer par la sauvegarde."
+            )
+        drop_collection(settings, client)
+        rows = [json.loads(line) for line in (root / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        vectors = np.load(root / "embeddings.npy")
+        store = DenseStore(settings, info["embed_model"], info["embed_dim"], client=client)
+        for start in range(0, len(rows), 500):
+            part = rows[start : start + 500]
+            store.collection.upsert(
+                ids=[r["id"] for r in part],
+                documents=[r["text"] for r in part],
+                metadatas=[r["metadata"] for r in part],
+                embeddings=vectors[start : start + len(part)].tolist(),
+            )
+        store.publish(r["id"] for r in rows)
+        chunks = store.get_chunks(r["id"] for r in rows)
+        LexicalIndex.build(chunks).save(settings.bm25_dir)
+        write_json_atomic(settings.data_dir / "glossary.json", json.loads((root / "glossary.json").read_text()))
+        write_json_atomic(settings.manifest_path, json.loads((root / "manifest.json").read_text()))
+        restored = 0
+        corpus = root / "corpus"
+        if corpus.is_dir():
+            for path in sorted(p for p in corpus.rglob("*") if p.is_file()):
+                target = settings.corpus_dir / path.relative_to(corpus)
+                if not target.exists():  # never overwrite a document already there
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(path.read_bytes())
+                    restored += 1
+        return info | {"corpus_files_restored": restored}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m ingest.backup", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="action", required=True)
+    c = sub.add_parser("create", help="écrire une sauvegarde (.tar.gz)")
+    c.add_argument("archive", type=Path)
+    c.add_argument("--no-corpus", action="store_true", help="sans les fichiers du corpus")
+    r = sub.add_parser("restore", help="restaurer une sauvegarde")
+    r.add_argument("archive", type=Path)
+    r.add_argument("--force", action="store_true", help="remplacer une collection non vide")
+    args = ap.parse_args(argv)
+    settings = Settings.from_env()
+    try:
+        if args.action == "create":
+            info = create(settings, args.archive, corpus=not args.no_corpus)
+            print(f"Sauvegarde écrite : {args.archive} ({info['documents']} documents, {info['chunks']} passages).")
+        else:
+            info = restore(settings, args.archive, force=args.force)
+            print(
+                f"Restauré depuis {args.archive} ({info['date']}) : {info['documents']} documents, "
+                f"{info['chunks']} passages, {info['corpus_files_restored']} fichier(s) du corpus."
+            )
+    except CapacitiesError as e:
+        print(f"Erreur : {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

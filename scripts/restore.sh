@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Restore an archive written by scripts/backup.sh: scripts/restore.sh FILE [--force]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec .venv/bin/python -m ingest.backup restore "$@"

@@ -1,0 +1,142 @@
+"""Backup and restore: back up, wipe, restore, same search results (embedded store and Chroma server)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import uuid
+
+import pytest
+from conftest import make_pdf, write_md
+
+from assistant.errors import CapacitiesError
+from assistant.settings import PROJECT_ROOT
+
+QUESTIONS = "publier des données ouvertes\natelier avec les usagers\nnumérique responsable\n"
+
+
+def _corpus(folder):
+    write_md(folder, "donnees.md", "# Données\nPour publier des données ouvertes, vérifier les données personnelles.")
+    write_md(folder, "ateliers.md", "# Ateliers\nUn atelier avec les usagers commence par une question claire.")
+    make_pdf(folder / "pdf/guide.pdf", ["Le numérique responsable réduit l'empreinte des services publics."])
+
+
+def _env(tmp_path, **extra) -> dict[str, str]:
+    return {
+        "CAPACITIES_CORPUS_DIR": str(tmp_path / "corpus"),
+        "CAPACITIES_DATA_DIR": str(tmp_path / "data"),
+        "CAPACITIES_COLLECTION": f"b-{uuid.uuid4().hex[:8]}",
+        "CAPACITIES_EMBED_MODEL": "hash-256",
+        "CAPACITIES_MIN_DENSE_SCORE": "0",
+        "CAPACITIES_OCR": "0",
+    } | extra
+
+
+def _run(env, *args, stdin=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        list(args), env=os.environ | env, cwd=PROJECT_ROOT, input=stdin, capture_output=True, text=True, timeout=180
+    )
+
+
+def _cli(env, *args, stdin=None):
+    return _run(env, sys.executable, "-m", "assistant.cli", *args, stdin=stdin)
+
+
+def _answers(env) -> tuple[list, list]:
+    search = _cli(env, "search", "-", stdin=QUESTIONS)
+    ask = _cli(env, "ask", "-", stdin="Comment publier des données ouvertes ?\n")
+    assert search.returncode == 0 and ask.returncode == 0, search.stderr + ask.stderr
+    return [json.loads(x) for x in search.stdout.splitlines()], [json.loads(x) for x in ask.stdout.splitlines()]
+
+
+def _backup_wipe_restore(tmp_path, env, wipe) -> None:
+    _corpus(tmp_path / "corpus")
+    assert _cli(env, "ingest", "--no-progress").returncode == 0
+    before = _answers(env)
+    manifest = json.loads((tmp_path / "data/manifest.json").read_text())
+    archive = tmp_path / "sauvegardes/index.tar.gz"
+    r = _run(env, "bash", "scripts/backup.sh", str(archive))
+    assert r.returncode == 0 and "Sauvegarde écrite" in r.stdout, r.stderr
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+    assert {"backup.json", "manifest.json", "chunks.jsonl", "embeddings.npy", "corpus/pdf/guide.pdf"} <= names
+
+    wipe()
+    assert _cli(env, "search", "atelier").returncode == 2  # really gone
+
+    r = _run(env, "bash", "scripts/restore.sh", str(archive))
+    assert r.returncode == 0 and "3 documents" in r.stdout, r.stderr
+    assert _answers(env) == before  # same passages, scores and answers
+    assert json.loads((tmp_path / "data/manifest.json").read_text()) == manifest
+    # the restored index is current: the next ingestion has nothing to do
+    r = _cli(env, "ingest", "--no-progress")
+    assert r.returncode == 0 and "3 inchangé(s)" in r.stdout and "0 calculé(s)" in r.stdout
+
+    # restoring over a live index needs --force
+    r = _run(env, "bash", "scripts/restore.sh", str(archive))
+    assert r.returncode == 2 and "--force" in r.stderr
+    assert _run(env, "bash", "scripts/restore.sh", str(archive), "--force").returncode == 0
+    assert _answers(env) == before
+
+
+def test_backup_wipe_restore_embedded(tmp_path):
+    env = _env(tmp_path)
+
+    def wipe():
+        shutil.rmtree(tmp_path / "data")
+        shutil.rmtree(tmp_path / "corpus")
+
+    _backup_wipe_restore(tmp_path, env, wipe)
+    assert (tmp_path / "corpus/pdf/guide.pdf").is_file()  # the corpus came back too
+
+
+@pytest.mark.slow
+def test_backup_wipe_restore_chroma_server(tmp_path):
+    from test_chroma_server import CHROMA, ChromaServer
+
+    if not CHROMA.exists():
+        pytest.skip("the chroma command is not installed")
+    server = ChromaServer(tmp_path / "chroma-server")
+    try:
+        env = _env(tmp_path, CAPACITIES_CHROMA_URL=server.url)
+
+        def wipe():  # the server loses everything; the app machine too
+            server.stop()
+            shutil.rmtree(tmp_path / "chroma-server")
+            shutil.rmtree(tmp_path / "data")
+            server.__init__(tmp_path / "chroma-server")
+            env["CAPACITIES_CHROMA_URL"] = server.url
+
+        _backup_wipe_restore(tmp_path, env, wipe)
+    finally:
+        server.stop()
+
+
+def test_backup_refused_while_an_ingestion_is_unfinished(settings, tmp_path):
+    from assistant.models import HashEmbedder
+    from ingest.backup import create
+    from ingest.pipeline import read_manifest, run_ingest, write_json_atomic
+
+    write_md(settings.corpus_dir, "a.md", "Un texte sur les ateliers avec les usagers.")
+    run_ingest(settings, embedder=HashEmbedder(256), progress=False)
+    manifest = read_manifest(settings.manifest_path)
+    write_json_atomic(settings.manifest_path, manifest | {"dirty": True})
+    with pytest.raises(CapacitiesError, match="relancez `capacities ingest`"):
+        create(settings, tmp_path / "x.tar.gz")
+
+
+def test_restore_refuses_paths_out_of_the_folder(settings, tmp_path):
+    from ingest.backup import restore
+
+    archive = tmp_path / "malveillante.tar.gz"
+    evil = tmp_path / "evil.txt"
+    evil.write_text("x")
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(evil, arcname="../../echappe.txt")
+    with pytest.raises(tarfile.OutsideDestinationError):
+        restore(settings, archive)
+    assert not (tmp_path.parent / "echappe.txt").exists()
