@@ -292,7 +292,8 @@ class LexicalIndex:
             return None
         with contextlib.suppress(OSError, ValueError, KeyError):
             return json.loads((found / "snapshot.json").read_text())["digest"]
-        return cls.load(folder).digest  # saved before snapshot.json existed
+        stat = (found / "chunks.json").stat()  # saved before snapshot.json existed: cheap stand-in
+        return f"{stat.st_mtime_ns}-{stat.st_size}"
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
