@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import streamlit as st
@@ -101,26 +102,18 @@ if question:
         st.markdown(safe_markdown(question))
     with st.chat_message("assistant"):
         final: dict[str, Answer] = {}
-
-        def pieces():  # noqa: ANN202
-            for piece in assistant.stream(
-                question,
-                mode=mode,
-                history=[t["answer"].question or t["question"] for t in turns],
-                sources=chosen or None,
-            ):
-                if isinstance(piece, Answer):
-                    final["answer"] = piece
-                else:
-                    yield piece
-
+        pieces = common.stream_answer(assistant, question, mode, turns, chosen, final)
         draft = st.empty()
         try:
             with draft, st.spinner("Recherche dans les livrables…"):
-                st.write_stream(pieces())
+                st.write_stream(pieces)
         except CapacitiesError as e:
             draft.empty()
             st.error(str(e))
+        except Exception:  # a bug or a lost server must not end the conversation with a traceback
+            logging.getLogger("capacities.app").exception("question failed")
+            draft.empty()
+            st.error("Une erreur inattendue a empêché la réponse. Réessayez ; si elle persiste, prévenez l'équipe.")
         else:
             draft.empty()  # the streamed draft is replaced by the checked answer
             turn = {"id": uuid.uuid4().hex[:10], "question": question, "answer": final["answer"]}

@@ -4,6 +4,7 @@ index build with a progress bar, and the citation cards."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import streamlit as st
@@ -33,21 +34,45 @@ def embedder(key: str, _s: Settings) -> Embedder:
     return load_embedder(_s)
 
 
-def index_version(s: Settings) -> int:
-    """Changes whenever an ingestion finishes (the manifest is rewritten atomically at the end)."""
-    try:
-        return s.manifest_path.stat().st_mtime_ns
-    except FileNotFoundError:
-        return 0
+def index_version(s: Settings) -> str:
+    """Changes when an ingestion publishes a new snapshot (here or in another process or machine)."""
+    from assistant.store import published_stamp
+
+    return published_stamp(s) or ""
+
+
+@st.cache_resource
+def _own_versions(key: str) -> set[str]:
+    """Snapshots this process published itself (its embedded Chroma client already sees them)."""
+    return set()
 
 
 @st.cache_resource(show_spinner="Chargement de l'index…", max_entries=2)
-def _assistant(key: str, version: int, _s: Settings) -> Assistant:
+def _assistant(key: str, version: str, _s: Settings) -> Assistant:
+    if version not in _own_versions(key) and not _s.chroma_url:
+        # written by another process (e.g. `capacities ingest`): an embedded client keeps the vector
+        # index it loaded, so start from fresh clients
+        from assistant.store import reset_chroma_cache
+
+        reset_chroma_cache()
     return Assistant.load(_s, Retriever(_s, embedder=embedder(key, _s)))
 
 
 def assistant(s: Settings) -> Assistant:
     return _assistant(_key(s), index_version(s), s)
+
+
+def stream_answer(
+    a: Assistant, question: str, mode: str, turns: list[dict], sources: list[str] | None, final: dict
+) -> Iterator[str]:
+    """The chat's call: the conversation so far resolves follow-ups; text pieces are yielded as a
+    backend streams them, and the checked Answer lands in ``final["answer"]``."""
+    history = [t["answer"].question or t["question"] for t in turns]
+    for piece in a.stream(question, mode=mode, history=history, sources=sources or None):
+        if isinstance(piece, Answer):
+            final["answer"] = piece
+        else:
+            yield piece
 
 
 @st.cache_resource
@@ -109,6 +134,7 @@ def run_ingest_with_progress(s: Settings, title: str, rebuild: bool = False, sha
         st.error(str(e))
         return None
     save_report(s, report)
+    _own_versions(_key(s)).add(index_version(s))
     bar.progress(1.0, text="Terminé.")
     return report
 

@@ -249,3 +249,27 @@ def test_admin_with_password_lists_documents_and_uploads(app_env: Path, monkeypa
     from ingest.pipeline import read_manifest
 
     assert "markdown/budget_participatif.md" in read_manifest(Settings.from_env().manifest_path)["documents"]
+
+
+def test_an_ingestion_by_another_process_is_picked_up_without_restart(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("CAPACITIES_BM25_WEIGHT", "0")  # dense only: the vector index must be the new one
+    at = start()
+    write_md(
+        app_env / "corpus" / "markdown",
+        "velos.md",
+        "# Vélos partagés\n\nPour lancer un service de vélos partagés, la commune étudie les trajets des habitants.\n",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ingest", "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    at = ask(at, "Comment lancer un service de vélos partagés dans la commune ?")
+    assert "markdown/velos.md" in {p.source for p in last_answer(at).citations}
