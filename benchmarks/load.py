@@ -1,10 +1,13 @@
 """Bounded load test: N simulated users asking questions at once, in process, for a fixed time.
 
-    python -m benchmarks.load [--users 20] [--seconds 60] [--think 0] [--out FILE]
+    python -m benchmarks.load [--users 20] [--seconds 60] [--think 0] [--via-app] [--out FILE]
 
 One ``Assistant`` is shared by every user (as the app shares it between sessions); each user is a
 thread that asks a question (from evals/questions.jsonl, agent and élu modes in turn), waits
-``--think`` seconds, and asks again, until the time is up. Reports errors, latency percentiles,
+``--think`` seconds, and asks again, until the time is up. With ``--via-app`` each user goes
+through the app's own code path instead (app_pages/common.py: the cached, version-checked
+Assistant and the chat's streaming call with the user's conversation as history; only the
+drawing of the page is left out), in conversations of four questions. Reports errors, latency percentiles,
 throughput and resident memory (after warm-up, sampled every second, at the end), in
 benchmarks/results/load.json. It stops by itself: no new question after ``--seconds``, and
 users still busy after a grace period are reported as errors.
@@ -36,10 +39,32 @@ def load_questions(path: Path = QUESTIONS) -> list[str]:
     return [json.loads(line)["question"] for line in lines if line.strip()] or FALLBACK
 
 
-def run(assistant, questions: list[str], users: int, seconds: float, think: float, seed: int = 0) -> dict:  # noqa: ANN001
-    """Drive ``assistant.ask`` from ``users`` threads for ``seconds``; return the measures."""
+def app_asker():  # noqa: ANN201
+    """``ask(user, question, mode)`` through the app's code path, one conversation per user."""
+    from app_pages import common
+
+    conversations: dict[int, list[dict]] = {}
+
+    def ask(user: int, question: str, mode: str):  # noqa: ANN202
+        turns = conversations.setdefault(user, [])
+        if len(turns) == 4:
+            turns.clear()  # "Nouvelle conversation"
+        s = common.settings()
+        final: dict = {}
+        for _ in common.stream_answer(common.assistant(s), question, mode, turns, None, final):
+            pass
+        turns.append({"question": question, "answer": final["answer"]})
+        return final["answer"]
+
+    return ask
+
+
+def run(assistant, questions: list[str], users: int, seconds: float, think: float, seed: int = 0, ask=None) -> dict:  # noqa: ANN001
+    """Drive ``assistant.ask`` (or ``ask(user, question, mode)``) from ``users`` threads for ``seconds``."""
+    if ask is None:
+        ask = lambda _user, q, mode: assistant.ask(q, mode=mode)  # noqa: E731
     for q in questions[:3]:  # warm-up: lazy initialisation is not what we measure
-        assistant.ask(q)
+        ask(-1, q, "agent")
     rss_before = rss_mb()
     latencies: list[float] = []
     errors: list[str] = []
@@ -58,7 +83,7 @@ def run(assistant, questions: list[str], users: int, seconds: float, think: floa
             mode = "elu" if n % 2 else "agent"
             t0 = time.perf_counter()
             try:
-                ans = assistant.ask(q, mode=mode)
+                ans = ask(k, q, mode)
                 took = time.perf_counter() - t0
                 with lock:
                     latencies.append(took)
@@ -121,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--users", type=int, default=20, help="simulated users asking at the same time")
     ap.add_argument("--seconds", type=float, default=60.0, help="how long questions keep coming")
     ap.add_argument("--think", type=float, default=0.0, help="mean pause between a user's questions (0: none)")
+    ap.add_argument("--via-app", action="store_true", help="through the app's code path (app_pages/common.py)")
     ap.add_argument("--out", type=Path, default=RESULTS / "load.json", help="where to write the results")
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -130,15 +156,21 @@ def main(argv: list[str] | None = None) -> int:
     s = Settings.from_env()
     loadavg_before = os.getloadavg()[0]  # other work on the machine slows every figure below
     t0 = time.perf_counter()
-    assistant = Assistant.load(s)
+    if args.via_app:
+        ask = app_asker()
+        ask(-1, "Comment publier des données ouvertes ?", "agent")  # loads the app's cached resources
+        assistant = None
+    else:
+        ask, assistant = None, Assistant.load(s)
     load_s = time.perf_counter() - t0
-    result = run(assistant, load_questions(), args.users, args.seconds, args.think)
+    result = run(assistant, load_questions(), args.users, args.seconds, args.think, ask=ask)
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "machine": machine(),
         "command": "python -m benchmarks.load " + " ".join(argv if argv is not None else sys.argv[1:]),
         "embed_model": s.embed_model,
         "backend": s.backend,
+        "path": "app (app_pages/common.py)" if args.via_app else "in process (Assistant.ask)",
         "index": str(s.data_dir),
         "load_s": round(load_s, 2),
         "loadavg_1min_before_after": [round(loadavg_before, 2), round(os.getloadavg()[0], 2)],

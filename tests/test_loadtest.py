@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import write_md
 
 from assistant.models import HashEmbedder
@@ -21,7 +22,8 @@ GUIDE = (
 )
 
 
-def test_load_script_runs_bounded_and_reports(settings, tmp_path):
+@pytest.mark.parametrize("path", [[], ["--via-app"]])
+def test_load_script_runs_bounded_and_reports(settings, tmp_path, path):
     write_md(settings.corpus_dir, "guide.md", GUIDE)
     assert run_ingest(settings, embedder=HashEmbedder(256), progress=False).ok
     out = tmp_path / "load.json"
@@ -34,7 +36,7 @@ def test_load_script_runs_bounded_and_reports(settings, tmp_path):
     }
     t0 = time.perf_counter()
     r = subprocess.run(
-        [sys.executable, "-m", "benchmarks.load", "--users", "20", "--seconds", "3", "--out", str(out)],
+        [sys.executable, "-m", "benchmarks.load", "--users", "20", "--seconds", "3", "--out", str(out), *path],
         env=env,
         cwd=PROJECT_ROOT,
         capture_output=True,
@@ -47,6 +49,7 @@ def test_load_script_runs_bounded_and_reports(settings, tmp_path):
     assert data["users"] == 20 and data["errors"] == 0 and data["answers"] >= 20
     assert data["latency_ms"]["p95"] >= data["latency_ms"]["p50"] > 0
     assert data["rss_mb"]["end"] > 0 and "p95" in r.stdout
+    assert data["path"].startswith("app" if path else "in process")
 
 
 def test_errors_are_counted_not_raised():
