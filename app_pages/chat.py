@@ -18,13 +18,7 @@ EXAMPLES = [
     "Qu'est-ce que le RGESN et qu'implique-t-il pour une collectivité ?",
 ]
 
-s = common.settings()
-common.ensure_index(s)
-try:
-    assistant = common.assistant(s)
-except CapacitiesError as e:
-    st.error(str(e))
-    st.stop()
+s, assistant = common.boot()
 
 turns: list[dict] = st.session_state.setdefault("turns", [])
 

@@ -139,6 +139,18 @@ def run_ingest_with_progress(s: Settings, title: str, rebuild: bool = False, sha
     return report
 
 
+def boot() -> tuple[Settings, Assistant]:
+    """What a page that answers needs: the settings, an up-to-date index, the loaded assistant."""
+    s = settings()
+    ensure_index(s)
+    try:
+        return s, assistant(s)
+    except CapacitiesError as e:
+        st.error(str(e))
+        st.stop()
+        raise  # st.stop() ends the run; this line is never reached
+
+
 def titles(a: Assistant) -> dict[str, str]:
     """Document title by source, for filters and pickers."""
     out: dict[str, str] = {}

@@ -9,13 +9,7 @@ from assistant.answer import summarize
 from assistant.errors import CapacitiesError
 from assistant.web import safe_markdown
 
-s = common.settings()
-common.ensure_index(s)
-try:
-    assistant = common.assistant(s)
-except CapacitiesError as e:
-    st.error(str(e))
-    st.stop()
+s, assistant = common.boot()
 
 st.title("Résumé d'un livrable")
 st.caption(
