@@ -20,6 +20,7 @@ import shutil
 import sys
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,17 +139,38 @@ def build_naive(
     pages = load_pages(corpus_dir)
     chunks = split_pages(pages)
     tmp = None
+    todo = chunks
     if folder is not None:
-        tmp = folder.with_name(f"{key}.tmp-{uuid.uuid4().hex[:6]}")
+        # an interrupted build left its folder: resume it (the chunks already stored are skipped)
+        partial = (
+            sorted(folder.parent.glob(f"{key}.tmp-*"), key=lambda p: p.stat().st_mtime)
+            if folder.parent.is_dir()
+            else []
+        )
+        tmp = partial[-1] if partial else folder.with_name(f"{key}.tmp-{uuid.uuid4().hex[:6]}")
         store = _chroma(tmp, name, emb)
+        got = store._collection.get(include=["documents", "metadatas"])
+        stored = Counter((m["source"], m["page"], d) for d, m in zip(got["documents"], got["metadatas"], strict=True))
+        todo = []
+        for c in chunks:
+            k = (c.metadata["source"], c.metadata["page"], c.page_content)
+            if stored[k]:
+                stored[k] -= 1
+            else:
+                todo.append(c)
     else:
         store = _chroma(None, f"{name}-{uuid.uuid4().hex[:6]}", emb, client=client)
-    for i in range(0, len(chunks), batch):
-        store.add_documents(chunks[i : i + batch])
+    for i in range(0, len(todo), batch):
+        store.add_documents(todo[i : i + batch])
         if progress:
-            done = min(i + batch, len(chunks))
+            done = min(i + batch, len(todo))
             rate = done / (time.perf_counter() - t0)
-            print(f"\r  index naïf : {done}/{len(chunks)} passages ({rate:.1f}/s)", end="", file=sys.stderr, flush=True)
+            print(
+                f"\r  index naïf : {len(chunks) - len(todo) + done}/{len(chunks)} passages ({rate:.1f}/s)",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
     if progress:
         print(file=sys.stderr)
     info |= {"built": True, "pages": len(pages), "chunks": len(chunks), "build_s": round(time.perf_counter() - t0, 1)}
