@@ -267,3 +267,20 @@ def test_question_set_is_complete_and_gold_pages_exist() -> None:
             assert e["pages"] and all(1 <= pg <= n_pages[e["file"]] for pg in e["pages"]), q["id"]
     targeted = {e["file"] for q in qs for e in q["expected"]}
     assert targeted == set(files), f"documents sans question : {set(files) - targeted}"
+
+
+def test_naive_build_resumes_an_interrupted_build(tmp_path: Path, embedder) -> None:  # noqa: ANN001
+    from evals import naive
+
+    corpus = tmp_path / "corpus"
+    make_pdf(corpus / "a.pdf", [" ".join(f"mot{i} sujet{i % 7}." for i in range(400)), "Fin du document."])
+    chunks = naive.split_pages(naive.load_pages(corpus))
+    key = naive.corpus_key(corpus, embedder.name)
+    tmp = tmp_path / "data" / "naive" / f"{key}.tmp-abc123"
+    tmp.parent.mkdir(parents=True)
+    partial = naive._chroma(tmp, f"naive-{key}", naive.lc_embeddings(embedder))
+    partial.add_documents(chunks[:2])  # killed after two chunks
+    del partial
+    rag, info = naive.build_naive(corpus, tmp_path / "data", embedder, progress=False)
+    assert rag.store._collection.count() == len(chunks) == info["chunks"]  # no duplicate, none missing
+    assert not list((tmp_path / "data" / "naive").glob("*.tmp-*"))
