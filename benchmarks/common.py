@@ -55,12 +55,3 @@ def save(name: str, data: dict) -> Path:
     data = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine()} | data
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return path
-
-
-def embedded_store(settings, **changes):  # noqa: ANN001, ANN201
-    """``settings`` with ``changes`` and no Chroma server (whatever the server setting is called)."""
-    import dataclasses
-
-    names = {f.name for f in dataclasses.fields(settings)}
-    server = {k: "" for k in ("chroma_host", "chroma_url") if k in names}
-    return dataclasses.replace(settings, **server, **changes)

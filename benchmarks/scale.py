@@ -44,7 +44,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import peak_rss_mb, percentile, rss_mb, save
+from benchmarks.common import percentile, rss_mb, save
 
 ROOT = Path(__file__).resolve().parent.parent
 PIAF = ROOT / "evals" / "data" / "piaf-v1.1.json"
@@ -162,7 +162,6 @@ def child_serve(folder: Path, model: str, dim: int, queries: dict[str, list[floa
         "rss_mb_start": round(rss0, 1),
         "rss_mb_after_imports": round(rss_imports, 1),
         "rss_mb_serving": round(rss_mb(), 1),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
         "index_rss_mb": round(rss_mb() - rss_imports, 1),
         "load_s": round(load_s, 2),
         "search_ms": times,
@@ -177,6 +176,10 @@ def _run_child(args: list[str]) -> dict:
     if out.returncode != 0:
         raise SystemExit(f"échec du sous-processus {args[:2]} :\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _flat(per_query: dict[str, list[float]]) -> list[float]:
+    return [x for v in per_query.values() for x in v]
 
 
 def _stats(xs: list[float]) -> dict[str, float]:
@@ -236,15 +239,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
     qs = qs[: args.queries] if args.queries else qs
     queries = {q: cache.query(embedder, q) for q in qs}
     cache.save()
-    embedder.embed_query(qs[0])  # warm-up
-    embed_ms: dict[str, list[float]] = {q: [] for q in qs}
-    for _ in range(args.rounds):
-        for q in qs:
-            t0 = time.perf_counter()
-            embedder.embed_query(q)
-            embed_ms[q].append((time.perf_counter() - t0) * 1000)
     model = embedder.name  # the children open the index under this name
-    del embedder
 
     load_before = os.getloadavg()[0]
     results: dict = {
@@ -258,13 +253,13 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
         "noise": args.noise,
         "top_k": s.top_k,
         "candidates": s.candidates,
-        "query_embedding": _stats([x for v in embed_ms.values() for x in v]),
         "sizes": {},
         "target": {"hybrid_total_p95_ms_at_100000": 300},
     }
     qfile = Path(tempfile.mkdtemp(prefix="capacities-scale-q-")) / "queries.json"
     qfile.write_text(json.dumps(queries), encoding="utf-8")
     dim = str(len(next(iter(queries.values()))))
+    searches: dict[str, dict] = {}
     for n in args.sizes:
         folder = Path(tempfile.mkdtemp(prefix=f"capacities-scale-{n}-"))
         try:
@@ -275,22 +270,34 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         row = {k: v for k, v in serve.items() if k != "search_ms"} | build
-        for name, per_q in serve["search_ms"].items():
-            search = [x for v in per_q.values() for x in v]
-            total = [a + b for q in qs for a, b in zip(per_q[q], embed_ms[q], strict=True)]
-            row[name] = {"search": _stats(search), "total_with_query_embedding": _stats(total)}
-            if name == "bm25":  # BM25 needs no query vector
-                row[name]["total_with_query_embedding"] = row[name]["search"]
+        searches[str(n)] = serve["search_ms"]
         results["sizes"][str(n)] = row
         print(
             f"{n:>7} passages : "
             + " ; ".join(
-                f"{c} p50 {row[c]['search']['p50_ms']} / p95 {row[c]['search']['p95_ms']} ms"
-                for c in ("dense", "bm25", "hybrid")
+                f"{c} p50 {_stats(_flat(serve['search_ms'][c]))['p50_ms']} ms" for c in ("dense", "bm25", "hybrid")
             )
             + f" ; mémoire de l'index {row['index_rss_mb']} Mo (RSS {row['rss_mb_serving']} Mo)",
             flush=True,
         )
+    # the query embedding does not depend on the index size: timed once, after the children, same queries
+    embedder.embed_query(qs[0])  # warm-up
+    embed_ms: dict[str, list[float]] = {q: [] for q in qs}
+    for _ in range(args.rounds):
+        for q in qs:
+            t0 = time.perf_counter()
+            embedder.embed_query(q)
+            embed_ms[q].append((time.perf_counter() - t0) * 1000)
+    results["query_embedding"] = _stats(_flat(embed_ms))
+    del embedder
+    for n_key, per_config in searches.items():
+        row = results["sizes"][n_key]
+        for name, per_q in per_config.items():
+            search = _flat(per_q)
+            total = [a + b for q in qs for a, b in zip(per_q[q], embed_ms[q], strict=True)]
+            row[name] = {"search": _stats(search), "total_with_query_embedding": _stats(total)}
+            if name == "bm25":  # BM25 needs no query vector
+                row[name]["total_with_query_embedding"] = row[name]["search"]
     shutil.rmtree(qfile.parent, ignore_errors=True)
     shutil.rmtree(base_dir, ignore_errors=True)
     # growth: exponent b of cost ~ size^b between consecutive sizes (1 = linear, 0 = flat)
