@@ -456,7 +456,8 @@ def render_squad(r: dict) -> str:
         "",
         f"{r['contexts']} contextes distincts indexés sur {r['contexts_in_file']} (un passage par contexte) ; "
         + (
-            f"**échantillon fixe de {r['questions_asked']} questions sur {r['questions_in_file']}** "
+            f"**échantillon fixe de {r['questions_asked']} questions** parmi les {r['questions_total']} de ces "
+            f"contextes ({r['questions_in_file']} dans le fichier) "
             f"(graine {r['seed']}{subset}) : "
             "embarquer tous les contextes et poser toutes les questions prendrait trop de temps sur 2 cœurs partagés."
             if r["sampled"]
