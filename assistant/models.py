@@ -111,6 +111,7 @@ class SentenceTransformerEmbedder:
         self._titles = titles and "title: none" in prompts.get("document", "")
         if self._titles:
             self.name = f"{name}+titres"
+        self._query_path: GemmaQueryPath | bool | None = None  # built at the first query; False: none fits
 
     def embed_documents(self, texts: list[str], titles: list[str] | None = None) -> list[list[float]]:
         encode, extra = (self.model.encode_document if self._has_prompts else self.model.encode), {}
@@ -121,15 +122,165 @@ class SentenceTransformerEmbedder:
         return vecs.astype("float32").tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        """One query, straight through the model: ~8 ms less than ``encode`` and its batching machinery."""
+        """One query, straight through the model, without ``encode`` and its batching machinery.
+
+        EmbeddingGemma takes the lean path (`GemmaQueryPath`, built at the first query); any
+        other model, or a query longer than that path allows, goes through the modules' forward.
+        """
         import torch
 
         prompt = self.model.prompts.get("query", "") if self._has_prompts else ""
         prepare = getattr(self.model, "preprocess", None) or self.model.tokenize
         with torch.inference_mode():
-            out = self.model.forward(prepare([prompt + text]))["sentence_embedding"]
+            if self._query_path is None:
+                self._query_path = GemmaQueryPath.build(self.model[0]) or False
+            features = prepare([prompt + text])
+            ids = features["input_ids"]
+            if self._query_path and self._query_path.accepts(ids):
+                features = {**features, "token_embeddings": self._query_path(ids)}
+                for module in list(self.model)[1:]:  # pooling, dense projections, normalisation
+                    features = module(features)
+                out = features["sentence_embedding"]
+            else:
+                out = self.model.forward(features)["sentence_embedding"]
             vec = torch.nn.functional.normalize(out.float(), dim=-1)[0]
         return vec.tolist()
+
+
+class GemmaQueryPath:
+    """Gemma3's transformer for one unpadded query: the same operations, less work per query.
+
+    What transformers' generic forward does that one query does not need: a key/value cache, two
+    attention masks built per call (one bidirectional sequence shorter than the sliding window:
+    every token sees every token, so no mask), and seven separate matrix products per layer.
+    Here q/k/v and gate/up are one product each, with the weights packed once for oneDNN.
+    Measured on the 2-core EPYC (avx512_bf16), 87 eval questions, bfloat16: 63.5 ms -> 39.8 ms
+    per query, cosine 1.000000 to the generic forward. The packed weights are a second copy of
+    the layers (~200 MB in bfloat16), made at the first query only.
+
+    ``build`` returns None for anything but a bidirectional Gemma3 text model, and when its
+    output on a probe differs from the generic forward (a transformers change): the caller then
+    keeps the generic path.
+    """
+
+    def __init__(self, transformer: object) -> None:
+        import torch
+
+        self.model = model = transformer.auto_model
+        cfg = model.config
+        self.dtype = model.dtype
+        self.heads, self.kv_heads, self.head_dim = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
+        self.intermediate = cfg.intermediate_size
+        self.max_len = min(cfg.sliding_window or cfg.max_position_embeddings, cfg.max_position_embeddings)
+        self.packed = (
+            torch.backends.mkldnn.is_available()
+            and (self.dtype == torch.float32 or torch.ops.mkldnn._is_mkldnn_bf16_supported())
+            and self.dtype in (torch.float32, torch.bfloat16)
+        )
+        self.layers = []
+        for layer in model.layers:
+            attn, mlp = layer.self_attn, layer.mlp
+            self.layers.append(
+                {
+                    "type": attn.layer_type,
+                    "scaling": attn.scaling,
+                    "qkv": self._weight(attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight),
+                    "o": self._weight(attn.o_proj.weight),
+                    "gate_up": self._weight(mlp.gate_proj.weight, mlp.up_proj.weight),
+                    "down": self._weight(mlp.down_proj.weight),
+                    "norms": [
+                        self._norm(n)
+                        for n in (
+                            layer.input_layernorm,
+                            attn.q_norm,
+                            attn.k_norm,
+                            layer.post_attention_layernorm,
+                            layer.pre_feedforward_layernorm,
+                            layer.post_feedforward_layernorm,
+                        )
+                    ],
+                }
+            )
+        self.final_norm = self._norm(model.norm)
+
+    @classmethod
+    def build(cls, transformer: object) -> GemmaQueryPath | None:
+        import torch
+
+        model = getattr(transformer, "auto_model", None)
+        cfg = getattr(model, "config", None)
+        if type(model).__name__ != "Gemma3TextModel" or not getattr(cfg, "use_bidirectional_attention", False):
+            return None
+        if cfg.attn_logit_softcapping is not None or cfg.attention_bias or cfg.hidden_activation != "gelu_pytorch_tanh":
+            return None
+        try:
+            path = cls(transformer)
+            probe = torch.arange(2, 2 + min(40, path.max_len)).unsqueeze(0) % cfg.vocab_size
+            with torch.inference_mode():
+                lean = path(probe).float().flatten()
+                ref = model(input_ids=probe, attention_mask=torch.ones_like(probe), use_cache=False)
+                ref = ref.last_hidden_state.float().flatten()
+            if float(torch.nn.functional.cosine_similarity(lean, ref, dim=0)) < 0.9999:
+                return None
+        except Exception:  # noqa: BLE001 - any surprise in the model's internals: keep the generic path
+            return None
+        return path
+
+    def accepts(self, input_ids: object) -> bool:
+        return input_ids.shape[0] == 1 and input_ids.shape[1] <= self.max_len
+
+    def _weight(self, *weights: object) -> object:
+        import torch
+
+        w = torch.cat(weights).contiguous() if len(weights) > 1 else weights[0]
+        return torch.ops.mkldnn._reorder_linear_weight(w, None) if self.packed else w
+
+    def _linear(self, x: object, w: object) -> object:
+        import torch
+
+        if self.packed:
+            return torch.ops.mkldnn._linear_pointwise(x, w, None, "none", [], "")
+        return torch.nn.functional.linear(x, w)
+
+    @staticmethod
+    def _norm(norm: object) -> tuple[object, float]:
+        return (1.0 + norm.weight.float(), norm.eps)  # Gemma scales by (1 + weight), in float32
+
+    def _rms(self, x: object, norm: tuple[object, float]) -> object:
+        import torch
+
+        weight, eps = norm
+        return torch.nn.functional.rms_norm(x.float(), (x.shape[-1],), weight, eps).to(self.dtype)
+
+    def __call__(self, input_ids: object) -> object:
+        """The last hidden state, shape (1, tokens, hidden)."""
+        import torch
+
+        F = torch.nn.functional  # noqa: N806
+        n, nh, nkv, hd, half = input_ids.shape[1], self.heads, self.kv_heads, self.head_dim, self.head_dim // 2
+        x = self.model.embed_tokens(input_ids)
+        positions = torch.arange(n).unsqueeze(0)
+        rope = {}
+        for layer in self.layers:
+            if layer["type"] not in rope:
+                cos, sin = self.model.rotary_emb(x, positions, layer["type"])
+                rope[layer["type"]] = (cos.unsqueeze(1), sin.unsqueeze(1))
+        for layer in self.layers:
+            n_in, n_q, n_k, n_post_attn, n_pre_ff, n_post_ff = layer["norms"]
+            q, k, v = self._linear(self._rms(x, n_in), layer["qkv"]).split([nh * hd, nkv * hd, nkv * hd], -1)
+            q = self._rms(q.view(1, n, nh, hd).transpose(1, 2), n_q)
+            k = self._rms(k.view(1, n, nkv, hd).transpose(1, 2), n_k)
+            v = v.view(1, n, nkv, hd).transpose(1, 2)
+            cos, sin = rope[layer["type"]]
+            q = q * cos + torch.cat((-q[..., half:], q[..., :half]), -1) * sin
+            k = k * cos + torch.cat((-k[..., half:], k[..., :half]), -1) * sin
+            a = F.scaled_dot_product_attention(q, k, v, scale=layer["scaling"], enable_gqa=nh != nkv)
+            a = self._linear(a.transpose(1, 2).reshape(1, n, nh * hd), layer["o"])
+            x = x + self._rms(a, n_post_attn)
+            gate, up = self._linear(self._rms(x, n_pre_ff), layer["gate_up"]).split(2 * [self.intermediate], -1)
+            h = self._linear(F.gelu(gate, approximate="tanh") * up, layer["down"])
+            x = x + self._rms(h, n_post_ff)
+        return self._rms(x, self.final_norm)
 
 
 def resolve_embedder_path(model: str) -> str:
