@@ -156,7 +156,7 @@ class GemmaQueryPath:
     Here q/k/v and gate/up are one product each, with the weights packed once for oneDNN.
     Measured on the 2-core EPYC (avx512_bf16), 87 eval questions, bfloat16: 63.5 ms -> 39.8 ms
     per query, cosine 1.000000 to the generic forward. The packed weights are a second copy of
-    the layers (~200 MB in bfloat16), made at the first query only.
+    the layers (+175 MB resident in bfloat16), made at the first query only.
 
     ``build`` returns None for anything but a bidirectional Gemma3 text model, and when its
     output on a probe differs from the generic forward (a transformers change): the caller then
