@@ -273,3 +273,25 @@ def test_an_ingestion_by_another_process_is_picked_up_without_restart(
     assert done.returncode == 0, done.stdout + done.stderr
     at = ask(at, "Comment lancer un service de vélos partagés dans la commune ?")
     assert "markdown/velos.md" in {p.source for p in last_answer(at).citations}
+
+
+def test_admin_removes_a_document_from_both_indexes(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.settings import Settings
+    from assistant.store import LexicalIndex
+    from ingest.pipeline import read_manifest
+
+    monkeypatch.setenv("CAPACITIES_ADMIN_PASSWORD", "s3cret-maintenance")
+    at = login(open_admin(), "s3cret-maintenance")
+    at.selectbox(key="delete_doc").set_value("markdown/sobriete.md").run()
+    assert next(b for b in at.button if b.label == "Retirer").proto.disabled  # confirmation first
+    at.checkbox(key="delete_ok").check().run()
+    next(b for b in at.button if b.label == "Retirer").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    s = Settings.from_env()
+    assert not (s.corpus_dir / "markdown" / "sobriete.md").exists()
+    assert list((s.data_dir / "trash").glob("*-sobriete.md"))  # kept, recoverable
+    assert "markdown/sobriete.md" not in read_manifest(s.manifest_path)["documents"]
+    assert all(c.source != "markdown/sobriete.md" for c in LexicalIndex.load(s.bm25_dir).chunks)
+    at = start()  # the chat no longer cites it, dense side included
+    at = ask(at, "Comment mesurer le parc de terminaux de la collectivité ?")
+    assert all(p.source != "markdown/sobriete.md" for p in last_answer(at).citations)
