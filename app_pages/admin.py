@@ -15,6 +15,7 @@ from assistant.web import (
     admin_secret,
     check_upload,
     delete_document,
+    escape_markdown,
     feedback_store,
     password_matches,
     save_upload,
@@ -30,14 +31,7 @@ def _throttle() -> Throttle:
     return Throttle()
 
 
-def _secrets():  # noqa: ANN202
-    try:
-        return st.secrets
-    except Exception:  # no secrets file
-        return None
-
-
-secret = admin_secret(_secrets())
+secret = admin_secret(st.secrets)
 if not secret:
     st.warning(
         "La page d'administration est verrouillée : aucun mot de passe n'est défini.\n\n"
@@ -53,12 +47,13 @@ if not st.session_state.get("admin"):
         submitted = st.form_submit_button("Se connecter")
     if submitted:
         throttle = _throttle()
-        time.sleep(throttle.delay())  # slowed retries: 0 s, then 1, 2, 4… seconds after failures
-        if password_matches(given, secret):
-            throttle.succeeded()
+        with throttle.lock:  # one attempt at a time across sessions: parallel tabs gain nothing
+            time.sleep(throttle.delay())  # slowed retries: 0 s, then 1, 2, 4… seconds after failures
+            ok = password_matches(given, secret)
+            throttle.succeeded() if ok else throttle.failed()
+        if ok:
             st.session_state["admin"] = True
             st.rerun()
-        throttle.failed()
         st.error("Mot de passe incorrect.")
     st.stop()
 
@@ -70,8 +65,14 @@ tab_docs, tab_add, tab_feedback = st.tabs(["Documents", "Ajouter ou remplacer", 
 
 
 def _reingest(title: str, rebuild: bool = False) -> None:
-    report = common.run_ingest_with_progress(s, title, rebuild=rebuild)
-    if report is not None:
+    """Run an ingestion (in the server's background thread: leaving the page does not stop it)."""
+    while not common.start_ingest(s, title, rebuild=rebuild):
+        st.info("Une indexation est déjà en cours : elle se termine d'abord.")
+        common.wait_for_ingest(s)
+    report, error = common.wait_for_ingest(s)
+    if error:
+        st.error(error)
+    elif report is not None:
         (st.success if report.ok else st.warning)("Ingestion terminée." if report.ok else "Ingestion avec erreurs.")
         st.code(report.summary(), language=None)
 
@@ -101,44 +102,55 @@ with tab_docs:
     if manifest.get("dirty"):
         st.warning("La dernière ingestion n'est pas allée au bout : relancez-la.")
 
-    st.subheader("Réindexer")
-    st.caption("Incrémental : seuls les documents nouveaux, modifiés ou retirés sont traités.")
-    col1, col2 = st.columns(2)
-    if col1.button("Réindexer le corpus", icon=":material/sync:"):
-        _reingest("Réindexation")
-    rebuild = col2.checkbox("Tout reconstruire (recalcule tous les passages, long)", key="rebuild")
-    if rebuild and col2.button("Reconstruire l'index"):
-        _reingest("Reconstruction complète", rebuild=True)
+    can_ingest = common.app_ingests(s)
+    if not can_ingest:
+        st.info(
+            "Cette instance lit un serveur Chroma partagé : l'indexation, l'ajout et le retrait de documents "
+            "se font sur la machine d'ingestion (`capacities ingest`), ou ici avec `CAPACITIES_APP_INGEST=yes` "
+            "si cette instance est la seule à écrire."
+        )
+    else:
+        st.subheader("Réindexer")
+        st.caption("Incrémental : seuls les documents nouveaux, modifiés ou retirés sont traités.")
+        col1, col2 = st.columns(2)
+        if col1.button("Réindexer le corpus", icon=":material/sync:"):
+            _reingest("Réindexation")
+        rebuild = col2.checkbox("Tout reconstruire (recalcule tous les passages, long)", key="rebuild")
+        if rebuild and col2.button("Reconstruire l'index"):
+            _reingest("Reconstruction complète", rebuild=True)
 
-    st.subheader("Retirer un document")
-    if rows:
-        victim = st.selectbox("Document à retirer", [r["document"] for r in rows], key="delete_doc")
-        sure = st.checkbox("Je confirme : retirer ce document du corpus et des deux index", key="delete_ok")
-        if st.button("Retirer", disabled=not sure, type="primary"):
-            try:
-                kept = delete_document(victim, s)
-            except CapacitiesError as e:
-                st.error(str(e))
-            else:
-                st.info(f"Fichier déplacé dans {kept.relative_to(s.data_dir.parent)} (récupérable).")
-                _reingest(f"Retrait de {victim}")
+        st.subheader("Retirer un document")
+        if rows:
+            victim = st.selectbox("Document à retirer", [r["document"] for r in rows], key="delete_doc")
+            sure = st.checkbox("Je confirme : retirer ce document du corpus et des deux index", key="delete_ok")
+            if st.button("Retirer", disabled=not sure, type="primary"):
+                try:
+                    kept = delete_document(victim, s)
+                except CapacitiesError as e:
+                    st.error(str(e))
+                else:
+                    st.info(f"Fichier déplacé dans {kept.relative_to(s.data_dir.parent)} (récupérable).")
+                    _reingest(f"Retrait de {victim}")
 
 # --------------------------------------------------------------------------- upload
 with tab_add:
-    st.caption(f"PDF, Markdown ou texte, {MAX_UPLOAD_MB} Mo au plus. Le nom du fichier est nettoyé.")
-    uploaded = st.file_uploader("Livrable", type=["pdf", "md", "markdown", "txt"], key="upload")
-    replace = st.checkbox("Remplacer le document existant s'il porte le même nom", key="replace")
-    if uploaded is not None and st.button("Ajouter au corpus et indexer", type="primary"):
-        data = uploaded.getvalue()
-        try:
-            upload = check_upload(uploaded.name, data, s.corpus_dir, replace=replace)
-            kept = save_upload(upload, data, s)
-        except CapacitiesError as e:
-            st.error(str(e))
-        else:
-            verb = "remplacé" if upload.replaces else "ajouté"
-            st.success(f"{upload.source} {verb}." + (f" Ancienne version gardée dans {kept.name}." if kept else ""))
-            _reingest(f"Indexation de {upload.source}")
+    if not can_ingest:
+        st.info("Ajout de documents désactivé sur cette instance (voir l'onglet « Documents »).")
+    else:
+        st.caption(f"PDF, Markdown ou texte, {MAX_UPLOAD_MB} Mo au plus. Le nom du fichier est nettoyé.")
+        uploaded = st.file_uploader("Livrable", type=["pdf", "md", "markdown", "txt"], key="upload")
+        replace = st.checkbox("Remplacer le document existant s'il porte le même nom", key="replace")
+        if uploaded is not None and st.button("Ajouter au corpus et indexer", type="primary"):
+            data = uploaded.getvalue()
+            try:
+                upload = check_upload(uploaded.name, data, s.corpus_dir, replace=replace)
+                kept = save_upload(upload, data, s)
+            except CapacitiesError as e:
+                st.error(str(e))
+            else:
+                verb = "remplacé" if upload.replaces else "ajouté"
+                st.success(f"{upload.source} {verb}." + (f" Ancienne version gardée dans {kept.name}." if kept else ""))
+                _reingest(f"Indexation de {upload.source}")
 
 # --------------------------------------------------------------------------- feedback
 with tab_feedback:
@@ -152,10 +164,10 @@ with tab_feedback:
         st.info("Aucun avis négatif pour l'instant.")
     for fb in bad:
         pages = ", ".join(f"{p['source']} p. {p['page']}" for p in fb["pages"]) or "aucune (abstention)"
-        with st.expander(f"{fb['created']} — {fb['question'][:90]}"):
-            st.markdown(f"**Question** : {fb['question']}")
+        with st.expander(escape_markdown(f"{fb['created']} — {fb['question'][:90]}")):
+            st.markdown(f"**Question** : {escape_markdown(fb['question'])}")
             st.markdown("**Réponse**")
             st.text(fb["answer"])
             st.markdown(f"**Pages citées** : {pages}")
             if fb["comment"]:
-                st.markdown(f"**Commentaire** : {fb['comment']}")
+                st.markdown(f"**Commentaire** : {escape_markdown(fb['comment'])}")

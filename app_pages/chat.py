@@ -23,9 +23,16 @@ s, assistant = common.boot()
 turns: list[dict] = st.session_state.setdefault("turns", [])
 
 # --------------------------------------------------------------------------- sidebar
+docs = common.titles(assistant)
+# mode and filter survive page switches (Streamlit forgets widgets that were not drawn); a filter
+# never names a document that has since been removed
+st.session_state.setdefault("mode", st.session_state.get("_mode", "agent"))
+st.session_state["doc_filter"] = [
+    d for d in st.session_state.get("doc_filter", st.session_state.get("_doc_filter", [])) if d in docs
+]
+
 with st.sidebar:
     mode = st.radio("Mode de réponse", list(common.MODES), format_func=common.MODES.get, key="mode")
-    docs = common.titles(assistant)
     chosen = st.multiselect(
         "Limiter aux documents",
         list(docs),
@@ -36,6 +43,7 @@ with st.sidebar:
     )
     if st.button("Nouvelle conversation", icon=":material/add_comment:", width="stretch"):
         st.session_state["turns"] = turns = []
+    st.session_state["_mode"], st.session_state["_doc_filter"] = mode, chosen
     export_slot = st.empty()  # filled at the end of the run, so it includes the answer just given
 
 st.title("Assistant CAPACities")
@@ -43,8 +51,6 @@ st.caption(
     "Posez une question sur les livrables CAPACities et les guides associés : chaque réponse cite le document "
     "et la page d'où elle vient. Mode « Agent » : les étapes à suivre ; mode « Élu » : l'essentiel en langage clair."
 )
-if warning := st.session_state.pop("ingest_warning", None):
-    st.warning(f"Certains documents n'ont pas pu être indexés :\n\n```\n{warning}\n```")
 
 
 def _save_feedback(turn: dict) -> None:
@@ -99,8 +105,11 @@ if question:
         pieces = common.stream_answer(assistant, question, mode, turns, chosen, final)
         draft = st.empty()
         try:
-            with draft, st.spinner("Recherche dans les livrables…"):
-                st.write_stream(pieces)
+            with st.spinner("Recherche dans les livrables…"):
+                shown = ""
+                for piece in pieces:  # a streaming backend's draft, sanitised like the final answer
+                    shown += piece
+                    draft.markdown(safe_markdown(shown) + " ▌")
         except CapacitiesError as e:
             draft.empty()
             st.error(str(e))

@@ -3,7 +3,9 @@ index build with a progress bar, and the citation cards."""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from assistant.models import Embedder, load_embedder
 from assistant.retrieve import Retriever
 from assistant.settings import Settings
 from assistant.types import Answer, Passage
-from assistant.web import citation_label, quote, render_page
+from assistant.web import citation_label, escape_markdown, quote, render_page
 
 MODES = {"agent": "Agent : étapes à suivre", "elu": "Élu : résumé en langage clair"}
 
@@ -34,11 +36,19 @@ def embedder(key: str, _s: Settings) -> Embedder:
     return load_embedder(_s)
 
 
+@st.cache_resource
+def _chroma(key: str, _s: Settings):  # noqa: ANN202
+    """One client per process for a Chroma server (None for the embedded store)."""
+    from assistant.store import _chroma_client
+
+    return _chroma_client(_s) if _s.chroma_url else None
+
+
 def index_version(s: Settings) -> str:
     """Changes when an ingestion publishes a new snapshot (here or in another process or machine)."""
     from assistant.store import published_stamp
 
-    return published_stamp(s) or ""
+    return published_stamp(s, _chroma(_key(s), s)) or ""
 
 
 @st.cache_resource
@@ -49,13 +59,13 @@ def _own_versions(key: str) -> set[str]:
 
 @st.cache_resource(show_spinner="Chargement de l'index…", max_entries=2)
 def _assistant(key: str, version: str, _s: Settings) -> Assistant:
-    if version not in _own_versions(key) and not _s.chroma_url:
+    if version not in _own_versions(key) and not _s.chroma_url and not ingest_running(_s):
         # written by another process (e.g. `capacities ingest`): an embedded client keeps the vector
         # index it loaded, so start from fresh clients
         from assistant.store import reset_chroma_cache
 
         reset_chroma_cache()
-    return Assistant.load(_s, Retriever(_s, embedder=embedder(key, _s)))
+    return Assistant.load(_s, Retriever(_s, embedder=embedder(key, _s), client=_chroma(key, _s)))
 
 
 def assistant(s: Settings) -> Assistant:
@@ -75,68 +85,108 @@ def stream_answer(
             yield piece
 
 
+# --------------------------------------------------------------------------- ingestion from the app
+
+
+def app_ingests(s: Settings) -> bool:
+    """Whether this app process indexes the corpus. Not by default with a Chroma server: there, one
+    ingestion machine writes and the app processes only read (see the README, « Déploiement »)."""
+    return s.app_ingest == "yes" or (s.app_ingest == "auto" and not s.chroma_url)
+
+
 @st.cache_resource
-def _index_state(key: str) -> dict:
-    return {"lock": threading.Lock(), "checked": False}
+def _ingest_state(key: str) -> dict:
+    return {"lock": threading.Lock(), "thread": None, "checked": False, "runs": 0}
 
 
-def ensure_index(s: Settings) -> None:
-    """Once per server process: bring the index in line with the corpus, with a progress bar.
-    The first run builds it; later runs find nothing to do in a fraction of a second. Visitors who
-    arrive meanwhile wait, watching the same progress."""
-    state = _index_state(_key(s))
-    if state["checked"]:
-        return
-    box = st.empty()
-    lock: threading.Lock = state["lock"]
-    if not lock.acquire(blocking=False):
-        with box.container():
-            st.info("L'index des livrables est en cours de mise à jour : la page s'affichera dès qu'elle sera finie.")
-            bar = st.progress(0.0)
-        while not lock.acquire(timeout=1.0):
-            frac, text = state.get("progress", (0.0, "Préparation…"))
-            bar.progress(frac, text=text)
-    try:
-        if not state["checked"]:
-            from ingest.pipeline import read_manifest
-
-            first = not read_manifest(s.manifest_path)["documents"]
-            title = "Construction de l'index (première utilisation)" if first else "Mise à jour de l'index"
-            with box.container():
-                report = run_ingest_with_progress(s, title, shared=state)
-            state["checked"] = True
-            if report is not None and not report.ok:
-                st.session_state["ingest_warning"] = report.summary()
-    finally:
-        lock.release()
-    box.empty()
+def ingest_running(s: Settings) -> bool:
+    t = _ingest_state(_key(s))["thread"]
+    return t is not None and t.is_alive()
 
 
-def run_ingest_with_progress(s: Settings, title: str, rebuild: bool = False, shared: dict | None = None):  # noqa: ANN201
-    """Run the ingestion with a Streamlit progress bar; returns the report (None if it could not start).
-    ``shared`` receives the progress too, for other visitors to display."""
+def start_ingest(s: Settings, title: str, rebuild: bool = False) -> bool:
+    """Start an ingestion in a thread owned by the server process, not by a visitor's page run (a click
+    or a closed tab stops a page run). False if one is already running (wait for it, then retry)."""
+    state = _ingest_state(_key(s))
+    with state["lock"]:
+        if state["thread"] is not None and state["thread"].is_alive():
+            return False
+        state.update(title=title, progress=(0.0, "Préparation…"), report=None, error=None)
+        state["runs"] += 1
+        state["thread"] = threading.Thread(target=_ingest_job, args=(s, rebuild, state), daemon=True)
+        state["thread"].start()
+        return True
+
+
+def _ingest_job(s: Settings, rebuild: bool, state: dict) -> None:
     from ingest.pipeline import run_ingest, save_report
-
-    st.write(f"**{title}**")
-    bar = st.progress(0.0, text="Préparation…")
 
     def on_progress(stage: str, done: int, total: int, label: str) -> None:
         frac = min(done / total if total else 1.0, 1.0)
-        text = f"{stage} : {done}/{total}" + (f" — {label}" if label else "")
-        bar.progress(frac, text=text)
-        if shared is not None:
-            shared["progress"] = (frac, text)
+        state["progress"] = (frac, f"{stage} : {done}/{total}" + (f" — {label}" if label else ""))
 
+    key = _key(s)
     try:
-        report = run_ingest(s, rebuild=rebuild, embedder_factory=lambda _: embedder(_key(s), s), progress=on_progress)
+        report = run_ingest(
+            s,
+            rebuild=rebuild,
+            embedder_factory=lambda _: embedder(key, s),
+            client=_chroma(key, s),
+            progress=on_progress,
+        )
+        save_report(s, report)
+        state["report"] = report
     except CapacitiesError as e:
-        bar.empty()
-        st.error(str(e))
-        return None
-    save_report(s, report)
-    _own_versions(_key(s)).add(index_version(s))
-    bar.progress(1.0, text="Terminé.")
-    return report
+        state["error"] = str(e)
+    except Exception:  # logged for the maintainer; the visitor gets a French sentence
+        logging.getLogger("capacities.app").exception("ingestion failed")
+        state["error"] = "L'indexation a échoué de façon inattendue (détails dans le journal du serveur)."
+    finally:
+        _own_versions(key).add(index_version(s))
+
+
+def wait_for_ingest(s: Settings):  # noqa: ANN201
+    """Show the running ingestion's progress until it ends; returns (report, error message)."""
+    state = _ingest_state(_key(s))
+    thread = state["thread"]
+    if thread is None:
+        return None, None
+    if thread.is_alive():
+        st.write(f"**{state['title']}**")
+        bar = st.progress(0.0, text="Préparation…")
+        while thread.is_alive():
+            frac, text = state["progress"]
+            bar.progress(frac, text=text)
+            time.sleep(0.3)
+        bar.progress(1.0, text="Terminé.")
+    return state["report"], state["error"]
+
+
+def ensure_index(s: Settings) -> None:
+    """Once per server process: bring the index in line with the corpus, with a progress bar that
+    every visitor sees. The first run builds it; later runs find nothing to do in a fraction of a second."""
+    if not app_ingests(s):
+        return
+    state = _ingest_state(_key(s))
+    with state["lock"]:
+        first_check, state["checked"] = not state["checked"], True
+    if first_check:
+        from ingest.pipeline import read_manifest
+
+        first = not read_manifest(s.manifest_path)["documents"]
+        start_ingest(s, "Construction de l'index (première utilisation)" if first else "Mise à jour de l'index")
+    if not ingest_running(s) and st.session_state.get("_ingest_seen") == state["runs"]:
+        return
+    box = st.empty()
+    with box.container():
+        report, error = wait_for_ingest(s)
+    box.empty()
+    st.session_state["_ingest_seen"] = state["runs"]
+    if error:
+        st.error(error)
+        state["checked"] = False  # try again at the next page run (e.g. once the disk has room)
+    elif report is not None and not report.ok:
+        st.warning(f"Certains documents n'ont pas pu être indexés :\n\n```\n{report.summary()}\n```")
 
 
 def boot() -> tuple[Settings, Assistant]:
@@ -182,7 +232,7 @@ def show_sources(answer: Answer, s: Settings, key: str) -> None:
         with st.expander(citation_label(n, p), expanded=bool(st.session_state.get(toggle_key))):
             text_col, page_col = st.columns([3, 2]) if is_pdf else (st.container(), None)
             with text_col:
-                st.caption(f"{p.source} · section : {p.section or '—'}")
+                st.caption(escape_markdown(f"{p.source} · section : {p.section or '—'}"))
                 st.markdown(quote(p.text))
                 show = is_pdf and st.toggle("Voir la page", key=toggle_key)
             if show and page_col is not None:
@@ -195,6 +245,10 @@ def _page_image(p: Passage, path: Path) -> None:
         png, found = _page_png(str(path), path.stat().st_mtime_ns, p.page_start, p.text)
     except CapacitiesError as e:
         st.warning(str(e))
+        return
+    except Exception:  # a PDF that pdfium cannot draw: the passage above is still there
+        logging.getLogger("capacities.app").exception("page rendering failed")
+        st.warning("Impossible d'afficher cette page du PDF.")
         return
     st.image(png, caption=f"{p.title}, page {p.page_start} (passage surligné)", width="stretch")
     if not found:

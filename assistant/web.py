@@ -23,7 +23,7 @@ UPLOAD_FOLDERS = {".pdf": "pdf", ".md": "markdown", ".markdown": "markdown", ".t
 
 # --------------------------------------------------------------------------- rendering text safely
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~])")
 
 
 def escape_markdown(text: str) -> str:
@@ -36,14 +36,17 @@ def quote(text: str) -> str:
     return "\n".join(f"> {escape_markdown(line)}" if line.strip() else ">" for line in text.splitlines())
 
 
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_MD_IMAGE = re.compile(r"!\[((?:[^\[\]]|\[[^\]]*\])*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\((?!https?://)[^)]*\)")
+_MD_REF_DEF = re.compile(r"^[ \t]{0,3}\[[^\]]+\]:.*$", re.MULTILINE)
 
 
 def safe_markdown(text: str) -> str:
-    """Model or document text rendered as Markdown (Streamlit never renders its raw HTML): images are
-    dropped (no request to an address chosen by a document) and links other than http(s) become text."""
-    return _MD_LINK.sub(r"\1", _MD_IMAGE.sub(r"\1", text))
+    """Model or document text rendered as Markdown (Streamlit never renders its raw HTML): no image
+    at all (no request to an address chosen by a document or a model: every "![" is escaped, inline
+    or by reference), no link reference definitions, and links other than http(s) become text."""
+    text = _MD_REF_DEF.sub("", _MD_IMAGE.sub(r"\1", text)).replace("![", "!\\[")
+    return _MD_LINK.sub(r"\1", text)
 
 
 def citation_label(n: int, p: Passage) -> str:
@@ -241,10 +244,24 @@ def check_upload(name: str, data: bytes, corpus_dir: Path, replace: bool = False
     else:
         if b"\x00" in data[:8192]:
             raise CapacitiesError(f"{clean} n'est pas un fichier texte (il contient des octets binaires).")
+    from ingest.pipeline import SKIP_PREFIXES, discover
+
+    if clean.lower().startswith(SKIP_PREFIXES):
+        raise CapacitiesError(
+            f"Un fichier nommé {clean} ne serait pas indexé (les noms LICENCE*, README*, SOURCES* sont réservés "
+            "aux fichiers d'attribution) : renommez-le."
+        )
     source = f"{UPLOAD_FOLDERS[ext]}/{clean}"
     target = (corpus_dir / source).resolve()
     if not target.is_relative_to(corpus_dir.resolve()):
         raise CapacitiesError("Chemin de destination refusé.")
+    existing = discover(corpus_dir) if corpus_dir.is_dir() else {}
+    elsewhere = [src for src in existing if Path(src).name == clean and src != source]
+    if elsewhere:
+        raise CapacitiesError(
+            f"Un document du même nom existe déjà : {elsewhere[0]}. Retirez-le d'abord (onglet « Documents ») "
+            "ou renommez le fichier."
+        )
     exists = target.exists()
     if exists and not replace:
         raise CapacitiesError(
@@ -272,12 +289,16 @@ def _check_pdf_opens(name: str, data: bytes) -> None:
 
 
 def save_upload(upload: Upload, data: bytes, settings: Settings) -> Path | None:
-    """Write the file into the corpus atomically; a replaced file is kept in data/trash. Returns the kept copy."""
-    kept = _to_trash(upload.target, settings) if upload.replaces else None
+    """Write the file into the corpus atomically; a replaced file is kept in data/trash. Returns the kept copy.
+    The new file is fully written before the old one moves: a full disk leaves the corpus as it was."""
     upload.target.parent.mkdir(parents=True, exist_ok=True)
     tmp = upload.target.with_name(f".{upload.target.name}.part")
-    tmp.write_bytes(data)
-    os.replace(tmp, upload.target)
+    try:
+        tmp.write_bytes(data)
+        kept = _to_trash(upload.target, settings, copy=True) if upload.replaces else None
+        os.replace(tmp, upload.target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return kept
 
 
@@ -290,13 +311,18 @@ def delete_document(source: str, settings: Settings) -> Path:
     return _to_trash(target, settings)
 
 
-def _to_trash(path: Path, settings: Settings) -> Path:
+def _to_trash(path: Path, settings: Settings, copy: bool = False) -> Path:
+    """Keep a copy of ``path`` in data/trash (moved, or copied when ``copy``); names never collide."""
     import shutil
+    import uuid
 
     trash = settings.data_dir / "trash"
     trash.mkdir(parents=True, exist_ok=True)
-    kept = trash / f"{time.strftime('%Y%m%d-%H%M%S')}-{path.name}"
-    shutil.move(path, kept)  # a rename on the same disk, a copy then delete otherwise
+    kept = trash / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}-{path.name}"
+    if copy:
+        shutil.copy2(path, kept)
+    else:
+        shutil.move(path, kept)  # a rename on the same disk, a copy then delete otherwise
     return kept
 
 
@@ -327,7 +353,10 @@ class Throttle:
     """Failed logins slow down: after n failures the next attempt waits base * 2**(n-1) seconds (capped)."""
 
     def __init__(self, base: float = 1.0, cap: float = 30.0) -> None:
+        import threading
+
         self.base, self.cap, self.failures = base, cap, 0
+        self.lock = threading.Lock()  # held across the wait and the comparison
 
     def delay(self) -> float:
         return 0.0 if self.failures == 0 else min(self.cap, self.base * 2 ** (self.failures - 1))

@@ -295,3 +295,20 @@ def test_admin_removes_a_document_from_both_indexes(app_env: Path, monkeypatch: 
     at = start()  # the chat no longer cites it, dense side included
     at = ask(at, "Comment mesurer le parc de terminaux de la collectivité ?")
     assert all(p.source != "markdown/sobriete.md" for p in last_answer(at).citations)
+
+
+def test_a_reading_instance_never_writes_the_index(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # with a shared Chroma server ("auto") or CAPACITIES_APP_INGEST=no, only the ingestion machine writes
+    from app_pages.common import app_ingests
+    from assistant.settings import Settings
+
+    assert not app_ingests(Settings(chroma_url="http://chroma.interne:8000"))
+    assert app_ingests(Settings(chroma_url="http://chroma.interne:8000", app_ingest="yes"))
+    monkeypatch.setenv("CAPACITIES_APP_INGEST", "no")
+    monkeypatch.setenv("CAPACITIES_ADMIN_PASSWORD", "s3cret-maintenance")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not (app_env / "data" / "manifest.json").exists()  # nothing indexed at start
+    assert at.error  # a French message, no traceback
+    at = login(open_admin(), "s3cret-maintenance")
+    assert any("machine d'ingestion" in i.value for i in at.info)
+    assert not at.file_uploader and not [b for b in at.button if b.label == "Réindexer le corpus"]

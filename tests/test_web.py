@@ -97,6 +97,45 @@ def test_replacing_is_explicit_and_keeps_the_old_version(tmp_path: Path) -> None
     assert not list((s.corpus_dir / "markdown").glob(".*.part"))
 
 
+def test_reserved_names_and_same_name_elsewhere_are_refused(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    (corpus / "markdown" / "chapitres").mkdir(parents=True)
+    (corpus / "markdown" / "chapitres" / "1-commande.md").write_text("# Commande\n", encoding="utf-8")
+    with pytest.raises(CapacitiesError, match="réservés"):
+        check_upload("README.md", b"# Lisez-moi\n", corpus)
+    with pytest.raises(CapacitiesError, match="markdown/chapitres/1-commande.md"):
+        check_upload("1-commande.md", b"# Autre\n", corpus, replace=True)
+
+
+def test_a_failed_replacement_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    s = Settings(corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "data")
+    first = b"# Version 1\n"
+    save_upload(check_upload("note.md", first, s.corpus_dir), first, s)
+    up = check_upload("note.md", b"# Version 2\n", s.corpus_dir, replace=True)
+
+    def full(self: Path, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(OSError):
+        save_upload(up, b"# Version 2\n", s)
+    monkeypatch.undo()
+    assert (s.corpus_dir / "markdown" / "note.md").read_bytes() == first
+    assert not list((s.corpus_dir / "markdown").glob(".*.part"))
+
+
+def test_trash_names_never_collide(tmp_path: Path) -> None:
+    s = Settings(corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "data")
+    (s.corpus_dir / "markdown").mkdir(parents=True)
+    kept = []
+    for version in (b"un", b"deux"):  # the same name twice within one second
+        (s.corpus_dir / "markdown" / "a.md").write_bytes(version)
+        kept.append(delete_document("markdown/a.md", s))
+    assert kept[0] != kept[1] and [k.read_bytes() for k in kept] == [b"un", b"deux"]
+
+
 def test_delete_moves_the_file_to_the_trash_and_stays_inside_the_corpus(tmp_path: Path) -> None:
     s = Settings(corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "data")
     (s.corpus_dir / "markdown").mkdir(parents=True)
@@ -162,6 +201,10 @@ def test_safe_markdown_drops_images_and_non_web_links() -> None:
     out = safe_markdown(text)
     assert "traceur" not in out and "javascript" not in out
     assert "[site](https://x.fr)" in out and out.endswith("[1]")
+    # reference-style images, their definitions, and brackets inside the alt text
+    out = safe_markdown("Logo ![x][r] puis ![a [b] c](https://e.example/x.png) fin\n[r]: https://evil.example/t.png")
+    assert "evil.example" not in out and "e.example" not in out
+    assert "![" not in out.replace("!\\[", "")  # no image syntax left unescaped
 
 
 def test_cited_page_is_rendered_with_the_passage_highlighted(tmp_path: Path) -> None:
