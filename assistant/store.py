@@ -136,11 +136,6 @@ class DenseStore:
         for i in range(0, len(ids_list), 1000):
             self.collection.delete(ids=ids_list[i : i + 1000])
 
-    def all_chunks(self) -> list[Chunk]:
-        got = self.collection.get(include=["documents", "metadatas"])
-        out = [Chunk(id=i, text=d, **m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
-        return sorted(out, key=lambda c: (c.source, c.index))
-
     def all_ids(self) -> set[str]:
         return set(self.collection.get(include=[])["ids"])
 

@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 VENV=${CAPACITIES_VENV:-.venv}
 export HF_HUB_OFFLINE=1
-echo "[start] ouvrez http://localhost:8501 (l'index se construit à la première visite)"
+echo "[start] ouvrez l'adresse affichée ci-dessous (http://localhost:8501 par défaut) : l'index se construit à la première visite"
 exec "$VENV/bin/streamlit" run app.py "$@"  # e.g. --server.port 8502
