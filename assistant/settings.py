@@ -22,9 +22,7 @@ class Settings:
     data_dir: Path = PROJECT_ROOT / "data"  # indexes, manifest and reports (git-ignored)
     chroma_url: str = ""  # Chroma server, e.g. http://127.0.0.1:8000 (alias CAPACITIES_CHROMA_HOST); empty = embedded
     collection: str = "capacities"  # Chroma collection name
-    app_ingest: str = (
-        "auto"  # the app indexes corpus/ at start and offers uploads: auto (only without a Chroma server), yes, no
-    )
+    app_ingest: str = "auto"  # app indexes corpus/ and takes uploads: auto (not with a Chroma server), yes, no
     # --- embedding
     embed_model: str = "embeddinggemma-300m"  # sentence-transformers path or id; the default is assembled offline
     embed_dtype: str = "auto"  # auto (bfloat16 if the CPU has AMX or AVX512-BF16, else float32), float32, bfloat16
