@@ -412,12 +412,34 @@ def render_project(r: dict) -> str:  # noqa: PLR0915
     return "\n".join(lines) + "\n"
 
 
-def chart_project(r: dict, path: Path) -> None:
+COLORS = {"naive": "#999999", "bm25": "#e6a03c", "dense": "#4c8ed9", "hybrid": "#2b9348"}
+
+
+def bar_chart(path: Path, series: dict[str, list[float]], labels: list[str], title: str, target=None) -> None:  # noqa: ANN001
+    """Grouped bars, one group per metric, one bar per configuration (PNG)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    fig, ax = plt.subplots(figsize=(10 if len(labels) > 4 else 8, 4.5 if len(labels) > 4 else 4))
+    width = 0.8 / len(series)
+    for i, (name, vals) in enumerate(series.items()):
+        xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(labels))]
+        bars = ax.bar(xs, vals, width, label=LABELS.get(name, name), color=COLORS.get(name))
+        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+    if target is not None:
+        ax.axhline(target, color=COLORS["hybrid"], lw=0.8, ls="--")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_ylim(0, 1.2)
+    ax.set_title(title)
+    ax.legend(loc="upper center", ncol=len(series), fontsize=8, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def chart_project(r: dict, path: Path) -> None:
     metrics = [
         ("page", "hit@1", "page hit@1"),
         ("page", "hit@5", "page hit@5"),
@@ -426,22 +448,9 @@ def chart_project(r: dict, path: Path) -> None:
         ("document", "hit@1", "doc. hit@1"),
         ("document", "mrr@10", "doc. MRR@10"),
     ]
-    fig, ax = plt.subplots(figsize=(10, 4.5))
-    width = 0.8 / len(CONFIGS)
-    colors = {"naive": "#999999", "bm25": "#e6a03c", "dense": "#4c8ed9", "hybrid": "#2b9348"}
-    for i, name in enumerate(CONFIGS):
-        vals = [r["retrieval"][name][lvl][m] for lvl, m, _ in metrics]
-        xs = [j + (i - (len(CONFIGS) - 1) / 2) * width for j in range(len(metrics))]
-        bars = ax.bar(xs, vals, width, label=LABELS[name], color=colors[name])
-        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
-    ax.axhline(TARGETS["page_hit@5"], color="#2b9348", lw=0.8, ls="--")
-    ax.set_xticks(range(len(metrics)), [lbl for *_, lbl in metrics])
-    ax.set_ylim(0, 1.2)
-    ax.set_title(f"Recherche sur {r['answerable']} questions couvertes ({r['date']})")
-    ax.legend(loc="upper center", ncol=len(CONFIGS), fontsize=8, frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    series = {name: [r["retrieval"][name][lvl][m] for lvl, m, _ in metrics] for name in CONFIGS}
+    title = f"Recherche sur {r['answerable']} questions couvertes ({r['date']})"
+    bar_chart(path, series, [lbl for *_, lbl in metrics], title, target=TARGETS["page_hit@5"])
 
 
 def render_squad(r: dict) -> str:
@@ -486,29 +495,10 @@ def render_squad(r: dict) -> str:
 
 
 def chart_squad(r: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     metrics = ["recall@1", "recall@5", "recall@10", "mrr@10"]
-    names = list(r["configs"])
-    fig, ax = plt.subplots(figsize=(8, 4))
-    width = 0.8 / len(names)
-    colors = {"bm25": "#e6a03c", "dense": "#4c8ed9", "hybrid": "#2b9348"}
-    for i, name in enumerate(names):
-        xs = [j + (i - (len(names) - 1) / 2) * width for j in range(len(metrics))]
-        bars = ax.bar(
-            xs, [r["configs"][name][mm] for mm in metrics], width, label=LABELS.get(name, name), color=colors.get(name)
-        )
-        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
-    ax.set_xticks(range(len(metrics)), metrics)
-    ax.set_ylim(0, 1.2)
-    ax.set_title(f"{Path(r['file']).name} : {r['questions_asked']} questions, {r['contexts']} contextes")
-    ax.legend(loc="upper center", ncol=len(names), fontsize=8, frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    series = {name: [r["configs"][name][m] for m in metrics] for name in r["configs"]}
+    title = f"{Path(r['file']).name} : {r['questions_asked']} questions, {r['contexts']} contextes"
+    bar_chart(path, series, metrics, title)
 
 
 def _write(out: Path, stem: str, result: dict, markdown: str, chart) -> None:  # noqa: ANN001
