@@ -143,6 +143,21 @@ def screen_files(files: dict[str, Path], corpus_dir: Path) -> tuple[dict[str, Pa
     return ok, refused
 
 
+def curated_titles(corpus_dir: Path) -> dict[str, str]:
+    """Titles set by hand in the ``title`` column of ``SOURCES.tsv`` (path relative to the corpus),
+    for documents whose own title is missing or poor (a cover in capitals, a page heading)."""
+    import csv
+
+    path = corpus_dir / "SOURCES.tsv"
+    if not path.is_file():
+        return {}
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return {
+            r["file"]: " ".join(r["title"].split()) for r in rows if r.get("file") and (r.get("title") or "").strip()
+        }
+
+
 def embed_title(chunk: Chunk) -> str:
     """What the embedder is told about where a passage comes from."""
     if chunk.section and chunk.section != chunk.title:
@@ -303,7 +318,14 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
     # the code or settings that turn a file into chunks changed: every document is read again
     # (only chunks whose text changed are embedded again)
     code_changed = manifest.get("pipeline") not in (None, fingerprint)
-    todo = [s for s in files if code_changed or docs_state.get(s, {}).get("sha256") != hashes[s]]
+    titles = curated_titles(settings.corpus_dir)
+    todo = [
+        s
+        for s in files
+        if code_changed
+        or docs_state.get(s, {}).get("sha256") != hashes[s]
+        or (s in titles and docs_state.get(s, {}).get("title") != titles[s])  # a title set or changed by hand
+    ]
     removed = [s for s in docs_state if s not in files]
     report.unchanged = [s for s in files if s not in todo]
     bm25_ok = (settings.bm25_dir / "chunks.json").is_file()
@@ -326,6 +348,8 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
             report.failed[src] = f"{src} : lecture impossible ({type(e).__name__} : {e})."
             bar.update()
             continue
+        if src in titles:
+            doc.title = titles[src]
         t1 = time.perf_counter()
         chunks = split_document(doc, settings.chunk_size, settings.chunk_overlap, settings.chunk_within_pages)
         report.seconds["load"] += t1 - t0

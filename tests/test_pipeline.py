@@ -190,3 +190,26 @@ def test_only_new_text_is_embedded_again(settings, monkeypatch):
     r = run_ingest(settings, embedder_factory=boom, progress=False)
     assert r.updated == ["a.md"] and r.embedded == 0
     _consistent(settings)
+
+
+def test_titles_set_in_sources_tsv_replace_extracted_ones(settings):
+    corpus = settings.corpus_dir
+    write_md(corpus, "markdown/a.md", f"# COUVERTURE EN CAPITALES\n{PROC}")
+    write_md(corpus, "markdown/b.md", f"# Guide B\n{OTHER}")
+    sources = "file\tlicense\tdescription\ttitle\nmarkdown/a.md\tLO 2.0\tun guide\tGuide de la commande publique\n"
+    (corpus / "SOURCES.tsv").write_text(sources + "markdown/b.md\tLO 2.0\tun autre\t\n", encoding="utf-8")
+    _ingest(settings)
+    _, idx, manifest = _state(settings)
+    assert {c.title for c in idx.chunks if c.source == "markdown/a.md"} == {"Guide de la commande publique"}
+    assert {c.title for c in idx.chunks if c.source == "markdown/b.md"} == {"Guide B"}  # no title set: its own
+
+    # a title changed by hand re-processes that document only, even though its file did not change
+    (corpus / "SOURCES.tsv").write_text(
+        sources.replace("de la commande publique", "des achats publics"), encoding="utf-8"
+    )
+    r = _ingest(settings)
+    assert r.updated == ["markdown/a.md"] and r.unchanged == ["markdown/b.md"]
+    _, idx, manifest = _state(settings)
+    assert {c.title for c in idx.chunks if c.source == "markdown/a.md"} == {"Guide des achats publics"}
+    assert manifest["documents"]["markdown/a.md"]["title"] == "Guide des achats publics"
+    _consistent(settings)
