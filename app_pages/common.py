@@ -104,14 +104,15 @@ def ingest_running(s: Settings) -> bool:
     return t is not None and t.is_alive()
 
 
-def start_ingest(s: Settings, title: str, rebuild: bool = False) -> bool:
+def start_ingest(s: Settings, title: str, rebuild: bool = False, startup: bool = False) -> bool:
     """Start an ingestion in a thread owned by the server process, not by a visitor's page run (a click
-    or a closed tab stops a page run). False if one is already running (wait for it, then retry)."""
+    or a closed tab stops a page run). False if one is already running (wait for it, then retry).
+    Only the ``startup`` run holds visitors back; during the others, they query the current index."""
     state = _ingest_state(_key(s))
     with state["lock"]:
         if state["thread"] is not None and state["thread"].is_alive():
             return False
-        state.update(title=title, progress=(0.0, "Préparation…"), report=None, error=None)
+        state.update(title=title, progress=(0.0, "Préparation…"), report=None, error=None, startup=startup)
         state["runs"] += 1
         state["thread"] = threading.Thread(target=_ingest_job, args=(s, rebuild, state), daemon=True)
         state["thread"].start()
@@ -174,9 +175,10 @@ def ensure_index(s: Settings) -> None:
         from ingest.pipeline import read_manifest
 
         first = not read_manifest(s.manifest_path)["documents"]
-        start_ingest(s, "Construction de l'index (première utilisation)" if first else "Mise à jour de l'index")
-    if not ingest_running(s) and st.session_state.get("_ingest_seen") == state["runs"]:
-        return
+        title = "Construction de l'index (première utilisation)" if first else "Mise à jour de l'index"
+        start_ingest(s, title, startup=True)
+    if not state.get("startup") or st.session_state.get("_ingest_seen") == state["runs"]:
+        return  # seen already, or a maintainer's run: visitors keep using the current index meanwhile
     box = st.empty()
     with box.container():
         report, error = wait_for_ingest(s)
