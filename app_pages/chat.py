@@ -55,9 +55,9 @@ st.caption(
 
 def _save_feedback(turn: dict) -> None:
     rating = st.session_state.get(f"fb-{turn['id']}")
-    store = feedback_store(s)
     if rating is None:
         return
+    store = feedback_store(s)
     if turn.get("feedback_id"):
         store.update(turn["feedback_id"], rating=rating)
     else:

@@ -238,9 +238,9 @@ def check_upload(name: str, data: bytes, corpus_dir: Path, replace: bool = False
     if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
         raise CapacitiesError(f"Le fichier {clean} dépasse la taille maximale de {MAX_UPLOAD_MB} Mo.")
     if ext == ".pdf":
-        if not data[:1024].lstrip().startswith(b"%PDF-"):
-            raise CapacitiesError(f"{clean} n'est pas un PDF (son contenu ne commence pas par %PDF-).")
-        _check_pdf_opens(clean, data)
+        from ingest.load import check_pdf
+
+        check_pdf(data, clean)  # what ingestion would refuse, refused before anything is written
     else:
         if b"\x00" in data[:8192]:
             raise CapacitiesError(f"{clean} n'est pas un fichier texte (il contient des octets binaires).")
@@ -268,24 +268,6 @@ def check_upload(name: str, data: bytes, corpus_dir: Path, replace: bool = False
             f"Un document {source} existe déjà. Cochez « Remplacer le document existant » pour le remplacer."
         )
     return Upload(target, source, exists)
-
-
-def _check_pdf_opens(name: str, data: bytes) -> None:
-    import io
-
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise CapacitiesError(f"{name} est protégé par un mot de passe : envoyez une version non chiffrée.")
-        if len(reader.pages) == 0:
-            raise CapacitiesError(f"{name} ne contient aucune page.")
-    except CapacitiesError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
-        raise CapacitiesError(f"{name} est un PDF illisible ou abîmé ({type(e).__name__}).") from None
 
 
 def save_upload(upload: Upload, data: bytes, settings: Settings) -> Path | None:

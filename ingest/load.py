@@ -83,13 +83,26 @@ def load_document(path: Path, root: Path, ocr: bool = True, *, extractor: Extrac
 # --- PDF -------------------------------------------------------------------------------------------
 
 
-def _load_pdf(data: bytes, source: str, stem: str, ocr: bool, extractor: str) -> Document:
+def check_pdf(data: bytes, source: str) -> None:
+    """Refuse up front what ingestion would refuse in a PDF (no header, decompression bomb, damaged or
+    encrypted file, no page): e.g. before an uploaded deliverable is written into the corpus."""
+    _check_container(data, source)
+    reader = _open_pypdf(data, source)
+    if (len(reader.pages) if reader is not None else len(_open_pdfium(data, source, required=True))) == 0:
+        raise CapacitiesError(f"{source} : le PDF ne contient aucune page.")
+
+
+def _check_container(data: bytes, source: str) -> None:
     # The PDF spec lets a few bytes of junk precede the header; readers accept it within the first 1024.
     if b"%PDF-" not in data[:1024]:
         raise CapacitiesError(
             f"{source} : ce n'est pas un PDF (en-tête %PDF- absent) ; vérifiez le fichier ou son extension."
         )
     _refuse_decompression_bomb(data, source)
+
+
+def _load_pdf(data: bytes, source: str, stem: str, ocr: bool, extractor: str) -> Document:
+    _check_container(data, source)
     warnings: list[str] = []
     both = _Extractors(data, source, extractor, warnings)
     pdf, page_count = both.pdf, both.page_count

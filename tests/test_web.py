@@ -72,7 +72,7 @@ def test_upload_checks_type_content_size_and_existing_files(tmp_path: Path) -> N
         check_upload("vide.pdf", b"", corpus)
     with pytest.raises(CapacitiesError, match="n'est pas un PDF"):
         check_upload("faux.pdf", b"MZ\x90\x00 not a pdf", corpus)
-    with pytest.raises(CapacitiesError, match="illisible"):
+    with pytest.raises(CapacitiesError, match="tronqué ou corrompu"):
         check_upload("tronque.pdf", good[: len(good) // 3], corpus)
     with pytest.raises(CapacitiesError, match="taille maximale"):
         check_upload("gros.md", b"a" * (MAX_UPLOAD_MB * 1024 * 1024 + 1), corpus)
