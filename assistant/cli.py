@@ -72,9 +72,11 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from assistant.answer import Answer, Assistant
+    from assistant.answer import Answer, Assistant, check_question
 
     s = _settings(args)
+    if args.question != "-":
+        check_question(args.question, s)  # a bad question is refused before the model is loaded
     assistant = Assistant.load(s)
     history: list[str] = []
     interactive = args.question == "-" and sys.stdin.isatty()
