@@ -9,14 +9,9 @@ import streamlit as st
 
 from app_pages import common
 from assistant.errors import CapacitiesError
+from assistant.prompts import EXAMPLES, FOLLOW_UPS
 from assistant.types import Answer
 from assistant.web import export_markdown, feedback_store, safe_markdown
-
-EXAMPLES = [
-    "Comment publier les données de la commune sur data.gouv.fr ?",
-    "Quelles étapes pour écrire un cahier des charges de site web sobre ?",
-    "Qu'est-ce que le RGESN et qu'implique-t-il pour une collectivité ?",
-]
 
 s, assistant = common.boot()
 
@@ -69,10 +64,16 @@ def show_answer(turn: dict) -> None:
     if answer.abstained:
         st.warning(safe_markdown(answer.text), icon=":material/search_off:")
     else:
-        st.markdown(safe_markdown(answer.text))
+        st.markdown(safe_markdown(common.answer_body(answer)))  # the source cards below list the documents
     for w in answer.warnings:
         st.caption(f"⚠ {w}")
     common.show_sources(answer, s, turn["id"])
+    if answer.suggestions:
+        st.markdown(f"**{FOLLOW_UPS}**")
+        for k, sug in enumerate(answer.suggestions):
+            if st.button(sug.label, key=f"next-{turn['id']}-{k}", icon=":material/arrow_forward:"):
+                st.session_state["pending"] = {"question": sug.question, "source": sug.source}
+                st.rerun()
     left, right = st.columns([1, 4], vertical_alignment="center")
     with left:
         st.feedback("thumbs", key=f"fb-{turn['id']}", on_change=_save_feedback, args=(turn,))
@@ -91,6 +92,10 @@ for turn in turns:
         show_answer(turn)
 
 question = st.chat_input("Votre question (ex. : comment lancer un projet de données dans ma commune ?)")
+sources = chosen
+pending = st.session_state.pop("pending", None)
+if pending and not question:  # a next question chosen under the previous answer, asked in its deliverable
+    question, sources = pending["question"], [pending["source"]]
 if not turns and not question:
     st.markdown("**Exemples de questions :**")
     for i, example in enumerate(EXAMPLES):
@@ -102,7 +107,7 @@ if question:
         st.markdown(safe_markdown(question))
     with st.chat_message("assistant"):
         final: dict[str, Answer] = {}
-        pieces = common.stream_answer(assistant, question, mode, turns, chosen, final)
+        pieces = common.stream_answer(assistant, question, mode, turns, sources, final)
         draft = st.empty()
         try:
             with st.spinner("Recherche dans les livrables…"):

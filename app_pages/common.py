@@ -72,6 +72,13 @@ def assistant(s: Settings) -> Assistant:
     return _assistant(_key(s), index_version(s), s)
 
 
+def answer_body(answer: Answer) -> str:
+    """The answer without its closing list of documents, which the source cards show with their pages."""
+    from assistant.prompts import FURTHER
+
+    return answer.text.split(f"\n\n{FURTHER}")[0]
+
+
 def stream_answer(
     a: Assistant, question: str, mode: str, turns: list[dict], sources: list[str] | None, final: dict
 ) -> Iterator[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import common
-from assistant.answer import summarize
 from assistant.errors import CapacitiesError
+from assistant.summary import summarize
 from assistant.web import safe_markdown
 
 s, assistant = common.boot()

@@ -45,8 +45,8 @@ def _questions(arg: str):  # noqa: ANN202
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from assistant.answer import check_question
     from assistant.retrieve import Retriever
+    from assistant.screening import check_question
 
     s = _settings(args)
     retriever = Retriever(s)
@@ -72,7 +72,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from assistant.answer import Answer, Assistant, check_question
+    from assistant.answer import Answer, Assistant
+    from assistant.screening import check_question
 
     s = _settings(args)
     if args.question != "-":
@@ -116,7 +117,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:
-    from assistant.answer import Assistant, summarize
+    from assistant.answer import Assistant
+    from assistant.summary import summarize
 
     s = _settings(args)
     assistant = Assistant.load(s)

@@ -31,6 +31,13 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> list[float]: ...
 
+    # Optional: ``embed_blocks(texts, titles, spans) -> (vectors, span_vectors)``, the same vectors as
+    # ``embed_documents`` plus one vector per (start, end) character span of each text, pooled from the
+    # same forward pass ("late chunking"). Ingestion uses it when the embedder has it.
+
+
+Spans = list[list[tuple[int, int]]]
+
 
 class HashEmbedder:
     """Deterministic hashed bag of words (crc32): no model, for tests and quick demos only."""
@@ -48,6 +55,13 @@ class HashEmbedder:
 
     def embed_documents(self, texts: list[str], titles: list[str] | None = None) -> list[list[float]]:
         return [self._vec(t) for t in texts]
+
+    def embed_blocks(
+        self, texts: list[str], titles: list[str] | None, spans: Spans
+    ) -> tuple[list[list[float]], list[list[list[float]]]]:
+        """Each span hashed on its own words: the same shape as late chunking, without a model."""
+        spans_out = [[self._vec(t[a:b]) for a, b in sp] for t, sp in zip(texts, spans, strict=True)]
+        return self.embed_documents(texts, titles), spans_out
 
     def embed_query(self, text: str) -> list[float]:
         return self._vec(text)
@@ -120,6 +134,56 @@ class SentenceTransformerEmbedder:
             encode, extra = self.model.encode, {"prompt": ""}  # the title format replaces the document prompt
         vecs = encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, **extra)
         return vecs.astype("float32").tolist()
+
+    def embed_blocks(
+        self, texts: list[str], titles: list[str] | None, spans: Spans
+    ) -> tuple[list[list[float]], list[list[list[float]]]]:
+        """Passage vectors (as ``embed_documents``) and, from the same forward pass, one vector per
+        character span of each passage: the mean of the span's token states, then the model's own
+        projections and normalisation ("late chunking": each span is read in its passage's context)."""
+        import torch
+
+        if self._titles and titles is not None:
+            prefixes = [f"title: {t or 'none'} | text: " for t in titles]
+        else:
+            prefixes = [self.model.prompts.get("document", "") if self._has_prompts else ""] * len(texts)
+        inputs = [p + t for p, t in zip(prefixes, texts, strict=True)]
+        modules = list(self.model)
+        pool_at = next(i for i, m in enumerate(modules) if type(m).__name__ == "Pooling")
+        tok = self.model.tokenizer(
+            inputs,
+            padding=True,
+            truncation=True,
+            max_length=self.model.max_seq_length,
+            return_offsets_mapping=True,
+            return_tensors="pt",
+        )
+        offsets = tok.pop("offset_mapping")
+        with torch.inference_mode():
+            features = modules[0](dict(tok))
+            states = features["token_embeddings"]
+            for m in modules[1:]:
+                features = m(features)
+            passage = torch.nn.functional.normalize(features["sentence_embedding"].float(), dim=-1)
+            pooled, owner = [], []
+            for i, (prefix, sp) in enumerate(zip(prefixes, spans, strict=True)):
+                starts, ends = offsets[i, :, 0], offsets[i, :, 1]
+                real = tok["attention_mask"][i].bool() & (ends > starts)
+                for a, b in sp:
+                    mask = real & (starts < b + len(prefix)) & (ends > a + len(prefix))
+                    if not mask.any():
+                        mask = real
+                    pooled.append(states[i][mask].mean(dim=0))
+                    owner.append(i)
+            out: list[list[list[float]]] = [[] for _ in texts]
+            if pooled:
+                feats = {"sentence_embedding": torch.stack(pooled)}
+                for m in modules[pool_at + 1 :]:
+                    feats = m(feats)
+                vecs = torch.nn.functional.normalize(feats["sentence_embedding"].float(), dim=-1).tolist()
+                for i, v in zip(owner, vecs, strict=True):
+                    out[i].append(v)
+        return passage.tolist(), out
 
     def embed_query(self, text: str) -> list[float]:
         """One query, straight through the model, without ``encode`` and its batching machinery.

@@ -8,6 +8,7 @@ and merging a passage with the next chunk when a list runs over a page break.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import replace
 
 from assistant.models import Embedder, load_embedder
@@ -51,11 +52,30 @@ class Retriever:
         self.embedder = embedder or load_embedder(settings)
         self.dense = DenseStore(settings, self.embedder.name, self.embedder.dim, client=client)
         self._next: dict[tuple[str, int], Chunk] = {(c.source, c.index): c for c in self.lexical.chunks}
+        self._vectors: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
         self.reranker = None
         if settings.reranker:
             from sentence_transformers import CrossEncoder
 
             self.reranker = CrossEncoder(settings.reranker, device="cpu")
+
+    def query_vector(self, query: str) -> list[float]:
+        """The question's embedding, computed once for retrieval and for the answer's composer."""
+        with self._lock:
+            vec = self._vectors.get(query)
+        if vec is None:
+            vec = self.embedder.embed_query(query)
+            with self._lock:
+                self._vectors[query] = vec
+                while len(self._vectors) > 64:
+                    self._vectors.pop(next(iter(self._vectors)))
+        return vec
+
+    def neighbour(self, source: str, index: int) -> Passage | None:
+        """The chunk at ``index`` in ``source``, if it is in the published snapshot."""
+        c = self._next.get((source, index))
+        return Passage(**vars(c)) if c is not None else None
 
     @property
     def sources(self) -> list[str]:
@@ -64,7 +84,7 @@ class Retriever:
     def search(self, query: str, k: int | None = None, sources: list[str] | None = None) -> list[Passage]:
         s = self.settings
         k = k or s.top_k
-        dense_hits = self.dense.query(self.embedder.embed_query(query), s.candidates, sources) if s.dense_weight else []
+        dense_hits = self.dense.query(self.query_vector(query), s.candidates, sources) if s.dense_weight else []
         lex_hits = self.lexical.search(query, s.candidates, sources) if s.bm25_weight else []
         dense_score = dict(dense_hits)
         lex_score = dict(lex_hits)

@@ -46,6 +46,7 @@ class Settings:
     # --- answers
     backend: str = "extractive"  # extractive (default, offline), openai or local
     mode: str = "agent"  # agent (numbered steps) or elu (plain-language summary)
+    semantic_units: bool = True  # extractive: rank answer units by meaning too (block vectors stored at ingestion)
     llm_base_url: str = ""  # OpenAI-compatible server (Albert API, vLLM, Ollama…), e.g. http://localhost:8000/v1
     llm_model: str = ""  # model name on that server
     llm_api_key: str = field(default="", repr=False)  # API key for that server (never logged nor shown)

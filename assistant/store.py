@@ -126,7 +126,9 @@ class DenseStore:
     def update_metadata(self, chunks: list[Chunk]) -> None:
         """Refresh the metadata of chunks already stored (same id, so same text and embedding)."""
         if chunks:
-            self.collection.update(ids=[c.id for c in chunks], metadatas=[c.metadata() for c in chunks])
+            # Chroma merges updated metadata into what it holds: block vectors absent here are kept
+            metas = [{k: v for k, v in c.metadata().items() if k != "block_vectors" or v} for c in chunks]
+            self.collection.update(ids=[c.id for c in chunks], metadatas=metas)
 
     def ids_for_source(self, source: str) -> set[str]:
         return set(self.collection.get(where={"source": source}, include=[])["ids"])

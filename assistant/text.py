@@ -1,4 +1,4 @@
-"""French text helpers shared by ingestion and retrieval: accent folding and BM25 tokens."""
+"""French text helpers shared by ingestion and retrieval: accent folding, BM25 tokens, sentences."""
 
 from __future__ import annotations
 
@@ -7,6 +7,19 @@ import unicodedata
 from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(]?[A-ZÀ-ÝÉ0-9])")
+_ABBREV = re.compile(r"(?:\b(?:art|p|pp|cf|ex|n°|no|vol|chap|M|Mme|env|etc)\.|\b[A-Z]\.)$")
+
+
+def sentences(text: str) -> list[str]:
+    """Split at sentence ends, not after "art.", "p.", "cf." or an initial."""
+    out: list[str] = []
+    for piece in _SENTENCE_END.split(text):
+        if out and _ABBREV.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
 
 
 def fold(text: str) -> str:

@@ -17,6 +17,8 @@ class Chunk:
     page_end: int
     section: str
     index: int  # position of the chunk in its document (for merging neighbours)
+    blocks: str = ""  # typed blocks of the text as spans (assistant.blocks.encode); "" = parse on read
+    block_vectors: str = ""  # one vector per block, pooled from the chunk's own forward pass (blocks.pack_vectors)
 
     def metadata(self) -> dict[str, str | int]:
         d = asdict(self)
@@ -44,6 +46,15 @@ class Passage(Chunk):
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """A next question offered under an answer: a section heading of a cited page or of its neighbours."""
+
+    label: str  # what the button says, e.g. "Rédiger le cahier des charges (p. 52)"
+    question: str  # what is asked when it is chosen
+    source: str  # the deliverable it comes from (the question is asked there)
+
+
+@dataclass(frozen=True)
 class Answer:
     """An answer whose ``[n]`` markers point into ``citations`` (1-based)."""
 
@@ -54,6 +65,7 @@ class Answer:
     citations: list[Passage] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # French, e.g. citations removed, fallback used
     question: str = ""  # the question as retrieval saw it (after resolving a follow-up)
+    suggestions: list[Suggestion] = field(default_factory=list)  # next questions (extractive answers)
 
     def to_json(self) -> dict:
         return {
@@ -65,4 +77,5 @@ class Answer:
                 {"n": i, "source": p.source, "page": p.page_start, "text": p.text}
                 for i, p in enumerate(self.citations, 1)
             ],
+            "suggestions": [asdict(x) for x in self.suggestions],
         }

@@ -142,3 +142,80 @@ def points_coverage(points: Sequence[str], answer: str, share: float = 0.5) -> f
         return None
     body = answer_body(answer)
     return sum(point_covered(p, body, share) for p in points) / len(points)
+
+
+# --------------------------------------------------------------------------- the form of an answer
+
+_LIST_LINE = re.compile(r"^\s*(?:\d{1,2}[.)]|[-•*])\s+")
+_LABEL = re.compile(r"^\s*\*\*[^*]+\*\*\s*:?\s*$")
+
+
+def body_words(text: str) -> int:
+    """Words of the answer's body, without citation markers."""
+    return len(_MARKER.sub(" ", answer_body(text)).split())
+
+
+def answer_units(text: str) -> list[tuple[str, bool]]:
+    """What an answer shows as advice, as (unit, under a lead-in): each step or bullet, and each sentence
+    of its prose. Labels (``**…**``), lines that announce what follows (ending with ':') and the
+    "[…]" line that says where a list goes on are the answer's frame, not units."""
+    from assistant.text import sentences
+
+    out: list[tuple[str, bool]] = []
+    lead = False
+    for raw in answer_body(text).split("\n"):
+        line = raw.strip()
+        if not line or _LABEL.match(line) or line.startswith("[…]"):
+            continue
+        m = _LIST_LINE.match(line)
+        if m:
+            out.append((line[m.end() :], lead))
+            continue
+        body = _MARKER.sub("", line).strip()
+        lead = body.endswith(":")
+        if lead:
+            continue
+        out += [(s, False) for s in sentences(body) if s.strip()]
+    return out
+
+
+def non_advice_units(text: str) -> list[tuple[str, str]]:
+    """(unit, reason) for every unit of the answer that ``assistant.blocks.non_advice`` rejects."""
+    from assistant.blocks import non_advice
+
+    out = []
+    for unit, in_list in answer_units(text):
+        reason = non_advice(unit, in_list=in_list)
+        if reason:
+            out.append((unit, reason))
+    return out
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"\W+", " ", _MARKER.sub("", s)).strip().lower()
+
+
+def list_integrity(text: str, passages) -> tuple[int, int]:  # noqa: ANN001
+    """(lists quoted whole from their first item on, lists quoted at all) over the cited passages' lists.
+
+    A list is quoted when one of its items (3+ words) appears in the answer's body; it is intact when
+    the quoted items are its first k items, in order, with none left out between them.
+    """
+    from assistant.blocks import ITEM, decode
+
+    body = _norm(answer_body(text))
+    intact = quoted = 0
+    for p in passages:
+        groups: dict[int, list[str]] = {}
+        for b in decode(p.text, getattr(p, "blocks", "")):
+            if b.kind == ITEM and b.group >= 0 and len(b.text.split()) >= 3:
+                groups.setdefault(b.group, []).append(_norm(b.text.rstrip(" ;.,")))
+        for items in groups.values():
+            where = [body.find(t) if t else -1 for t in items]
+            hit = [i for i, w in enumerate(where) if w >= 0]
+            if not hit:
+                continue
+            quoted += 1
+            positions = [where[i] for i in hit]
+            intact += hit == list(range(len(hit))) and positions == sorted(positions)
+    return intact, quoted

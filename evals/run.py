@@ -109,8 +109,8 @@ def evaluate_retrieval(search, questions: list[dict], k: int = 10) -> tuple[dict
 
 
 def evaluate_answers(assistant, questions: list[dict], settings) -> tuple[dict, dict]:  # noqa: ANN001, PLR0915
-    from assistant.answer import is_procedure_question
     from assistant.readability import kandel_moles
+    from assistant.screening import is_procedure_question
 
     per_q: dict[str, dict] = {}
     lat: list[float] = []

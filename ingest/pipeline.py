@@ -22,10 +22,12 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from assistant import faults
+from assistant.blocks import decode as decode_blocks
+from assistant.blocks import pack_vectors
 from assistant.errors import CapacitiesError
 from assistant.fetch import sha256_file
 from assistant.models import Embedder, load_embedder
@@ -165,11 +167,22 @@ def embed_title(chunk: Chunk) -> str:
     return chunk.title
 
 
+def embed_chunks(embedder: Embedder, chunks: list[Chunk]) -> tuple[list[list[float]], list[Chunk]]:
+    """Vectors of the chunks, and the chunks with the vectors of their blocks when the embedder can
+    pool them from the same forward pass (``embed_blocks``: no second pass)."""
+    texts, titles = [c.text for c in chunks], [embed_title(c) for c in chunks]
+    if not hasattr(embedder, "embed_blocks"):
+        return embedder.embed_documents(texts, titles), chunks
+    spans = [[(b.start, b.end) for b in decode_blocks(c.text, c.blocks)] for c in chunks]
+    vectors, per_block = embedder.embed_blocks(texts, titles, spans)
+    return vectors, [replace(c, block_vectors=pack_vectors(v)) for c, v in zip(chunks, per_block, strict=True)]
+
+
 def pipeline_fingerprint(settings: Settings) -> str:
     """Changes when the code or the settings that turn a file into chunks change."""
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for name in ("load.py", "clean.py", "split.py", "types.py"):
+    for name in ("load.py", "clean.py", "split.py", "types.py", "../assistant/blocks.py"):
         h.update((here / name).read_bytes())
     h.update(f"{settings.chunk_size}/{settings.chunk_overlap}/{settings.chunk_within_pages}/{settings.ocr}".encode())
     return h.hexdigest()[:16]
@@ -397,7 +410,7 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
             for i in range(0, len(todo_chunks), batch):
                 part = todo_chunks[i : i + batch]
                 t0 = time.perf_counter()
-                vectors = embedder.embed_documents([c.text for c in part], [embed_title(c) for c in part])
+                vectors, part = embed_chunks(embedder, part)
                 t1 = time.perf_counter()
                 store.upsert(part, vectors)
                 report.seconds["embed"] += t1 - t0

@@ -6,7 +6,9 @@ import bisect
 import hashlib
 import re
 
+from assistant import blocks as typed_blocks
 from assistant.store import Chunk
+from assistant.text import fold
 from ingest.types import Document
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
@@ -33,6 +35,19 @@ def heading_of(line: str) -> str | None:
         return s
     upper = sum(c.isupper() for c in letters) / len(letters)
     return s if upper > 0.8 and len(letters) >= 5 else None
+
+
+def running_lines(pages: list[str], min_pages: int = 3) -> frozenset[str]:
+    """Accent-folded lines printed at the top or bottom of ``min_pages`` pages or more: running headers
+    and footers that cleaning kept (they vary a little from page to page, or sit among other lines)."""
+    seen: dict[str, int] = {}
+    for text in pages:
+        lines = [line.strip() for line in text.split("\n") if line.strip()]
+        for line in {*lines[:2], *lines[-2:]}:
+            if len(line) <= 100:
+                key = fold(line).strip()
+                seen[key] = seen.get(key, 0) + 1
+    return frozenset(k for k, n in seen.items() if n >= min_pages)
 
 
 def _splitter(chunk_size: int, chunk_overlap: int):  # noqa: ANN202
@@ -100,6 +115,7 @@ def split_document(
     def page_at(pos: int) -> int:
         return page_numbers[max(0, bisect.bisect_right(page_starts, pos) - 1)]
 
+    running = running_lines(parts)
     chunks: list[Chunk] = []
     seen: set[str] = set()
     splitter = _splitter(chunk_size, chunk_overlap)
@@ -117,9 +133,11 @@ def split_document(
         j = bisect.bisect_right(heading_offsets, start + min(200, len(text) // 3)) - 1
         section = headings[j][1] if j >= 0 else doc.title
         p_start, p_end = page_at(start), page_at(end)
+        spans = typed_blocks.encode(typed_blocks.parse_blocks(text, running))
         chunks.append(
             Chunk(
-                id=chunk_id(doc.source, p_start, text, seen, context=f"{doc.title}\x00{section[:200]}"),
+                # the blocks are in the id: their vectors come from the embedding pass, so new blocks, new pass
+                id=chunk_id(doc.source, p_start, text, seen, context=f"{doc.title}\x00{section[:200]}\x00{spans}"),
                 text=text,
                 source=doc.source,
                 title=doc.title,
@@ -127,6 +145,7 @@ def split_document(
                 page_end=p_end,
                 section=section[:200],
                 index=i,
+                blocks=spans,
             )
         )
     return chunks

@@ -11,10 +11,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from conftest import make_pdf, write_md
 
-from assistant.answer import Assistant, check_citations, check_question, resolve_follow_up, summarize
+from assistant.answer import Assistant, check_citations
 from assistant.errors import CapacitiesError
 from assistant.models import HashEmbedder, OpenAICompatibleChat
 from assistant.retrieve import Retriever
+from assistant.screening import check_question, resolve_follow_up
+from assistant.summary import summarize
 from assistant.types import Passage
 from ingest.pipeline import run_ingest
 
@@ -85,7 +87,7 @@ def test_pdf_page_is_cited(assistant):
 def test_elu_mode_is_plain_and_spells_out_acronyms(assistant):
     ans = assistant.ask("Que doit intégrer le cahier des charges selon le RGESN ?", mode="elu")
     assert ans.mode == "elu" and not ans.abstained
-    assert ans.text.startswith("En bref")
+    assert ans.text.startswith("**En bref**")
     assert "RGESN (Référentiel général d'écoconception de services numériques)" in ans.text
     assert not _numbered(ans.text)
 
@@ -126,7 +128,7 @@ def test_order_inside_a_real_question_is_ignored_not_followed(assistant):
     ],
 )
 def test_only_the_order_is_removed_the_real_question_stays(question, kept):
-    from assistant.answer import screen_question
+    from assistant.screening import screen_question
 
     cleaned, refusal, warnings = screen_question(question)
     assert refusal is None and warnings
@@ -274,7 +276,7 @@ def test_local_backend_without_the_extra_says_how_to_install(monkeypatch, tmp_pa
 
 
 def test_passages_of_one_page_share_a_citation_and_questions_are_not_steps():
-    from assistant.answer import extractive_answer
+    from assistant.compose import extractive_answer
 
     def passage(i: int, text: str, page: int) -> Passage:
         return Passage(f"p{i}", text, "pdf/guide.pdf", "Guide", page, page, "Publier", i)
@@ -297,10 +299,10 @@ def test_passages_of_one_page_share_a_citation_and_questions_are_not_steps():
 
 
 def test_sentences_do_not_end_at_abbreviations():
-    from assistant.answer import _sentences
+    from assistant.text import sentences
 
     text = "Une recommandation sera publiée (art. 26 de la loi). Voir p. 12 du guide. Fin du texte ici."
-    assert _sentences(text) == [
+    assert sentences(text) == [
         "Une recommandation sera publiée (art. 26 de la loi).",
         "Voir p. 12 du guide.",
         "Fin du texte ici.",

@@ -17,10 +17,11 @@ import pytest
 from conftest import build_pdf, make_pdf, write_md
 
 import ingest.load as load
-from assistant.answer import Assistant, check_question
+from assistant.answer import Assistant
 from assistant.errors import CapacitiesError
 from assistant.models import HashEmbedder
 from assistant.retrieve import Retriever
+from assistant.screening import check_question
 from assistant.settings import PROJECT_ROOT
 from assistant.store import LexicalIndex
 from ingest.pipeline import read_manifest, run_ingest
@@ -205,7 +206,7 @@ def test_file_name_with_dot_dot_or_link_outside_the_corpus(settings, tmp_path):
     # a "../" document name given to a command is only ever matched against indexed documents
     s = dataclasses.replace(settings, min_dense_score=0.0)
     assistant = Assistant.load(s, Retriever(s, embedder=HashEmbedder(256)))
-    from assistant.answer import summarize
+    from assistant.summary import summarize
 
     with pytest.raises(CapacitiesError, match="Document inconnu"):
         summarize(assistant.retriever, "../secret.md")

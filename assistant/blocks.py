@@ -1,0 +1,431 @@
+"""Typed blocks of a passage: headings, paragraphs, lists, table cells, questionnaire items, contents
+lines, running headers, cross-references and banners.
+
+Ingestion types the blocks of each chunk once, with what it knows of the whole document (lines that run
+on many pages), and stores them with the chunk as spans (``encode``/``decode``). The composer works from
+these blocks; ``non_advice`` is the guard that keeps what is not advice out of an answer, and the
+checker that the evaluation applies to every answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+# kinds of block; only the first four can carry advice
+PARAGRAPH, LEAD, ITEM, HEADING = "paragraph", "lead", "item", "heading"
+TABLE, QUESTION, TOC, RUNNING, XREF, BANNER = "table", "question", "toc", "running", "xref", "banner"
+KINDS = (PARAGRAPH, LEAD, ITEM, HEADING, TABLE, QUESTION, TOC, RUNNING, XREF, BANNER)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of a passage: ``text`` is ``source_text[start:end]`` with its marker and wraps removed.
+
+    ``level``: heading depth (1 = chapter); ``group``: blocks of one list (its lead-in and items) share it.
+    """
+
+    kind: str
+    start: int
+    end: int
+    text: str
+    level: int = 0
+    group: int = -1
+
+
+# --------------------------------------------------------------------------- line patterns
+
+_MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
+_NUMBERED = re.compile(r"^\s*((?:\d{1,2}|[A-Z])(?:\.\d{1,2}){0,3})\.?\s+(?=[A-ZÀ-Ý«\"“])")
+_DEEP_NUMBER = re.compile(r"^\s*((?:\d{1,2}|[A-Z])(?:\.\d{1,2}){1,3})\.?\s+[A-ZÀ-Ý]")
+_ROMAN = re.compile(r"^\s*[IVX]{1,4}\.\s+[A-ZÀ-Ý]")
+_BULLET = re.compile(r"^\s*(?:[-•▪●◦*–—➢►✓→]|\(?\d{1,2}[.)°]|[a-h][.)])\s+")
+_NUMBERED_ITEM = re.compile(r"^\s*\(?\d{1,2}[.)°]\s+")
+_ARROW = re.compile(r"^\s*[→➢►]\s*")
+_TOC_LINE = re.compile(r"^(?!\d{1,3}$).{3,110}?(?:\s…\s*|\s)(\d{1,3})$")
+_TOC_TITLE = re.compile(r"^(table des mati[èe]res|sommaire|contents)$", re.IGNORECASE)
+_RUNNING = re.compile(r"^[A-ZÀ-Ý0-9'’ ,.&-]{6,}\s\|\s.{2,}$")  # "GUIDE ACHATS NUMÉRIQUE RESPONSABLE | EQUIPE PROJET"
+_XREF = re.compile(
+    r"^(?:[→➢►]\s*)?(?:voir(?: aussi| livrable| le| la| les| l['’])?\b|cf\.?\s|pour en savoir plus|en savoir plus|"
+    r"plus d['’]informations?|sources?\s*:|r[ée]f[ée]rences?\s*:|lien\s*:|https?://\S+$|www\.\S+$)",
+    re.IGNORECASE,
+)
+_BANNER = re.compile(
+    r"d[ée]couvrez (?:nos|notre|le|la|les)|nouveaux? guides?|nouvelle version (?:b[êe]ta|beta)|abonnez-vous|"
+    r"suivez-nous|inscrivez-vous à (?:la|notre) (?:newsletter|lettre)|t[ée]l[ée]chargez (?:notre|le) (?:guide|livre)",
+    re.IGNORECASE,
+)
+_PLACEHOLDER = re.compile(
+    r"\bX{2,}\b|\bX\.\d|\.\.\.\s*%|…\s*%|\[\s*(?:…|\.\.\.|à compléter|a completer)\s*\]|_{3,}|"
+    r"<(?!/?(?:script|img|a|p|div|span|br|b|i|iframe|style)\b)[^<>=/]{2,30}>|"
+    r"\bà compl[ée]ter\b|\bnom de la collectivit[ée]\b\s*\]",
+    re.IGNORECASE,
+)
+_INTERROGATIVE = re.compile(
+    r"^(?:quel(?:le)?s?|quelle\(s\)|quel\(s\)|comment|pourquoi|combien|o[uù]|qui|que|qu['’]|est-ce|y a-t-il|"
+    r"avez-vous|[êe]tes-vous|disposez-vous|pouvez-vous|le candidat|la solution)\b",
+    re.IGNORECASE,
+)
+_ROW_LABEL = re.compile(r"^[A-ZÀ-Ý][\w'’-]+(?: [\w'’-]+)? / [A-ZÀ-Ý]")
+_CAPTION = re.compile(r"^(?:figure|fig\.|tableau|illustration|sch[ée]ma|graphique)\s*\d+\s*[–:.-]", re.IGNORECASE)
+_ANNOUNCE = re.compile(
+    r"^(?:voici|ci-dessous|ci-apr[èe]s)\b|\b(?:les|des|plusieurs) [ée]tapes (?:suivantes|ci-dessous)\b", re.I
+)
+_SENTENCE_END = (".", "!", "?", "…", ";", ":", "»", ")", '"', "”")
+
+
+def heading_level(line: str) -> int:
+    """The depth of the heading a line stands for (1 = chapter), or 0 if it is not one.
+
+    Markdown '#', numbered titles ("4.1.2 Quand…"), short lines in capitals, "→ CAPITALS" labels.
+    """
+    s = line.strip()
+    m = _MD_HEADING.match(s)
+    if m:
+        return len(m.group(1))
+    if _ARROW.match(s):
+        rest = _ARROW.sub("", s)
+        letters = [c for c in rest if c.isalpha()]
+        if len(letters) >= 5 and sum(c.isupper() for c in letters) / len(letters) > 0.8 and len(rest) <= 90:
+            return 3
+        return 0
+    if _DEEP_NUMBER.match(s) and len(s) <= 140 and not _ends_sentence(s):
+        return min(_DEEP_NUMBER.match(s).group(1).count(".") + 1, 4)  # "X.1.1 Fiabilité et transparence…"
+    if not s[:1].isalnum() or not (3 <= len(s) <= 90) or s.count(" ") > 12:
+        return 0
+    if _BULLET.match(s) and not _NUMBERED.match(s):
+        return 0
+    if s[-1] in ".,;:!»" or s[-1] == ")" and upper_share(s) <= 0.8:
+        return 0
+    letters = [c for c in s if c.isalpha()]
+    if len(letters) < 3:
+        return 0
+    m = _NUMBERED.match(s) or _ROMAN.match(s)
+    if m and not s.endswith("?") or m and len(s) <= 90:
+        depth = m.group(1).count(".") + 1 if _NUMBERED.match(s) else 1
+        return min(depth, 4)
+    if s.endswith("?"):
+        return 0
+    return 2 if upper_share(s) > 0.8 and len(letters) >= 5 else 0
+
+
+def upper_share(s: str) -> float:
+    letters = [c for c in s if c.isalpha()]
+    return sum(c.isupper() for c in letters) / len(letters) if letters else 0.0
+
+
+def heading_of(line: str) -> str | None:
+    """The heading a line stands for, without its Markdown marks, or None."""
+    if not heading_level(line):
+        return None
+    s = line.strip()
+    m = _MD_HEADING.match(s)
+    return m.group(2).strip() if m else _ARROW.sub("", s).strip()
+
+
+def _toc_like(line: str) -> bool:
+    """A title followed by a page number ("Que prévoit la loi ? 20"), not a sentence ending in a number."""
+    m = _TOC_LINE.match(line)
+    return bool(m) and not line[: m.start(1)].rstrip(" …").endswith((".", ",", ";", ":")) and len(line.split()) <= 16
+
+
+def _is_short_label(line: str) -> bool:
+    return len(line) <= 50 and len(line.split()) <= 6 and line[:1].isupper() and not _ends_sentence(line)
+
+
+def _is_label(line: str) -> bool:
+    """A row label of a grid: one to three words, or "Culture / Tourisme" before its cell."""
+    return (len(line.split()) <= 3 and not _ends_sentence(line) and line[:1].isupper()) or bool(_ROW_LABEL.match(line))
+
+
+def _ends_sentence(line: str) -> bool:
+    return line.rstrip().endswith(_SENTENCE_END)
+
+
+def _is_cell(line: str) -> bool:
+    """A short fragment of a table: no sentence end, few words ("Moyen de", "preuve", "AUTRE")."""
+    s = line.strip()
+    return len(s) <= 40 and not _ends_sentence(s) and len(s.split()) <= 5 and not _BULLET.match(s)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _lines(text: str) -> list[tuple[int, int, str]]:
+    out, pos = [], 0
+    for raw in text.split("\n"):
+        s = raw.strip()
+        if s:
+            start = pos + raw.index(s[0])
+            out.append((start, start + len(s), s))
+        pos += len(raw) + 1
+    return out
+
+
+def _classify(s: str, running: frozenset[str]) -> tuple[str, int]:
+    from assistant.text import fold
+
+    key = fold(s).strip()
+    if s[:1].islower() and not _BULLET.match(s):
+        return PARAGRAPH, 0  # the rest of a wrapped line ("âgés de 5 ans ou plus ?")
+    if key in running or _RUNNING.match(s):
+        return RUNNING, 0
+    if _TOC_TITLE.match(s.strip("# ")):
+        return TOC, 0
+    if _BANNER.search(s) and len(s) <= 120:
+        return BANNER, 0
+    if _XREF.match(s):
+        return XREF, 0
+    level = heading_level(s)
+    if level:
+        return HEADING, level
+    if _CAPTION.match(s):
+        return HEADING, 4  # "FIGURE 2 – Création d'une organisation": a caption labels, it does not advise
+    if s.endswith("?"):
+        # a short question followed by its answer is a heading; a questionnaire item is a question
+        return QUESTION, 0
+    if _BULLET.match(s):
+        return ITEM, 0
+    return PARAGRAPH, 0
+
+
+def parse_blocks(text: str, running: frozenset[str] = frozenset()) -> list[Block]:
+    """The typed blocks of a passage's text, in order.
+
+    ``running``: accent-folded lines that ingestion found on many pages of the document (running
+    headers or footers that survived cleaning).
+    """
+    lines = _lines(text)
+    kinds = [_classify(s, running) for _, _, s in lines]
+    # contents: a run of 3+ lines ending with a page number, or any such line after "Sommaire"
+    toc_page = any(k == TOC for k, _ in kinds)
+    toc_like = [_toc_like(s) for _, _, s in lines]
+    for i, flag in enumerate(toc_like):
+        run = sum(toc_like[j] for j in range(max(0, i - 2), min(len(lines), i + 3)))
+        if flag and (toc_page or run >= 3):
+            kinds[i] = (TOC, 0)
+    # tables: runs of 3+ short fragments, and the lines they enclose
+    cells = [k == PARAGRAPH and _is_cell(s) for (k, _), (_, _, s) in zip(kinds, lines, strict=True)]
+    i = 0
+    while i < len(lines):
+        if not cells[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and (cells[j] or (j + 1 < len(lines) and cells[j + 1] and kinds[j][0] != HEADING)):
+            j += 1
+        if sum(cells[i:j]) >= 3:
+            for m in range(i, j):
+                if kinds[m][0] in (PARAGRAPH, QUESTION, ITEM):
+                    kinds[m] = (TABLE if kinds[m][0] != QUESTION else QUESTION, 0)
+        i = max(j, i + 1)
+    # a grid of labels and sentences ("Citoyenneté", "Démocratie participative", then a need and a service)
+    labels = [k == PARAGRAPH and _is_label(s) for (k, _), (_, _, s) in zip(kinds, lines, strict=True)]
+    if sum(labels) >= 4:
+        first, last = labels.index(True), len(labels) - 1 - labels[::-1].index(True)
+        for m in range(first, last + 1):
+            if kinds[m][0] == PARAGRAPH:
+                kinds[m] = (TABLE, 0)
+    # a short label line before its text is a heading ("Objectif", "Mise en œuvre", "Moyen de test")
+    for n, ((k, _), (_, _, s)) in enumerate(zip(kinds, lines, strict=True)):
+        nxt = kinds[n + 1][0] if n + 1 < len(kinds) else None
+        if k == PARAGRAPH and _is_short_label(s) and nxt in (PARAGRAPH, LEAD, ITEM):
+            nxt_line = lines[n + 1][2]
+            if not _is_short_label(nxt_line) and not nxt_line[:1].islower():
+                kinds[n] = (HEADING, 4)
+    # a short question followed by a paragraph is a heading ("Quelle solution avons-nous trouvée ?")
+    for n, ((k, _), (_, _, s)) in enumerate(zip(kinds, lines, strict=True)):
+        nxt = kinds[n + 1][0] if n + 1 < len(kinds) else None
+        if k == QUESTION and len(s) <= 80 and nxt in (PARAGRAPH, LEAD, ITEM) and not _INTERROGATIVE_ITEM(s):
+            kinds[n] = (HEADING, 3)
+
+    blocks: list[Block] = []
+    group = -1
+    open_list = False  # the last block is a lead-in or an item of an open list
+    unmarked = False  # items of the open list carry no marker (they follow a lead-in ending with ':')
+    for (start, end, s), (kind, level) in zip(lines, kinds, strict=True):
+        prev = blocks[-1] if blocks else None
+        if kind == PARAGRAPH and prev and prev.kind in (PARAGRAPH, ITEM, LEAD) and _wraps(prev, s):
+            blocks[-1] = _extend(prev, text, end)  # a wrapped line goes on the previous block
+            if blocks[-1].text.endswith(":") and blocks[-1].kind == PARAGRAPH:
+                group += 1
+                blocks[-1] = _retype(blocks[-1], LEAD, group)
+                open_list, unmarked = True, True
+            continue
+        if kind == ITEM:
+            if not open_list:
+                group += 1
+                if prev and prev.kind == PARAGRAPH and prev.text.endswith(":"):
+                    blocks[-1] = _retype(prev, LEAD, group)
+            open_list, unmarked = True, False
+            blocks.append(Block(ITEM, start, end, _BULLET.sub("", s).strip(), 0, group))
+            continue
+        if kind == PARAGRAPH and open_list and unmarked and _next_item(blocks, group, s):
+            blocks.append(Block(ITEM, start, end, s, 0, group))  # an unmarked item after "…suivantes :"
+            continue
+        if kind == PARAGRAPH and s.endswith(":"):
+            group += 1
+            blocks.append(Block(LEAD, start, end, s, 0, group))
+            open_list, unmarked = True, True
+            continue
+        open_list = False
+        blocks.append(Block(kind, start, end, _ARROW.sub("", s) if kind == HEADING else s, level))
+    # a lead-in with no item after it (the list is in the next chunk) stays a lead-in; a list item
+    # that is a question is a questionnaire item
+    return [_retype(b, QUESTION, -1) if b.kind == ITEM and b.text.endswith("?") else b for b in blocks]
+
+
+def _INTERROGATIVE_ITEM(s: str) -> bool:  # noqa: N802 - reads as a predicate on a questionnaire line
+    return "(s)" in s or bool(re.search(r"\b(candidat|soumissionnaire|titulaire|fournisseur)s?\b", s, re.I))
+
+
+def _next_item(blocks: list[Block], group: int, line: str) -> bool:
+    """Does ``line`` go on an unmarked list (items under a lead-in ending with ':')?"""
+    items = [b.text for b in blocks if b.group == group and b.kind == ITEM]
+    if len(line) > 220 or len(items) >= 15:
+        return False
+    if not items or not items[-1].endswith("."):
+        return True
+    return len(line) <= 1.5 * max(len(t) for t in items) + 30  # "Une longue durée d'utilisation." and its siblings
+
+
+def _wraps(prev: Block, line: str) -> bool:
+    """Is ``line`` the rest of ``prev`` (a line wrapped in the middle of a sentence)?"""
+    previous = prev.text
+    if prev.kind in (ITEM, LEAD) and line[:1].isupper():
+        return False  # the next item of a list
+    if line[:1] in ":;,)" or (line[:1].islower() and not previous.endswith((".", "!", "?", ";"))):
+        return True
+    return not _ends_sentence(previous) and len(previous) > 60 and not _is_cell(line)
+
+
+def _extend(b: Block, text: str, end: int) -> Block:
+    joined = re.sub(r"\s+", " ", text[b.start : end]).strip()
+    body = _BULLET.sub("", joined) if b.kind == ITEM else joined
+    kind = QUESTION if b.kind == PARAGRAPH and body.endswith("?") else b.kind
+    return Block(kind, b.start, end, body, b.level, b.group)
+
+
+def _retype(b: Block, kind: str, group: int) -> Block:
+    return Block(kind, b.start, b.end, b.text, b.level, group)
+
+
+# --------------------------------------------------------------------------- storage with the chunk
+
+
+def encode(blocks: list[Block]) -> str:
+    """Compact JSON of the blocks' spans, stored in the chunk's metadata."""
+    return json.dumps([[KINDS.index(b.kind), b.start, b.end, b.level, b.group] for b in blocks], separators=(",", ":"))
+
+
+def decode(text: str, spans: str) -> list[Block]:
+    """The blocks of a stored chunk; a chunk stored without them is parsed now."""
+    if not spans:
+        return parse_blocks(text)
+    return [
+        Block(KINDS[k], start, end, _block_text(KINDS[k], text[start:end]), level, group)
+        for k, start, end, level, group in json.loads(spans)
+    ]
+
+
+def _block_text(kind: str, raw: str) -> str:
+    """A block's text: one line, without its list marker, its heading marks or wraps."""
+    body = re.sub(r"\s+", " ", raw).strip()
+    if kind == ITEM:
+        body = _BULLET.sub("", body)
+    elif kind == HEADING:
+        m = _MD_HEADING.match(body)
+        body = m.group(2).strip() if m else _ARROW.sub("", body)
+    return body
+
+
+VECTOR_DIM = 256  # block vectors keep the first 256 of EmbeddingGemma's 768 dimensions (Matryoshka), in float16
+
+
+def pack_vectors(vectors: list[list[float]]) -> str:
+    """Block vectors as stored with the chunk: truncated, renormalised, float16, base64."""
+    import base64
+
+    import numpy as np
+
+    if not vectors:
+        return ""
+    a = np.asarray(vectors, dtype=np.float32)[:, :VECTOR_DIM]
+    a /= np.linalg.norm(a, axis=1, keepdims=True).clip(1e-9)
+    return f"{a.shape[1]}:" + base64.b64encode(a.astype(np.float16).tobytes()).decode()
+
+
+def unpack_vectors(packed: str):  # noqa: ANN201 - numpy array (blocks x dim), or None
+    import base64
+
+    import numpy as np
+
+    if not packed:
+        return None
+    dim, data = packed.split(":", 1)
+    return np.frombuffer(base64.b64decode(data), dtype=np.float16).astype(np.float32).reshape(-1, int(dim))
+
+
+def query_for_blocks(vector: list[float], dim: int):  # noqa: ANN201 - numpy array (dim,)
+    """The question's vector cut to the blocks' dimensions and renormalised."""
+    import numpy as np
+
+    q = np.asarray(vector[:dim], dtype=np.float32)
+    return q / max(float(np.linalg.norm(q)), 1e-9)
+
+
+# --------------------------------------------------------------------------- what is not advice
+
+NON_ADVICE = {
+    "heading": "titre",
+    "question": "question",
+    "toc": "ligne de sommaire",
+    "placeholder": "modèle à compléter",
+    "banner": "bandeau",
+    "xref": "renvoi",
+    "table": "cellule de tableau",
+    "fragment": "fragment",
+    "running": "en-tête de page",
+}
+
+
+def non_advice(unit: str, in_list: bool = False) -> str | None:
+    """Why a unit shown as advice (a step, a bullet, a sentence) is not advice, or None if it may be.
+
+    The classes of the issue: a heading, a question, a contents line, a placeholder, a banner, a
+    cross-reference, a table cell without its header, a running header, a fragment. ``in_list``: the
+    unit is an item quoted under its list's lead-in, which it may continue ("de publier des données ;").
+    """
+    s = re.sub(r"\s*\[\d{1,3}\]", "", unit).strip().rstrip(" .").strip()
+    s = re.sub(r"\s*\[…\]$", "", s)
+    if not s:
+        return "fragment"
+    words = s.split()
+    if _RUNNING.match(s):
+        return "running"
+    if _toc_like(s) and len(words) <= 14:
+        return "toc"
+    if _PLACEHOLDER.search(s):
+        return "placeholder"
+    if _BANNER.search(s):
+        return "banner"
+    if _XREF.match(s):
+        return "xref"
+    if s.endswith("?") or _INTERROGATIVE_ITEM(s) and re.search(r"\?|^(quel|pr[ée]cis)", s, re.I):
+        return "question"
+    if (
+        heading_level(s)
+        or (heading_level(unit.strip().rstrip(" .").strip()) or upper_share(s) > 0.8)
+        and len(words) <= 15
+    ):
+        return "heading"  # "LES ÉQUIPEMENTS RECONDITIONNÉS.", "OU CAHIER DES CLAUSES PARTICULIèRES (CCP)"
+    if _ROW_LABEL.match(s):
+        return "table"  # "Culture / Tourisme Les habitants…": a row label glued to its cell
+    if _ANNOUNCE.match(s):
+        return "fragment"  # "Voici les étapes pour publier.": an announcement of what follows, not advice
+    if in_list:
+        return "fragment" if len(words) < 2 or s.endswith(":") else None
+    if len(words) < 4 or s[:1].islower() or s.endswith((":", ";", ",", " et", " ou", " de")):
+        return "fragment"
+    return None

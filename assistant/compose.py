@@ -1,0 +1,507 @@
+"""Extractive answers composed from the typed blocks of the retrieved passages.
+
+Agents: one lead sentence naming the procedure and the deliverable, then the best list quoted whole and
+in order (its lead-in, then its items, cut at the end with "[…]" when long), then at most two points
+from other pages. Élus: « En bref » in 2 to 4 short complete sentences, then « Pour votre collectivité »
+in 2 or 3 bullets, about 150 words at most, plainest sentences first. Every unit is quoted from a
+passage, with its citation, and nothing that ``blocks.non_advice`` rejects is ever shown as advice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from assistant import blocks as B
+from assistant import prompts
+from assistant.readability import kandel_moles
+from assistant.screening import GENERIC_WORDS, gives_orders, is_procedure_question, strip_citation_marks, wants_list
+from assistant.text import content_words, sentences
+from assistant.types import Answer, Passage, Suggestion
+
+Embed = Callable[[list[str]], list[list[float]]]  # texts -> document vectors
+Neighbour = Callable[[str, int], Passage | None]  # (source, chunk index) -> that chunk, if indexed
+
+AGENT_WORDS = 230  # an agent answer's body stays under this many words (the target median is 250)
+ELU_WORDS = 150
+LIST_WORDS = 170  # a quoted list longer than this is cut at the end with "[…]"
+SEMANTIC_UNITS = 12  # candidate units embedded at query time, when the evaluation asks for it
+MEANING = 1.0  # weight of the cosine with the question against the share of its stems
+_COLLECTIVITY = re.compile(
+    r"\b(collectivit|commune|territoir|[ée]lus?\b|intercommunal|mairie|d[ée]partement|r[ée]gion|agents?\b|"
+    r"doi(?:t|vent)|obligat|permet|peu(?:t|vent))",
+    re.IGNORECASE,
+)
+_ACRONYM = re.compile(r"\b[A-Z]{2,}[0-9]*\b")
+
+
+@dataclass
+class Unit:
+    """A quotable piece of a passage: a sentence of a paragraph, or a list item."""
+
+    text: str
+    passage: int  # index in the passages list
+    block: int  # index of its block in the passage
+    kind: str  # B.PARAGRAPH or B.ITEM
+    relevance: float = 0.0
+    stems: set[str] = field(default_factory=set)
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass
+class Procedure:
+    """A list of one passage: its lead-in and its items, in order (items may go on in the next chunk)."""
+
+    passage: int
+    lead: str
+    items: list[tuple[str, int]]  # (item, index of the passage that holds it)
+    heading: str
+    relevance: float = 0.0
+    blocks: list[tuple[int, int]] = field(default_factory=list)  # (passage, block) of its lead-in and items
+
+
+class Citer:
+    """Numbers passages in order of first citation; passages of the same page share one number."""
+
+    def __init__(self, passages: list[Passage]) -> None:
+        self.passages = passages
+        self.keys: list[tuple[str, int]] = []
+        self.members: dict[tuple[str, int], list[int]] = {}
+
+    def mark(self, i: int) -> str:
+        p = self.passages[i]
+        key = (p.source, p.page_start)
+        if key not in self.members:
+            self.keys.append(key)
+            self.members[key] = []
+        if i not in self.members[key]:
+            self.members[key].append(i)
+        return f"[{self.keys.index(key) + 1}]"
+
+    @property
+    def cited(self) -> list[Passage]:
+        from assistant.retrieve import overlap_join
+
+        out = []
+        for key in self.keys:
+            group = sorted((self.passages[i] for i in self.members[key]), key=lambda p: p.index)
+            text = group[0].text
+            for p in group[1:]:
+                text = overlap_join(text, p.text)
+            blocks = group[0].blocks if len(group) == 1 else ""  # merged text: its blocks are parsed anew
+            out.append(replace(group[0], text=text, page_end=max(p.page_end for p in group), blocks=blocks))
+        return out
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+def _question_stems(question: str) -> set[str]:
+    q = content_words(question)
+    return q - GENERIC_WORDS or q
+
+
+def _lexical(q: set[str], stems: set[str]) -> float:
+    return len(q & stems) / max(1, len(q)) if q else 0.0
+
+
+def passage_blocks(p: Passage) -> list[B.Block]:
+    return B.decode(p.text, p.blocks)
+
+
+def _units(passages: list[Passage], per_passage: list[list[B.Block]], q: set[str]) -> list[Unit]:
+    """Advice-eligible sentences and items of the passages, scored by shared stems and passage rank."""
+    out: list[Unit] = []
+    for i, (p, blocks) in enumerate(zip(passages, per_passage, strict=True)):
+        section = 0.3 * _lexical(q, content_words(p.section))
+        led = {b.group for b in blocks if b.kind == B.LEAD}
+        for j, b in enumerate(blocks):
+            if b.kind not in (B.PARAGRAPH, B.ITEM) or b.kind == B.ITEM and b.group in led:
+                continue  # an item under a lead-in is quoted with its list, never alone
+            pieces = [b.text] if b.kind == B.ITEM else [x.strip() for x in sentences(b.text)]
+            for s in pieces:
+                s = strip_citation_marks(s).strip()
+                if B.non_advice(s, in_list=b.kind == B.ITEM) or not quotable(s) or gives_orders(s):
+                    continue
+                stems = content_words(s)
+                rel = _lexical(q, stems) + section + 0.15 / (1 + i) + 0.25 * (p.dense or 0.0)
+                out.append(Unit(s, i, j, b.kind, rel, stems))
+    return out
+
+
+def quotable(s: str) -> bool:
+    letters = sum(c.isalpha() for c in s)
+    return len(s) >= 25 and letters >= 0.6 * len(s)
+
+
+def _procedures(
+    passages: list[Passage], per_passage: list[list[B.Block]], q: set[str], neighbour: Neighbour | None
+) -> list[Procedure]:
+    """Every list of the passages with 2+ advice items; a list that ends its chunk goes on in the next one
+    (that chunk then joins ``passages`` and ``per_passage``, so its items are cited to their own page)."""
+    out: list[Procedure] = []
+    consumed: set[tuple[int, int]] = set()
+    for i in range(len(passages)):
+        p, blocks = passages[i], per_passage[i]
+        groups: dict[int, list[int]] = {}
+        for j, b in enumerate(blocks):
+            if b.group >= 0:
+                groups.setdefault(b.group, []).append(j)
+        for group, members in groups.items():
+            if (i, group) in consumed:
+                continue
+            lead = next(((i, j) for j in members if blocks[j].kind == B.LEAD), None)
+            items = [(i, j) for j in members if blocks[j].kind == B.ITEM]
+            if len(items) < 2 and not (lead and members[-1] == len(blocks) - 1):
+                continue
+            bad = sum(1 for _, j in items if B.non_advice(blocks[j].text) in ("question", "placeholder", "toc", "xref"))
+            if bad > len(items) / 3:
+                continue  # a questionnaire or a template, not advice
+            if members[-1] == len(blocks) - 1 and neighbour is not None:
+                items += _continuation(passages, per_passage, i, neighbour, consumed)
+            texts = [(strip_citation_marks(per_passage[a][b].text).strip(), a, b) for a, b in items]
+            texts = [x for x in texts if not B.non_advice(x[0], in_list=True) and not gives_orders(x[0])]
+            if len(texts) < 2:
+                continue
+            lead_text = blocks[lead[1]].text if lead else ""
+            heading = next((b.text for b in reversed(blocks[: members[0]]) if b.kind == B.HEADING), p.section)
+            stems = content_words(f"{lead_text} {' '.join(t for t, _, _ in texts)}")
+            rel = (
+                _lexical(q, stems)
+                + 0.4 * _lexical(q, content_words(f"{heading} {lead_text}"))
+                + 0.15 / (1 + i)
+                + 0.25 * (p.dense or 0.0)
+            )
+            where = [(a, b) for _, a, b in texts] + ([lead] if lead else [])
+            out.append(Procedure(i, lead_text, [(t, a) for t, a, _ in texts], heading, rel, where))
+    return out
+
+
+def _continuation(
+    passages: list[Passage], per_passage: list[list[B.Block]], i: int, neighbour: Neighbour, consumed: set
+) -> list[tuple[int, int]]:
+    """(passage, block) of the items at the start of the next chunk of the same document; their list
+    in that chunk is marked ``consumed`` (it is the end of this one, not a list of its own)."""
+    p = passages[i]
+    nxt = neighbour(p.source, p.index + 1)
+    if nxt is None:
+        return []
+    k = next((n for n, o in enumerate(passages) if o.id == nxt.id), None)
+    if k is None:
+        passages.append(nxt)
+        per_passage.append(passage_blocks(nxt))
+        k = len(passages) - 1
+    flat = re.sub(r"\s+", " ", p.text)
+    items = []
+    for j, b in enumerate(per_passage[k]):
+        if b.kind != B.ITEM:
+            if items or b.kind not in (B.LEAD, B.RUNNING, B.HEADING):
+                break
+            continue
+        if b.text not in flat:  # consecutive chunks overlap: skip what this one already holds
+            items.append((k, j))
+    consumed.update((k, per_passage[k][j].group) for _, j in items)
+    return items
+
+
+def rank_by_meaning(
+    units: list[Unit],
+    procedures: list[Procedure],
+    passages: list[Passage],
+    query_vector: list[float] | None,
+    embed: Embed | None = None,
+) -> None:
+    """Add each candidate's cosine with the question to its relevance (``MEANING`` times).
+
+    Units are scored with the vectors of their blocks, pooled at ingestion from their passage's own
+    forward pass (no cost here); a list with the mean of its lead-in's and items' vectors. ``embed``
+    (texts -> document vectors) instead embeds the best candidates now, which costs a forward pass per
+    candidate: the evaluation compares both.
+    """
+    import numpy as np
+
+    if query_vector is None:
+        return
+    if embed is not None:
+        top_u = sorted(units, key=lambda u: -u.relevance)[:SEMANTIC_UNITS]
+        top_p = sorted(procedures, key=lambda pr: -pr.relevance)[:4]
+        texts = [u.text for u in top_u] + [f"{pr.lead} {' ; '.join(t for t, _ in pr.items[:6])}" for pr in top_p]
+        if texts:
+            q = np.asarray(query_vector, dtype=np.float32)
+            sims = np.asarray(embed(texts), dtype=np.float32) @ q
+            for x, sim in zip([*top_u, *top_p], sims, strict=True):
+                x.relevance += MEANING * float(sim)
+        return
+    vectors = [B.unpack_vectors(p.block_vectors) for p in passages]
+    if any(v is None for v in vectors[: len(passages)]):
+        return  # an index built before block vectors: shared stems and the passage's score only
+    q = B.query_for_blocks(query_vector, vectors[0].shape[1])
+    sims = [v @ q for v in vectors]
+    for u in units:
+        u.relevance += MEANING * float(sims[u.passage][u.block])
+    for pr in procedures:
+        mean = np.mean([vectors[i][j] for i, j in pr.blocks], axis=0)
+        pr.relevance += MEANING * float(mean @ q / max(float(np.linalg.norm(mean)), 1e-9))
+
+
+def _diverse(units: list[Unit], n: int, min_rel: float, exclude: list[set[str]] | None = None) -> list[Unit]:
+    chosen: list[Unit] = []
+    seen = list(exclude or [])
+    for u in sorted(units, key=lambda u: -u.relevance):
+        if u.relevance < min_rel:
+            continue
+        if any(len(u.stems & o) / max(1, len(u.stems | o)) > 0.5 for o in seen):
+            continue  # consecutive chunks overlap, and lists repeat across a document
+        chosen.append(u)
+        seen.append(u.stems)
+        if len(chosen) == n:
+            break
+    return chosen
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def end_unit(text: str) -> str:
+    """A quoted unit ends with its own punctuation, or a full stop."""
+    text = text.rstrip(" ;,")
+    return text if text.endswith((".", "!", "?", "…", "]", ")", "»")) else text + "."
+
+
+def trim_words(text: str, limit: int) -> str:
+    words = text.split()
+    if len(words) <= limit:
+        return text
+    cut = " ".join(words[:limit])
+    for sep in ("; ", ", "):
+        k = cut.rfind(sep)
+        if k > len(cut) // 2:
+            cut = cut[:k]
+            break
+    return cut.rstrip(" ,;:") + " […]"
+
+
+def _words(lines: list[str]) -> int:
+    return sum(len(re.sub(r"\[\d+\]", "", line).split()) for line in lines)
+
+
+def _agent(
+    question: str, passages: list[Passage], units: list[Unit], procs: list[Procedure], citer: Citer
+) -> list[str]:
+    best_proc = max(procs, key=lambda pr: pr.relevance, default=None)
+    best_unit = max(units, key=lambda u: u.relevance, default=None)
+    procedure = is_procedure_question(question) or wants_list(question)
+    # the form follows the evidence: a list that answers as well as the best sentence is quoted whole
+    margin = 0.15 if procedure else 0.0
+    if best_proc is not None and (best_unit is None or best_proc.relevance + margin >= best_unit.relevance):
+        return _quote_list(best_proc, passages, units, citer)
+    chosen = _diverse(units, 6 if procedure else 5, 0.15)
+    if not chosen:
+        return []
+    first_rank: dict[str, int] = {}
+    for i, p in enumerate(passages):
+        first_rank.setdefault(p.source, i)
+    chosen.sort(key=lambda u: (first_rank[passages[u.passage].source], passages[u.passage].index, u.block))
+    lines = [prompts.INTRO_STEPS if procedure else prompts.INTRO_FACTS]
+    room, current, shown = AGENT_WORDS, None, 0
+    for u in chosen:
+        if room < 15:
+            break
+        p = passages[u.passage]
+        text = trim_words(u.text, max(20, min(70, room)))
+        section = label(p.section) if p.section != p.title else None
+        if section and section != current and len(chosen) > 2:
+            lines.append(f"**{section}**")  # a heading is a label, never a step
+            current = section
+        shown += 1  # noqa: SIM113 - counts the units shown, not those chosen
+        room -= len(text.split())
+        bullet = f"{shown}." if procedure else "-"
+        lines.append(f"{bullet} {end_unit(text)} {citer.mark(u.passage)}")
+    return lines
+
+
+_NUMBERING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[A-Z](?:\.\d{1,2}){1,3}\.?|[IVX]{1,4}\.)\s+")
+
+
+def label(heading: str | None) -> str | None:
+    """A heading fit to label part of an answer, without its numbering; None for a truncated heading,
+    a question from a questionnaire or a contents line."""
+    if not heading:
+        return None
+    h = _NUMBERING.sub("", heading).strip(" :")
+    if not 3 <= len(h) <= 90 or h.count("(") != h.count(")") or B.non_advice(h) in ("toc", "running", "xref"):
+        return None
+    return h[:1].upper() + h[1:].lower() if B.upper_share(h) > 0.8 else h
+
+
+def _quote_list(proc: Procedure, passages: list[Passage], units: list[Unit], citer: Citer) -> list[str]:
+    """A lead sentence, the list whole and in order (cut at the end when long), two points from elsewhere."""
+    p = passages[proc.passage]
+    heading = label(proc.heading) if proc.heading != p.title else None
+    part = f", partie « {heading} »" if heading else ""
+    lines = [prompts.INTRO_LIST.format(title=p.title, pages=p.pages_label, part=part)]
+    mark = citer.mark(proc.passage)
+    if proc.lead:
+        lines.append(f"{proc.lead if proc.lead.endswith(':') else end_unit(proc.lead)} {mark}")
+    budget = LIST_WORDS
+    for n, (item, where) in enumerate(proc.items, 1):
+        words = len(item.split())
+        if budget < words and n > 3:
+            rest = len(proc.items) - n + 1
+            more = "1 autre point" if rest == 1 else f"{rest} autres points"
+            lines.append(prompts.MORE_ITEMS.format(more=more, pages=passages[where].pages_label))
+            break
+        budget -= words
+        lines.append(f"{n}. {end_unit(item)} {citer.mark(where)}")
+    used = [content_words(t) for t, _ in proc.items] + [content_words(proc.lead)]
+    list_pages = {(passages[k].source, passages[k].page_start) for _, k in proc.items} | {(p.source, p.page_start)}
+    others = [u for u in units if (passages[u.passage].source, passages[u.passage].page_start) not in list_pages]
+    room = AGENT_WORDS - _words(lines)
+    extra = []
+    for u in _diverse(others, 2, 0.25, used):
+        if room < 15:
+            break
+        text = trim_words(u.text, max(20, room))
+        room -= len(text.split())
+        extra.append(f"- {end_unit(text)} {citer.mark(u.passage)}")
+    if extra:
+        lines += ["", prompts.COMPLEMENTS, *extra]
+    return lines
+
+
+def _plain_score(u: Unit, glossary: dict[str, str]) -> float:
+    undefined = sum(1 for a in _ACRONYM.findall(u.text) if a not in glossary)
+    km = kandel_moles(u.text)
+    return u.relevance + 0.012 * (km - 50) - 0.02 * max(0, u.words - 18) - 0.2 * undefined
+
+
+def complete_sentence(s: str) -> bool:
+    """A whole sentence: a capital first, a full stop (or ! ?) last, a verb-sized length."""
+    return s[:1].isupper() and s.rstrip().endswith((".", "!")) and 6 <= len(s.split()) <= 32
+
+
+def _clauses(units: list[Unit]) -> list[Unit]:
+    """Long sentences offer their clauses cut at ';' as short sentences of their own."""
+    out = []
+    for u in units:
+        if u.words > 22 and ";" in u.text:
+            for part in re.split(r"\s*;\s+", u.text):
+                part = end_unit(part)
+                if complete_sentence(part) and not B.non_advice(part):
+                    out.append(Unit(part, u.passage, u.block, u.kind, u.relevance, content_words(part)))
+    return out
+
+
+def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer) -> list[str]:
+    pool = [u for u in units if complete_sentence(u.text)] + _clauses(units)
+    if not pool:
+        pool = units
+    for u in pool:
+        u.relevance = _plain_score(u, glossary)
+    summary: list[Unit] = []
+    words = 0
+    for u in _diverse(pool, 4, 0.1):
+        if len(summary) >= 2 and words + u.words > 85:
+            break
+        summary.append(u)
+        words += u.words
+    if not summary:
+        return []
+    summary.sort(key=lambda u: (u.passage, u.block))
+    lines = [f"**{prompts.INTRO_ELU}**", " ".join(f"{end_unit(u.text)} {citer.mark(u.passage)}" for u in summary)]
+    impl_pool = [u for u in pool if _COLLECTIVITY.search(u.text)]
+    impl = []
+    for u in _diverse(impl_pool, 3, 0.1, [u.stems for u in summary]):
+        if words + u.words > ELU_WORDS - 8:
+            continue
+        impl.append(u)
+        words += u.words
+    if impl:
+        lines += ["", f"**{prompts.IMPLICATIONS}**"]
+        lines += [f"- {end_unit(u.text)} {citer.mark(u.passage)}" for u in impl]
+    return lines
+
+
+def compose(
+    question: str,
+    passages: list[Passage],
+    mode: str,
+    glossary: dict[str, str],
+    query_vector: list[float] | None = None,
+    neighbour: Neighbour | None = None,
+    embed: Embed | None = None,
+) -> tuple[str, list[Passage], list[Suggestion]] | None:
+    """The answer's body, its cited passages and next questions, or None when nothing can be quoted."""
+    from assistant.screening import expand_acronyms
+
+    q = _question_stems(question)
+    passages = list(passages)  # a list that goes on in the next chunk brings that chunk in
+    per_passage = [passage_blocks(p) for p in passages]
+    units = _units(passages, per_passage, q)
+    procs = _procedures(passages, per_passage, q, neighbour) if mode == "agent" else []
+    rank_by_meaning(units, procs, passages, query_vector, embed)
+    citer = Citer(passages)
+    lines = _elu(units, glossary, citer) if mode == "elu" else _agent(question, passages, units, procs, citer)
+    if not lines or not citer.keys:
+        return None
+    body = "\n".join(lines)
+    if mode == "elu":
+        body = expand_acronyms(body, glossary)
+    return body, citer.cited, suggestions(body, citer.cited, neighbour)
+
+
+def suggestions(body: str, cited: list[Passage], neighbour: Neighbour | None, n: int = 3) -> list[Suggestion]:
+    """Next questions from the section headings of the cited pages and of their neighbours, nearest first
+    ("Rédiger le cahier des charges (p. 52)"); never a heading the answer already shows."""
+    from assistant.text import fold
+
+    seen = {fold(h) for h in re.findall(r"« ([^»]+) »", body)} | {fold(p.title) for p in cited}
+    seen |= {fold(line.strip("* ")) for line in body.splitlines() if line.startswith("**")}
+    out: list[Suggestion] = []
+    for distance in (0, 1, -1, 2):
+        for p in cited:
+            other = p if distance == 0 else neighbour(p.source, p.index + distance) if neighbour else None
+            if other is None:
+                continue
+            heads = [b.text for b in passage_blocks(other) if b.kind == B.HEADING and b.level <= 3]
+            for h in [*heads, other.section]:
+                text = label(h)
+                if not text or len(text.split()) < 2 or fold(text) in seen or B.non_advice(text) == "question":
+                    continue
+                seen.add(fold(text))
+                out.append(Suggestion(f"{text} ({other.pages_label})", text, other.source))
+                if len(out) == n:
+                    return out
+    return out
+
+
+def further_reading(cited: list[Passage]) -> str:
+    """The documents an answer cites, in citation order, once each (pages are on the source cards)."""
+    seen: dict[str, list[str]] = {}
+    for p in cited:
+        seen.setdefault(f"{p.title} ({p.source})", []).append(p.pages_label.removeprefix("p. "))
+    lines = [prompts.FURTHER]
+    lines += [f"- {doc}, p. {', '.join(pages)}" for doc, pages in seen.items()]
+    return "\n".join(lines)
+
+
+def extractive_answer(
+    question: str,
+    passages: list[Passage],
+    mode: str,
+    glossary: dict[str, str],
+    query_vector: list[float] | None = None,
+    neighbour: Neighbour | None = None,
+    embed: Embed | None = None,
+) -> Answer | None:
+    """The composed extractive answer, or None if nothing in the passages can be quoted as an answer."""
+    composed = compose(question, passages, mode, glossary, query_vector, neighbour, embed)
+    if composed is None:
+        return None
+    body, cited, next_questions = composed
+    text = f"{body}\n\n{further_reading(cited)}"
+    return Answer(text, mode, "extractive", False, cited, question=question, suggestions=next_questions)

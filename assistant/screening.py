@@ -1,0 +1,192 @@
+"""Question screening: control characters and length, orders to the assistant, prompt-leak and
+fabrication requests, follow-ups, the kind of answer a question wants; and the sentences of a document
+that speak to an AI, which no answer ever quotes."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from assistant.errors import CapacitiesError
+from assistant.settings import Settings
+from assistant.text import sentences
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def check_question(question: str, settings: Settings) -> str:
+    """The question cleaned of control characters, or a French error saying what to change."""
+    q = unicodedata.normalize("NFC", question or "")
+    q = _CONTROL.sub(" ", q)
+    q = re.sub(r"[ \t]+", " ", q).strip()
+    if not q:
+        raise CapacitiesError(
+            "La question est vide : écrivez une question, par exemple « Comment organiser un atelier ? »."
+        )
+    if len(q) > settings.max_question_chars:
+        raise CapacitiesError(
+            f"La question fait {len(q):,} caractères ; la limite est de {settings.max_question_chars:,}. "
+            "Posez une question plus courte (une ou deux phrases).".replace(",", "\u202f")
+        )
+    if not re.search(r"\w", q):
+        raise CapacitiesError("La question ne contient aucun mot : reformulez-la.")
+    return q
+
+
+_PROCEDURE = re.compile(
+    r"\b(comment|proc[ée]d|[ée]tapes?|d[ée]marche|mettre en (?:place|œuvre|oeuvre)|mise en (?:place|œuvre|oeuvre)|"
+    r"que faire|quoi faire|par o[uù] commencer|organiser|lancer|m[ée]thode|faut-il|dois-je|devons-nous|"
+    r"conseils?|bonnes pratiques|s'y prendre)\b",
+    re.IGNORECASE,
+)
+_FOLLOW_UP = re.compile(
+    r"^(et|mais|alors|aussi|ou bien|dans ce cas|et si|et pour|et pour les?|et dans|et quand|et avec)\b|"
+    r"\b(cela|ça|celle-ci|celui-ci|ceux-ci|celles-ci|ce point|cette [ée]tape|ces [ée]tapes|le m[êe]me)\b",
+    re.IGNORECASE,
+)
+_INVENT = re.compile(
+    r"\b(invente|inventer|inventez|fabrique|imagine)\w*\b.{0,40}\b(source|r[ée]f[ée]rence|citation|page|document)",
+    re.IGNORECASE,
+)
+_PROMPT_LEAK = re.compile(
+    r"\b(quel(?:le)?s? (?:est|sont)|donne|montre|r[ée]v[èe]le|affiche|r[ée]p[èe]te|[ée]cris|dis|recopie)"
+    r"[- ]?(?:moi|nous)?\s+(ton|votre|tes|vos|le|ta|les)\s+(prompt|consignes?|instructions?)\b|"
+    r"\bsystem prompt\b|\bprompt syst[eè]me\b",
+    re.IGNORECASE,
+)
+# An order to the assistant runs to the end of its clause: " et ", a comma, a colon, a semicolon or
+# a sentence end (a full stop followed by a space: "data.gouv.fr" does not end it). What follows,
+# often the real question ("ignore tes instructions et explique-moi comment…"), is kept.
+_CLAUSE_END = r".*?(?=\s+et\s|[,:;]|[.?!](?:\s|$)|$)[,:;.?!]?"
+_ORDER = re.compile(
+    r"(ignore[rz]?|oublie[rz]?|ne tiens? pas compte)\s+(de\s+)?(tes|vos|les|toutes? (?:les|tes|vos))?\s*"
+    r"(consignes?|instructions?|r[èe]gles?|directives?)" + _CLAUSE_END + "|"
+    r"\b(tu es|vous [êe]tes) (d[ée]sormais|maintenant)" + _CLAUSE_END + "|"
+    r"\bignore (all|previous|the above)" + _CLAUSE_END,
+    re.IGNORECASE,
+)
+# a sentence in a document that speaks to an AI is never quoted as advice
+_DOC_INJECTION = re.compile(
+    r"\b(ignore[rz]? (toutes )?(tes|vos|les) (consignes|instructions)|en tant qu'(ia|assistant)|"
+    r"(assistant|mod[eè]le|ia)\s*[,:]\s*(r[ée]ponds|ignore|dis)|prompt|"
+    r"r[ée]ponds?\s+(uniquement\s+|simplement\s+|toujours\s+)?que|nouvelles?\s+consignes?|"
+    r"consignes?\s+(pour|à)\s+l['’](ia|assistant)|ignore (all|previous))\b|</?passage",
+    re.IGNORECASE,
+)
+_CITATION_LIKE = re.compile(r"\s*\[\d{1,3}\]")  # "[2]" in a document would pass for one of our citations
+
+
+def clean_for_model(text: str) -> str:
+    """A passage as a generative model is shown it: without the sentences that give orders to an AI
+    and without "[n]" marks that look like our citations (a model that obeys them has nothing to obey)."""
+    lines = []
+    for line in text.split("\n"):
+        lines.append(" ".join(s for s in sentences(line) if not _DOC_INJECTION.search(s)))
+    return _CITATION_LIKE.sub("", "\n".join(lines))
+
+
+def is_procedure_question(question: str) -> bool:
+    return bool(_PROCEDURE.search(question))
+
+
+def resolve_follow_up(question: str, history: list[str] | None) -> str:
+    """A question that leans on the previous turn ("et pour une petite commune ?") gets its context."""
+    if not history:
+        return question
+    words = re.findall(r"\w+", question)
+    if _FOLLOW_UP.search(question) or len(words) <= 4:
+        return f"{history[-1].rstrip(' ?')} — {question}"
+    return question
+
+
+def screen_question(question: str) -> tuple[str, str | None, list[str]]:
+    """(question without embedded orders, refusal message or None, warnings)."""
+    from assistant import prompts
+
+    if _INVENT.search(question):
+        return question, prompts.REFUSE_INVENT, []
+    if _PROMPT_LEAK.search(question):
+        return question, prompts.REFUSE_PROMPT, []
+    cleaned = _ORDER.sub(" ", question)
+    if cleaned != question:
+        cleaned = re.sub(r"\s+", " ", cleaned).strip(" ,;:")
+        cleaned = re.sub(r"^(et|puis|mais)\s+", "", cleaned, flags=re.IGNORECASE)
+        if not re.search(r"\w{3,}", cleaned):
+            return question, prompts.REFUSE_PROMPT, []
+        return cleaned, None, [prompts.IGNORED_ORDER]
+    return question, None, []
+
+
+# words of the question that say what kind of answer is wanted, not what it is about
+GENERIC_WORDS = set(
+    [
+        "comment",
+        "quel",
+        "quell",
+        "quels",
+        "quelles",
+        "pourquoi",
+        "faut",
+        "fair",
+        "proced",
+        "etap",
+        "demarch",
+        "mettr",
+        "plac",
+        "pouvon",
+        "peut",
+        "doit",
+        "dois",
+        "devon",
+        "quoi",
+        "collect",
+        "collectivit",
+        "commun",
+        "territoir",
+        "elus",
+        "elu",
+        "agent",
+        "nous",
+        "notr",
+        "mon",
+        "ma",
+        "exist",
+        "object",
+        "princip",
+        "conseil",
+        "lanc",
+        "organis",
+    ]
+)
+
+_LIST_QUESTION = re.compile(
+    r"\bquel(?:le)?s\s+(?:sont\s+les\s+)?(?:exigences|clauses|crit[eè]res|[ée]tapes|r[eè]gles|bonnes pratiques|actions|"
+    r"points|mesures|outils|[ée]l[ée]ments|conditions|obligations|pi[eè]ces|documents|leviers|questions|principes|"
+    r"informations|recommandations|pr[ée]conisations|moyens|solutions)\b|\b(?:que|quoi)\s+(?:dois-je|doit-on|faut-il)\b|"
+    r"\bliste\b|\bquoi (?:mettre|[ée]crire|pr[ée]voir|v[ée]rifier)\b",
+    re.IGNORECASE,
+)
+
+
+def wants_list(question: str) -> bool:
+    """ "Quelles exigences je peux écrire dans le CCAP ?": the answer is a list, though not a procedure."""
+    return bool(_LIST_QUESTION.search(question))
+
+
+def gives_orders(sentence: str) -> bool:
+    """Does a sentence of a document speak to an AI ("ignore tes consignes", "réponds uniquement que…")?"""
+    return bool(_DOC_INJECTION.search(sentence))
+
+
+def strip_citation_marks(text: str) -> str:
+    """Without "[n]" marks that a reader would take for the assistant's citations."""
+    return _CITATION_LIKE.sub("", text)
+
+
+def expand_acronyms(text: str, glossary: dict[str, str]) -> str:
+    """Spell out each acronym the corpus defines, at its first use."""
+    for acro, long in glossary.items():
+        m = re.search(rf"\b{re.escape(acro)}\b", text)
+        if m and long.lower() not in text.lower():
+            text = text[: m.start()] + f"{acro} ({long})" + text[m.end() :]
+    return text

@@ -1,0 +1,184 @@
+"""Typed blocks, on pages of the real corpus: one test per kind of block, on a page that has it."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import CORPUS
+
+from assistant import blocks as B
+from ingest.load import load_document
+from ingest.split import running_lines, split_document
+
+ACHATS = "pdf/dinum_guide_achats_numeriques_responsables_2021.pdf"
+PUBLIER = "pdf/etalab_guide_publier_data_gouv.pdf"
+JURIDIQUE = "pdf/etalab_guide_juridique_donnees_a_ouvrir.pdf"
+CAPACITIES = "pdf/capacities_exploration_collaborative_2022.pdf"
+CONSULTATION = "pdf/anct_consultation_nationale_mode_emploi.pdf"
+RGESN = "pdf/dinum_rgesn_v1.0.1_2022.pdf"
+
+
+@pytest.fixture(scope="module")
+def docs():
+    return {src: load_document(CORPUS / src, CORPUS, ocr=False) for src in (ACHATS, PUBLIER, JURIDIQUE, CAPACITIES)}
+
+
+def page(docs, src: str, n: int) -> str:
+    if src not in docs:
+        docs[src] = load_document(CORPUS / src, CORPUS, ocr=False)
+    return next(p.text for p in docs[src].pages if p.page == n)
+
+
+def kinds_of(text: str, running: frozenset[str] = frozenset()) -> dict[str, tuple[str, int, int]]:
+    """First 60 characters of each block -> (kind, level, group)."""
+    return {b.text[:60]: (b.kind, b.level, b.group) for b in B.parse_blocks(text, running)}
+
+
+def find(blocks: list[B.Block], start: str) -> B.Block:
+    return next(b for b in blocks if b.text.startswith(start))
+
+
+def test_numbered_heading_with_its_level_then_a_procedure_in_order(docs):
+    blocks = B.parse_blocks(page(docs, PUBLIER, 12))
+    head = find(blocks, "4.4.2 Comment utiliser le service de moissonnage")
+    assert (head.kind, head.level) == (B.HEADING, 3)
+    assert find(blocks, "4.5 Faire vivre").level == 2
+    lead = find(blocks, "Le principe du moissonnage")
+    assert lead.kind == B.LEAD
+    items = [b for b in blocks if b.group == lead.group and b.kind == B.ITEM]
+    assert [i.text.split()[:2] for i in items] == [
+        ["Vous", "créez"],
+        ["Vous", "publiez"],
+        ["Vous", "demandez"],
+        ["La", "configuration"],
+        ["Le", "moissonneur"],
+        ["Les", "données"],
+    ]
+    assert all(not i.text[:1].isdigit() for i in items)  # the numbers are the list's, not the text's
+
+
+def test_list_without_markers_after_a_lead_in(docs):
+    blocks = B.parse_blocks(page(docs, ACHATS, 47))
+    lead = find(blocks, "Les matériels répondent aux exigences minimales suivantes")
+    items = [b.text for b in blocks if b.group == lead.group and b.kind == B.ITEM]
+    assert items[0].startswith("Une longue durée d’utilisation")
+    assert any(t.startswith("Une réduction des polluants") for t in items)  # not glued to the item before
+    assert len(items) == 8
+    assert find(blocks, "X.1.1 Fiabilité").kind == B.HEADING  # the list stops at the next heading
+
+
+def test_table_cells_and_questionnaire_item(docs):
+    k = kinds_of(page(docs, ACHATS, 56))
+    assert k["Moyen de"][0] == B.TABLE and k["preuve"][0] == B.TABLE
+    q = next(v for t, v in k.items() if t.startswith("Quelle(s) autre(s) disposition(s)"))
+    assert q[0] == B.QUESTION
+
+
+def test_grid_of_labels_and_cells(docs):
+    k = kinds_of(page(docs, CONSULTATION, 2))
+    assert k["Citoyenneté"][0] == B.TABLE
+    row = next(v for t, v in k.items() if t.startswith("Culture / Tourisme"))
+    assert row[0] == B.TABLE
+
+
+def test_table_of_contents_and_running_header(docs):
+    k = kinds_of(page(docs, ACHATS, 3))
+    assert k["TABLE DES MATIÈRES"][0] == B.TOC
+    assert k["Que prévoit la loi ? 20"][0] == B.TOC
+    assert k["Qu’est-ce que l’analyse de cycle de vie (ACV) ? 13"][0] == B.TOC
+    assert k["GUIDE ACHATS NUMÉRIQUE RESPONSABLE | TABLE DES MATIèRES"][0] == B.RUNNING
+
+
+def test_running_lines_found_over_the_whole_document(docs):
+    """A line at the top of many pages is a running header even where it reads like text."""
+    running = running_lines([p.text for p in docs[ACHATS].pages])
+    blocks = B.parse_blocks(page(docs, ACHATS, 47), running)
+    assert find(blocks, "Matériels bureautiques : PC fixes").kind == B.RUNNING
+    assert find(B.parse_blocks(page(docs, ACHATS, 47)), "Matériels bureautiques : PC fixes").kind != B.RUNNING
+    chunks = split_document(docs[ACHATS])
+    kinds = {b.kind for c in chunks for b in B.decode(c.text, c.blocks)}
+    assert {B.RUNNING, B.TOC, B.TABLE, B.QUESTION, B.LEAD, B.ITEM, B.HEADING} <= kinds
+
+
+def test_cross_reference_and_banner(docs):
+    k = kinds_of(page(docs, CAPACITIES, 2))
+    assert next(v for t, v in k.items() if "Voir livrable" in t)[0] == B.XREF
+    k = kinds_of(page(docs, JURIDIQUE, 3))
+    assert k["Découvrez nos nouveaux guides !"][0] == B.BANNER
+    assert k["1.1 Cadre général et opportunités"][0] == B.HEADING
+
+
+def test_labels_before_their_text_and_wrapped_questions(docs):
+    blocks = B.parse_blocks(page(docs, RGESN, 12))
+    assert find(blocks, "Mise en œuvre").kind == B.HEADING
+    q = find(blocks, "Le service numérique est-il utilisable")
+    assert q.kind == B.QUESTION and q.text.endswith("âgés de 5 ans ou plus ?")  # one block, not two
+
+
+def test_blocks_survive_storage(docs):
+    chunks = split_document(docs[PUBLIER])
+    for c in chunks:
+        assert B.decode(c.text, c.blocks) == B.parse_blocks(
+            c.text, running_lines([p.text for p in docs[PUBLIER].pages])
+        )
+    text = chunks[5].text
+    assert B.decode(text, "") == B.parse_blocks(text)  # a chunk stored without blocks is parsed on read
+
+
+@pytest.mark.parametrize(
+    ("unit", "reason"),
+    [
+        ("INTÉGRER DES CLAUSES DE CONCEPTION RESPONSABLE DANS LE CCTP", "heading"),
+        ("8.1 Recommandations pour le formatage des fichiers csv", "heading"),
+        ("LES ÉQUIPEMENTS RECONDITIONNÉS.", "heading"),
+        ("OU CAHIER DES CLAUSES PARTICULIèRES (CCP)", "heading"),
+        (
+            "Quelle(s) autre(s) disposition(s) environnementale(s) est/sont adoptée(s) par le candidat ou ses "
+            "fournisseurs, pour les produits et prestations objets",
+            "question",
+        ),
+        ("Comment réussir la gestion de la fin de vie des équipements ? 17", "toc"),
+        ("Des exigences environnementales précises sont consignées au CCTP (cf chapitre XX du CCTP).", "placeholder"),
+        ("Prix … %", "placeholder"),
+        ("Le principe du moissonnage sur data.gouv.fr se décompose en plusieurs étapes :", "fragment"),
+        ("Voici les étapes pour publier un jeu de données.", "fragment"),
+        ("→ Voir livrable : “Carnet d’ateliers inspirants” de CAPACities", "xref"),
+        ("Découvrez nos nouveaux guides !", "banner"),
+        ("Culture / Tourisme Les habitants de ma commune souffrent des canicules.", "table"),
+        ("de publier directement des données et de les mettre en contexte ;.", "fragment"),
+        ("GUIDE ACHATS NUMÉRIQUE RESPONSABLE | EQUIPE PROJET", "running"),
+    ],
+)
+def test_what_is_not_advice(unit, reason):
+    assert B.non_advice(unit) == reason
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "Vous créez un moissonneur sur data.gouv.fr afin que data.gouv.fr suive l’activité de votre plateforme.",
+        "La première étape pour publier des jeux de données sur data.gouv.fr est de créer un compte utilisateur.",
+        "Acquérir un équipement reconditionné plutôt qu’un matériel neuf réduit fortement les impacts.",
+        "Le contenu recyclé des matériels : exemple, x % de plastique recyclé.",
+    ],
+)
+def test_advice_is_not_rejected(unit):
+    assert B.non_advice(unit) is None
+
+
+def test_list_items_may_continue_their_lead_in():
+    item = "de publier directement des données et de les mettre en contexte ;"
+    assert B.non_advice(item) == "fragment" and B.non_advice(item, in_list=True) is None
+    assert B.non_advice("Quel est le coût pour le candidat ?", in_list=True) == "question"
+
+
+def test_block_vectors_round_trip():
+    import numpy as np
+
+    vecs = np.random.default_rng(0).normal(size=(3, 768)).tolist()
+    packed = B.pack_vectors(vecs)
+    back = B.unpack_vectors(packed)
+    assert back.shape == (3, B.VECTOR_DIM)
+    assert np.allclose(np.linalg.norm(back, axis=1), 1, atol=1e-2)
+    q = B.query_for_blocks(vecs[1], B.VECTOR_DIM)
+    assert int(np.argmax(back @ q)) == 1
+    assert B.pack_vectors([]) == "" and B.unpack_vectors("") is None
