@@ -40,7 +40,7 @@ _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 _NUMBERED = re.compile(r"^\s*((?:\d{1,2}|[A-Z])(?:\.\d{1,2}){0,3})\.?\s+(?=[A-ZÀ-Ý«\"“])")
 _DEEP_NUMBER = re.compile(r"^\s*((?:\d{1,2}|[A-Z])(?:\.\d{1,2}){1,3})\.?\s+[A-ZÀ-Ý]")
 _ROMAN = re.compile(r"^\s*[IVX]{1,4}\.\s+[A-ZÀ-Ý]")
-_BULLET = re.compile(r"^\s*(?:[-•▪●◦*–—➢►✓→]|\(?\d{1,2}[.)°]|[a-h][.)])\s+")
+_BULLET = re.compile(r"^\s*(?:[-−•▪●◦*–—➢►✓→‣■□❖◾]|\(?\d{1,2}[.)°]|[a-h][.)])\s+")
 _NUMBERED_ITEM = re.compile(r"^\s*\(?\d{1,2}[.)°]\s+")
 _ARROW = re.compile(r"^\s*[→➢►]\s*")
 _TOC_LINE = re.compile(r"^(?!\d{1,3}$).{3,110}?(?:\s…\s*|\s)(\d{1,3})$")
@@ -90,7 +90,7 @@ def heading_level(line: str) -> int:
         if len(letters) >= 5 and sum(c.isupper() for c in letters) / len(letters) > 0.8 and len(rest) <= 90:
             return 3
         return 0
-    if _DEEP_NUMBER.match(s) and len(s) <= 140 and not _ends_sentence(s):
+    if _DEEP_NUMBER.match(s) and len(s) <= 140 and (not _ends_sentence(s) or s.endswith(")")):
         return min(_DEEP_NUMBER.match(s).group(1).count(".") + 1, 4)  # "X.1.1 Fiabilité et transparence…"
     if not s[:1].isalnum() or not (3 <= len(s) <= 90) or s.count(" ") > 12:
         return 0
@@ -254,9 +254,9 @@ def parse_blocks(text: str, running: frozenset[str] = frozenset()) -> list[Block
                 open_list, unmarked = True, True
             continue
         if kind == ITEM:
-            if not open_list:
-                group += 1
-                if prev and prev.kind == PARAGRAPH and prev.text.endswith(":"):
+            if not open_list or (prev and prev.kind == ITEM and prev.text.endswith(":")):
+                group += 1  # a new list; an item ending with ':' leads the sub-list that follows it
+                if prev and prev.kind in (PARAGRAPH, ITEM) and prev.text.endswith(":"):
                     blocks[-1] = _retype(prev, LEAD, group)
             open_list, unmarked = True, False
             blocks.append(Block(ITEM, start, end, _BULLET.sub("", s).strip(), 0, group))
@@ -332,7 +332,7 @@ def decode(text: str, spans: str) -> list[Block]:
 def _block_text(kind: str, raw: str) -> str:
     """A block's text: one line, without its list marker, its heading marks or wraps."""
     body = re.sub(r"\s+", " ", raw).strip()
-    if kind == ITEM:
+    if kind in (ITEM, LEAD):
         body = _BULLET.sub("", body)
     elif kind == HEADING:
         m = _MD_HEADING.match(body)

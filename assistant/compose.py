@@ -23,11 +23,15 @@ from assistant.types import Answer, Passage, Suggestion
 Embed = Callable[[list[str]], list[list[float]]]  # texts -> document vectors
 Neighbour = Callable[[str, int], Passage | None]  # (source, chunk index) -> that chunk, if indexed
 
-AGENT_WORDS = 230  # an agent answer's body stays under this many words (the target median is 250)
+AGENT_WORDS = 240  # an agent answer's body stays under this many words (the target median is 250)
 ELU_WORDS = 150
+ELU_MIN_EASE = 0  # élus read sentences of Kandel–Moles 50 or more (easier), of ELU_MAX_SENTENCE words at most
+ELU_MAX_SENTENCE = 40
+PLAIN = 0.012  # relevance per point of Kandel–Moles above 50, for élus
 LIST_WORDS = 170  # a quoted list longer than this is cut at the end with "[…]"
 SEMANTIC_UNITS = 12  # candidate units embedded at query time, when the evaluation asks for it
-MEANING = 1.0  # weight of the cosine with the question against the share of its stems
+RANK_PRIOR = 0.5  # relevance given to the units of the best passage, halved for the second, a third for the third…
+MEANING = 0.5  # weight of the cosine with the question against the share of its stems
 _COLLECTIVITY = re.compile(
     r"\b(collectivit|commune|territoir|[ée]lus?\b|intercommunal|mairie|d[ée]partement|r[ée]gion|agents?\b|"
     r"doi(?:t|vent)|obligat|permet|peu(?:t|vent))",
@@ -125,10 +129,10 @@ def _units(passages: list[Passage], per_passage: list[list[B.Block]], q: set[str
             pieces = [b.text] if b.kind == B.ITEM else [x.strip() for x in sentences(b.text)]
             for s in pieces:
                 s = strip_citation_marks(s).strip()
-                if B.non_advice(s, in_list=b.kind == B.ITEM) or not quotable(s) or gives_orders(s):
+                if B.non_advice(s) or not quotable(s) or gives_orders(s):  # shown alone: it must stand alone
                     continue
                 stems = content_words(s)
-                rel = _lexical(q, stems) + section + 0.15 / (1 + i) + 0.25 * (p.dense or 0.0)
+                rel = _lexical(q, stems) + section + RANK_PRIOR / (1 + i) + 0.25 * (p.dense or 0.0)
                 out.append(Unit(s, i, j, b.kind, rel, stems))
     return out
 
@@ -169,11 +173,12 @@ def _procedures(
                 continue
             lead_text = blocks[lead[1]].text if lead else ""
             heading = next((b.text for b in reversed(blocks[: members[0]]) if b.kind == B.HEADING), p.section)
-            stems = content_words(f"{lead_text} {' '.join(t for t, _, _ in texts)}")
+            # the lead-in and the first items say what a list is about; a long list shares many stems anyway
+            stems = content_words(f"{lead_text} {' '.join(t for t, _, _ in texts[:6])}")
             rel = (
-                _lexical(q, stems)
+                0.8 * _lexical(q, stems)
                 + 0.4 * _lexical(q, content_words(f"{heading} {lead_text}"))
-                + 0.15 / (1 + i)
+                + RANK_PRIOR / (1 + i)
                 + 0.25 * (p.dense or 0.0)
             )
             where = [(a, b) for _, a, b in texts] + ([lead] if lead else [])
@@ -299,7 +304,7 @@ def _agent(
     margin = 0.15 if procedure else 0.0
     if best_proc is not None and (best_unit is None or best_proc.relevance + margin >= best_unit.relevance):
         return _quote_list(best_proc, passages, units, citer)
-    chosen = _diverse(units, 6 if procedure else 5, 0.15)
+    chosen = _diverse(units, 12, 0.15)
     if not chosen:
         return []
     first_rank: dict[str, int] = {}
@@ -314,7 +319,7 @@ def _agent(
         p = passages[u.passage]
         text = trim_words(u.text, max(20, min(70, room)))
         section = label(p.section) if p.section != p.title else None
-        if section and section != current and len(chosen) > 2:
+        if section and len(section.split()) >= 2 and section != current and len(chosen) > 2:
             lines.append(f"**{section}**")  # a heading is a label, never a step
             current = section
         shown += 1  # noqa: SIM113 - counts the units shown, not those chosen
@@ -345,6 +350,9 @@ def _quote_list(proc: Procedure, passages: list[Passage], units: list[Unit], cit
     part = f", partie « {heading} »" if heading else ""
     lines = [prompts.INTRO_LIST.format(title=p.title, pages=p.pages_label, part=part)]
     mark = citer.mark(proc.passage)
+    preamble = _preamble(proc, passages, units)
+    if preamble:
+        lines.append(" ".join(f"{end_unit(u.text)} {mark}" for u in preamble))
     if proc.lead:
         lines.append(f"{proc.lead if proc.lead.endswith(':') else end_unit(proc.lead)} {mark}")
     budget = LIST_WORDS
@@ -357,7 +365,7 @@ def _quote_list(proc: Procedure, passages: list[Passage], units: list[Unit], cit
             break
         budget -= words
         lines.append(f"{n}. {end_unit(item)} {citer.mark(where)}")
-    used = [content_words(t) for t, _ in proc.items] + [content_words(proc.lead)]
+    used = [content_words(t) for t, _ in proc.items] + [content_words(proc.lead)] + [u.stems for u in preamble]
     list_pages = {(passages[k].source, passages[k].page_start) for _, k in proc.items} | {(p.source, p.page_start)}
     others = [u for u in units if (passages[u.passage].source, passages[u.passage].page_start) not in list_pages]
     room = AGENT_WORDS - _words(lines)
@@ -373,10 +381,40 @@ def _quote_list(proc: Procedure, passages: list[Passage], units: list[Unit], cit
     return lines
 
 
+def _preamble(proc: Procedure, passages: list[Passage], units: list[Unit], words: int = 60) -> list[Unit]:
+    """The sentences just before the list's lead-in, under the same heading: what the procedure is for."""
+    lead = next((j for i, j in proc.blocks if i == proc.passage and passages[i] is not None), None)
+    if lead is None:
+        return []
+    blocks = passage_blocks(passages[proc.passage])
+    first = min(j for i, j in proc.blocks if i == proc.passage)
+    start = next((j + 1 for j in range(first - 1, -1, -1) if blocks[j].kind == B.HEADING), 0)
+    before = [u for u in units if u.passage == proc.passage and start <= u.block < first]
+    out: list[Unit] = []
+    for u in reversed(before):
+        if sum(x.words for x in out) + u.words > words:
+            break
+        out.insert(0, u)
+    return out
+
+
 def _plain_score(u: Unit, glossary: dict[str, str]) -> float:
     undefined = sum(1 for a in _ACRONYM.findall(u.text) if a not in glossary)
     km = kandel_moles(u.text)
-    return u.relevance + 0.012 * (km - 50) - 0.02 * max(0, u.words - 18) - 0.2 * undefined
+    return u.relevance + PLAIN * (km - 50) - 0.02 * max(0, u.words - 15) - 0.2 * undefined
+
+
+_ANAPHORA = re.compile(
+    r"^(?:cela|ceci|ce|cet|cette|ces|celui|celle|ceux|celles|elle|elles|ils|leur|leurs|mais|ainsi|donc|"
+    r"par ailleurs|en effet|cependant|de même|de plus|pour ce faire|non pas|enfin|ensuite|puis|or|aussi|"
+    r"il (?!(?:faut|est|existe|convient|s['’]agit|importe|peut être)))\b|\b(?:également|aussi|ci-dessus|précédemment)\b",
+    re.IGNORECASE,
+)
+
+
+def standalone(s: str) -> bool:
+    """Does a sentence make sense on its own, without the one before it ("Cela inclut…", "Elles devront…")?"""
+    return not _ANAPHORA.search(s[:60])
 
 
 def complete_sentence(s: str) -> bool:
@@ -397,29 +435,33 @@ def _clauses(units: list[Unit]) -> list[Unit]:
 
 
 def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer) -> list[str]:
-    pool = [u for u in units if complete_sentence(u.text)] + _clauses(units)
-    if not pool:
-        pool = units
+    """« En bref »: the 2 plainest relevant sentences (up to 4 if room is left); then « Pour votre
+    collectivité »: 2 or 3 sentences about what the collectivity does, must or may do."""
+    # whole sentences that stand on their own, the plain ones if there are enough of them
+    pool = [u for u in units if complete_sentence(u.text)] + _clauses(units) or units
+    alone = [u for u in pool if standalone(u.text)]
+    pool = alone if len(alone) >= 2 else pool
+    plain = [u for u in pool if kandel_moles(u.text) >= ELU_MIN_EASE and u.words <= ELU_MAX_SENTENCE]
+    pool = plain if len(plain) >= 3 else pool
     for u in pool:
         u.relevance = _plain_score(u, glossary)
-    summary: list[Unit] = []
-    words = 0
-    for u in _diverse(pool, 4, 0.1):
-        if len(summary) >= 2 and words + u.words > 85:
-            break
-        summary.append(u)
-        words += u.words
+    ranked = _diverse(pool, 8, float("-inf"))  # plainness may take relevance below zero: order is what counts
+    budget = ELU_WORDS - 25  # labels, and acronyms spelled out at their first use
+    summary = ranked[:2]
+    words = sum(u.words for u in summary)
+    impl = []
+    for u in ranked[2:]:
+        if len(impl) < 3 and _COLLECTIVITY.search(u.text) and words + u.words <= budget:
+            impl.append(u)
+            words += u.words
+    for u in ranked[2:]:
+        if u not in impl and len(summary) < 4 and words + u.words <= budget - 20 * (len(impl) < 2):
+            summary.append(u)
+            words += u.words
     if not summary:
         return []
     summary.sort(key=lambda u: (u.passage, u.block))
     lines = [f"**{prompts.INTRO_ELU}**", " ".join(f"{end_unit(u.text)} {citer.mark(u.passage)}" for u in summary)]
-    impl_pool = [u for u in pool if _COLLECTIVITY.search(u.text)]
-    impl = []
-    for u in _diverse(impl_pool, 3, 0.1, [u.stems for u in summary]):
-        if words + u.words > ELU_WORDS - 8:
-            continue
-        impl.append(u)
-        words += u.words
     if impl:
         lines += ["", f"**{prompts.IMPLICATIONS}**"]
         lines += [f"- {end_unit(u.text)} {citer.mark(u.passage)}" for u in impl]

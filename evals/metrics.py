@@ -158,22 +158,26 @@ def body_words(text: str) -> int:
 def answer_units(text: str) -> list[tuple[str, bool]]:
     """What an answer shows as advice, as (unit, under a lead-in): each step or bullet, and each sentence
     of its prose. Labels (``**…**``), lines that announce what follows (ending with ':') and the
-    "[…]" line that says where a list goes on are the answer's frame, not units."""
+    "[…]" line that says where a list goes on are the answer's frame, not units. A line ending with ':'
+    introduces the items below it, up to the next blank line."""
     from assistant.text import sentences
 
     out: list[tuple[str, bool]] = []
     lead = False
     for raw in answer_body(text).split("\n"):
         line = raw.strip()
-        if not line or _LABEL.match(line) or line.startswith("[…]"):
+        if not line:
+            lead = False
+            continue
+        if _LABEL.match(line) or line.startswith("[…]"):
             continue
         m = _LIST_LINE.match(line)
         if m:
             out.append((line[m.end() :], lead))
             continue
         body = _MARKER.sub("", line).strip()
-        lead = body.endswith(":")
-        if lead:
+        if body.endswith(":"):
+            lead = True
             continue
         out += [(s, False) for s in sentences(body) if s.strip()]
     return out

@@ -1,0 +1,204 @@
+"""The composer on passages shaped like the corpus's pages (lists, questionnaires, headings, tables)."""
+
+from __future__ import annotations
+
+import re
+
+from assistant import blocks as B
+from assistant.compose import compose, extractive_answer, rank_by_meaning, suggestions
+from assistant.models import HashEmbedder
+from assistant.readability import kandel_moles
+from assistant.types import Passage
+from evals.metrics import answer_body, body_words, list_integrity, non_advice_units, ordered_steps
+
+MOISSONNAGE = (
+    "4.4.2 Comment utiliser le service de moissonnage?\n"
+    "Il est possible de demander au moissonneur d’importer l’ensemble des données.\n"
+    "Le principe du moissonnage sur data.gouv.fr se décompose en plusieurs étapes :\n"
+    "1. Vous créez un moissonneur sur data.gouv.fr afin que data.gouv.fr suive l’activité de votre plateforme;\n"
+    "2. Vous publiez des données sur votre plateforme d’open data;\n"
+    "3. Vous demandez validation de votre moissonneur sur le support data.gouv.fr;\n"
+    "4. La configuration du moissonneur est validée par l’équipe en charge de data.gouv.fr;"
+)
+MOISSONNAGE_NEXT = (
+    "4. La configuration du moissonneur est validée par l’équipe en charge de data.gouv.fr;\n"
+    "5. Le moissonneur de data.gouv.fr vient automatiquement récupérer les données de votre plateforme;\n"
+    "6. Les données de votre plateforme sont référencées et visibles sur data.gouv.fr.\n"
+    "4.5 Faire vivre son jeu de données\n"
+    "Des statistiques d’audience sont disponibles sur le tableau de bord de votre compte."
+)
+QUESTIONNAIRE = (
+    "PERFORMANCE EN MATIERE DE PROTECTION DE L’ENVIRONNEMENT\n"
+    "Questionnaire environnemental pour le moissonnage des données :\n"
+    "- Quelle(s) disposition(s) le candidat adopte-t-il pour moissonner les données ?\n"
+    "- Quel moissonneur le candidat utilise-t-il pour la plateforme data.gouv.fr ?\n"
+    "- Comment le candidat valide-t-il le moissonnage ?"
+)
+TOC = "TABLE DES MATIÈRES\nLe moissonnage 12\nPublier un jeu de données 7\nFaire vivre son jeu de données 13"
+
+
+def passage(i: int, text: str, page: int, source: str = "pdf/guide.pdf", index: int | None = None, **kw) -> Passage:
+    kw.setdefault("section", "Publier")
+    return Passage(
+        f"{source}-{i}",
+        text,
+        source,
+        kw.pop("title", "Guide data.gouv.fr"),
+        page,
+        page,
+        kw.pop("section"),
+        i if index is None else index,
+        B.encode(B.parse_blocks(text)),
+        **kw,
+    )
+
+
+def neighbours(*ps: Passage):
+    by = {(p.source, p.index): p for p in ps}
+    return lambda source, index: by.get((source, index))
+
+
+QUESTION = "Comment faire remonter automatiquement nos données sur data.gouv.fr par moissonnage ?"
+
+
+def test_the_procedure_is_quoted_whole_in_order_with_its_continuation():
+    first = passage(0, MOISSONNAGE, 12)
+    nxt = passage(1, MOISSONNAGE_NEXT, 13)
+    passages = [first, passage(5, QUESTIONNAIRE, 56, source="pdf/achats.pdf"), passage(6, TOC, 3)]
+    ans = extractive_answer(QUESTION, passages, "agent", {}, neighbour=neighbours(first, nxt))
+    body = answer_body(ans.text)
+    lines = body.splitlines()
+    assert lines[0].startswith("D'après « Guide data.gouv.fr » (p. 12, partie « Comment utiliser le service")
+    assert lines[1].startswith("Le principe du moissonnage") and lines[1].endswith("[1]")
+    steps = [line for line in lines if re.match(r"\d\. ", line)]
+    assert [s.split()[1:3] for s in steps] == [
+        ["Vous", "créez"],
+        ["Vous", "publiez"],
+        ["Vous", "demandez"],
+        ["La", "configuration"],
+        ["Le", "moissonneur"],
+        ["Les", "données"],
+    ]  # items 1 to 6: none left out, the overlap of the two chunks not repeated
+    assert steps[-1].endswith("[2]")  # the items of the next page are cited to it
+    assert [(c.page_start) for c in ans.citations][:2] == [12, 13]
+    assert ordered_steps(ans.text) == 6
+    assert list_integrity(ans.text, ans.citations) == (2, 2)
+    assert non_advice_units(ans.text) == []
+    assert "Quelle(s)" not in body and "TABLE DES" not in body and "Le moissonnage 12" not in body
+    # what the answer cites is the passages, whole; the next-page chunk came in through the list
+    assert "Faire vivre son jeu de données" in ans.citations[1].text
+
+
+def test_a_long_list_is_cut_at_the_end_and_says_where_it_goes_on():
+    items = "\n".join(
+        f"- Étape numéro {n} : vérifier le critère {n} du référentiel avec les équipes." for n in range(1, 31)
+    )
+    p = passage(0, f"Le référentiel se vérifie ainsi :\n{items}", 8, section="Vérifier le référentiel")
+    ans = extractive_answer("Comment vérifier le référentiel ?", [p], "agent", {})
+    body = answer_body(ans.text)
+    assert "[…] (" in body and "autres points dans le document, p. 8)" in body
+    assert "Étape numéro 1 :" in body and "Étape numéro 30" not in body
+    assert body_words(ans.text) <= 250
+    assert list_integrity(ans.text, ans.citations) == (1, 1)  # cut at the end, never in the middle
+
+
+def test_a_questionnaire_is_never_the_answer():
+    q = "Quelles questions poser au candidat sur le moissonnage ?"
+    ans = extractive_answer(q, [passage(0, QUESTIONNAIRE, 56)], "agent", {})
+    assert ans is None or "?" not in answer_body(ans.text)
+
+
+def test_meaning_decides_between_two_lists_with_the_same_words():
+    """Two lists share the question's stems equally; the block vectors say which one answers it."""
+    emb = HashEmbedder(256)
+    a = "Règles pour les ordinateurs :\n- durée de vie longue et réparation facile ;\n- pièces détachées."
+    b = "Règles pour les ordinateurs :\n- couleur du boîtier ;\n- forme du clavier."
+    ps = []
+    for i, text in enumerate([b, a]):
+        p = passage(i, text, 10 + i)
+        spans = [(x.start, x.end) for x in B.decode(p.text, p.blocks)]
+        _, vecs = emb.embed_blocks([p.text], None, [spans])
+        ps.append(Passage(**{**vars(p), "block_vectors": B.pack_vectors(vecs[0])}))
+    question = "Quelles règles pour les ordinateurs ?"
+    qv = emb.embed_query("durée de vie réparation pièces détachées")
+    with_meaning = extractive_answer(question, ps, "agent", {}, query_vector=qv)
+    without = extractive_answer(question, ps, "agent", {})
+    assert "durée de vie" in answer_body(with_meaning.text).split("\n")[2]
+    assert "couleur du boîtier" in answer_body(without.text)  # stems alone pick the first list
+    assert with_meaning.citations[0].page_start == 11
+
+
+def test_query_time_embedding_scores_the_best_candidates():
+    from assistant.compose import Procedure, Unit
+
+    units = [Unit("Une phrase sur la réparation des ordinateurs.", 0, 0, B.PARAGRAPH, 0.1)]
+    procs = [Procedure(0, "Règles :", [("couleur du boîtier", 0)], "R", 0.1, [(0, 0)])]
+    seen = []
+
+    def embed(texts):
+        seen.extend(texts)
+        return [[1.0, 0.0], [0.0, 1.0]]
+
+    rank_by_meaning(units, procs, [], [1.0, 0.0], embed=embed)
+    assert seen[0] == units[0].text and units[0].relevance == 1.1 and procs[0].relevance == 0.1
+
+
+def test_headings_are_labels_and_no_unit_is_not_advice():
+    text = (
+        "RÉDIGER LE CAHIER DES CHARGES\n"
+        "Le cahier des charges fixe des exigences de sobriété pour le site de la commune.\n"
+        "Découvrez nos nouveaux guides !\n"
+        "→ Voir livrable : “Carnet d’ateliers inspirants” de CAPACities\n"
+        "Des exigences précises sont consignées au CCTP (cf chapitre XX du CCTP).\n"
+        "Le prestataire mesure le poids des pages et réduit les requêtes du site de la commune."
+    )
+    other = "Culture / Tourisme Les habitants de ma commune veulent un site sobre.\nLe site sobre de la commune se charge vite."
+    ps = [passage(0, text, 52, section="RÉDIGER LE CAHIER DES CHARGES"), passage(1, other, 2, section="Exemples")]
+    for q in (
+        "Comment rédiger le cahier des charges d'un site sobre pour la commune ?",
+        "Le site sobre de la commune ?",
+    ):
+        ans = extractive_answer(q, ps, "agent", {})
+        assert non_advice_units(ans.text) == [], ans.text
+        assert "Découvrez" not in ans.text and "XX" not in ans.text and "Voir livrable" not in ans.text
+
+
+def test_elu_answer_is_short_plain_and_in_two_parts():
+    text = (
+        "Le RGESN aide la collectivité à concevoir des services numériques sobres. "
+        "Il compte 79 critères, répartis en 8 thématiques, que les équipes vérifient à chaque étape du projet "
+        "de conception, de la définition du besoin jusqu'à la fin de vie, avec une méthode d'évaluation "
+        "proposée pour chacun des critères d'écoconception considérés comme prioritaires. "
+        "La commune peut l'inscrire dans ses marchés. Les élus fixent les objectifs de sobriété. "
+        "Un service sobre consomme moins d'énergie et coûte moins cher."
+    )
+    gloss = {"RGESN": "Référentiel général d'écoconception de services numériques"}
+    ans = extractive_answer("Qu'apporte le RGESN à une commune ?", [passage(0, text, 4)], "elu", gloss)
+    body = answer_body(ans.text)
+    assert body.startswith("**En bref**\n")
+    parts = body.split("\n\n")
+    assert parts[1].startswith("**Pour votre collectivité**\n- ")
+    brief = parts[0].split("\n", 1)[1]
+    sentences = re.findall(r"[^.!?]+[.!?] \[\d\]", brief)
+    assert 2 <= len(sentences) <= 4 and all(s.strip()[0].isupper() for s in sentences)
+    assert "RGESN (Référentiel général d'écoconception" in body
+    assert "79 critères" not in brief  # the long sentence is not the plainest
+    assert body_words(ans.text) <= 150
+    assert kandel_moles(body) > kandel_moles(text)
+
+
+def test_next_questions_come_from_the_headings_around_the_cited_pages():
+    first = passage(0, MOISSONNAGE, 12)
+    nxt = passage(1, MOISSONNAGE_NEXT, 13)
+    after = passage(2, "4.6 Supprimer un jeu de données\nVous pouvez archiver un jeu de données.", 14)
+    ans = extractive_answer(QUESTION, [first], "agent", {}, neighbour=neighbours(first, nxt, after))
+    labels = [s.label for s in ans.suggestions]
+    assert "Faire vivre son jeu de données (p. 13)" in labels
+    assert all("moissonnage" not in label.lower() for label in labels)  # the answer's own heading is not offered
+    assert all(s.source == "pdf/guide.pdf" and s.question for s in ans.suggestions)
+    assert 2 <= len(labels) <= 3
+    assert suggestions("rien", [], None) == []
+
+
+def test_nothing_quotable_gives_none():
+    assert compose("Comment ?", [passage(0, TOC, 3)], "agent", {}) is None
