@@ -72,6 +72,8 @@ _CAPTION = re.compile(r"^(?:figure|fig\.|tableau|illustration|sch[ée]ma|graphiq
 _ANNOUNCE = re.compile(
     r"^(?:voici|ci-dessous|ci-apr[èe]s)\b|\b(?:les|des|plusieurs) [ée]tapes (?:suivantes|ci-dessous)\b", re.I
 )
+_PICTOGRAM = re.compile(r"^[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F\s]+")  # "💡 Au-delà du sujet…"
+_INVERSION = re.compile(r"\b[a-zà-ÿ]{2,}-(?:t-)?(?:il|elle|ils|elles|on|vous|nous)\b(?!-)|\best-ce\b", re.IGNORECASE)
 _SENTENCE_END = (".", "!", "?", "…", ";", ":", "»", ")", '"', "”")
 
 
@@ -330,8 +332,8 @@ def decode(text: str, spans: str) -> list[Block]:
 
 
 def _block_text(kind: str, raw: str) -> str:
-    """A block's text: one line, without its list marker, its heading marks or wraps."""
-    body = re.sub(r"\s+", " ", raw).strip()
+    """A block's text: one line, without its list marker, its heading marks, wraps or leading pictograms."""
+    body = _PICTOGRAM.sub("", re.sub(r"\s+", " ", raw).strip())
     if kind in (ITEM, LEAD):
         body = _BULLET.sub("", body)
     elif kind == HEADING:
@@ -412,8 +414,14 @@ def non_advice(unit: str, in_list: bool = False) -> str | None:
         return "banner"
     if _XREF.match(s):
         return "xref"
-    if s.endswith("?") or _INTERROGATIVE_ITEM(s) and re.search(r"\?|^(quel|pr[ée]cis)", s, re.I):
-        return "question"
+    if (
+        s.endswith("?")
+        or "? " in s
+        or _INVERSION.search(s)
+        or _INTERROGATIVE_ITEM(s)
+        and re.search(r"^(quel|pr[ée]cis)", s, re.I)
+    ):
+        return "question"  # "Emballages, transport ? si oui…", "Votre entreprise prend-elle en considération…"
     if (
         heading_level(s)
         or (heading_level(unit.strip().rstrip(" .").strip()) or upper_share(s) > 0.8)
@@ -426,6 +434,6 @@ def non_advice(unit: str, in_list: bool = False) -> str | None:
         return "fragment"  # "Voici les étapes pour publier.": an announcement of what follows, not advice
     if in_list:
         return "fragment" if len(words) < 2 or s.endswith(":") else None
-    if len(words) < 4 or s[:1].islower() or s.endswith((":", ";", ",", " et", " ou", " de")):
+    if len(words) < 4 or s[:1].islower() or s[:1] in "([" or s.endswith((":", ";", ",", " et", " ou", " de")):
         return "fragment"
     return None

@@ -28,9 +28,12 @@ ELU_WORDS = 150
 ELU_MIN_EASE = 0  # élus read sentences of Kandel–Moles 50 or more (easier), of ELU_MAX_SENTENCE words at most
 ELU_MAX_SENTENCE = 40
 PLAIN = 0.012  # relevance per point of Kandel–Moles above 50, for élus
+SENTENCE_STEPS = 8  # without a list to quote, at most this many sentences, each with its citation
 LIST_WORDS = 170  # a quoted list longer than this is cut at the end with "[…]"
 SEMANTIC_UNITS = 12  # candidate units embedded at query time, when the evaluation asks for it
 RANK_PRIOR = 0.5  # relevance given to the units of the best passage, halved for the second, a third for the third…
+STEP_FORM = 0.15  # relevance added to a sentence that says what to do
+ANAPHORA = 0.3  # relevance taken from a sentence that leans on the one before it ("Cela…", "Ce référentiel…")
 MEANING = 0.5  # weight of the cosine with the question against the share of its stems
 _COLLECTIVITY = re.compile(
     r"\b(collectivit|commune|territoir|[ée]lus?\b|intercommunal|mairie|d[ée]partement|r[ée]gion|agents?\b|"
@@ -133,8 +136,27 @@ def _units(passages: list[Passage], per_passage: list[list[B.Block]], q: set[str
                     continue
                 stems = content_words(s)
                 rel = _lexical(q, stems) + section + RANK_PRIOR / (1 + i) + 0.25 * (p.dense or 0.0)
+                rel += STEP_FORM * says_what_to_do(s) - ANAPHORA * (not standalone(s))
                 out.append(Unit(s, i, j, b.kind, rel, stems))
     return out
+
+
+_INFINITIVE = re.compile(r"^[A-ZÀ-Ý][a-zà-ÿ’']+(?:er|ir|re|dre)$")
+_NOT_INFINITIVE = set(
+    "premier dernier entre notre votre autre cahier titre nombre cadre membre libre propre ordre chiffre centre "
+    "dossier fichier leur pour sur par quatre offre contre lettre filière matière manière première".split()
+)
+_DO = re.compile(
+    r"^(?:(?:il|on) (?:faut|convient|doit)|il est (?:recommandé|conseillé|nécessaire|important|utile)|"
+    r"nous vous conseillons|veillez|pensez|privilégiez|vous (?:pouvez|devez|créez|publiez|demandez|choisissez))\b",
+    re.IGNORECASE,
+)
+
+
+def says_what_to_do(s: str) -> bool:
+    """An infinitive first ("Réduire…", "Créer…"), or "il faut", "veillez à", "vous pouvez"…"""
+    first = s.split(" ", 1)[0].strip('«"(')
+    return bool(_INFINITIVE.match(first)) and first.lower() not in _NOT_INFINITIVE or bool(_DO.match(s))
 
 
 def quotable(s: str) -> bool:
@@ -304,7 +326,7 @@ def _agent(
     margin = 0.15 if procedure else 0.0
     if best_proc is not None and (best_unit is None or best_proc.relevance + margin >= best_unit.relevance):
         return _quote_list(best_proc, passages, units, citer)
-    chosen = _diverse(units, 12, 0.15)
+    chosen = _diverse(units, SENTENCE_STEPS, 0.15)
     if not chosen:
         return []
     first_rank: dict[str, int] = {}
@@ -407,7 +429,8 @@ def _plain_score(u: Unit, glossary: dict[str, str]) -> float:
 _ANAPHORA = re.compile(
     r"^(?:cela|ceci|ce|cet|cette|ces|celui|celle|ceux|celles|elle|elles|ils|leur|leurs|mais|ainsi|donc|"
     r"par ailleurs|en effet|cependant|de même|de plus|pour ce faire|non pas|enfin|ensuite|puis|or|aussi|"
-    r"il (?!(?:faut|est|existe|convient|s['’]agit|importe|peut être)))\b|\b(?:également|aussi|ci-dessus|précédemment)\b",
+    r"il (?!(?:faut|est|existe|convient|s['’]agit|importe|peut être)))\b|"
+    r"\b(?:également|aussi|ci-dessus|précédemment)\b",
     re.IGNORECASE,
 )
 

@@ -33,11 +33,12 @@ from evals.metrics import (
 )
 
 HERE = Path(__file__).resolve().parent
-COMPOSERS = ("previous", "quote", "compose")
+COMPOSERS = ("previous", "quote", "compose", "live")
 LABELS = {
     "previous": "composeur précédent",
     "quote": "citation brute (250 premiers mots des 2 meilleurs passages)",
-    "compose": "composeur par blocs (assistant)",
+    "compose": "composeur par blocs (assistant ; sens : vecteurs des blocs calculés à l'ingestion)",
+    "live": "composeur par blocs, sens : meilleures unités embarquées à la requête",
 }
 TARGETS = {"coverage": 0.60, "coverage_gain_vs_quote": 0.05, "median_words": 250, "non_advice": 0.0}
 TARGETS |= {"steps": 0.9, "elu_kandel_moles": 60.0, "latency_p50_ms": 300.0}
@@ -64,16 +65,21 @@ def _pct(xs: list[float], q: float) -> float | None:
     return round(percentile(xs, q), 1) if xs else None
 
 
-def evaluate(assistant, questions: list[dict]) -> dict:  # noqa: ANN001
-    """Run the three composers on every covered question; returns the summary rows and per-question details."""
+def evaluate(assistant, questions: list[dict], live: bool = False) -> dict:  # noqa: ANN001
+    """Run the composers on every covered question; returns the summary rows and per-question details.
+
+    ``live``: also the variant that embeds the best candidate units at query time (a forward pass each).
+    """
     from assistant.answer import abstain, covers
     from assistant.readability import kandel_moles
     from assistant.screening import is_procedure_question, wants_list
     from evals.legacy_composer import legacy_answer
 
     s = assistant.settings
-    rows = {c: {"coverage": [], "words": [], "units": 0, "bad": 0, "steps": [0, 0], "lists": [0, 0]} for c in COMPOSERS}
-    for c in COMPOSERS:
+    embed = assistant.retriever.embedder.embed_documents
+    names = [c for c in COMPOSERS if live or c != "live"]
+    rows = {c: {"coverage": [], "words": [], "units": 0, "bad": 0, "steps": [0, 0], "lists": [0, 0]} for c in names}
+    for c in names:
         rows[c] |= {"km": [], "km_src": [], "ms": [], "answers_with_bad": 0, "answered": 0, "bad_examples": []}
     per_q: dict[str, dict] = {}
     for q in questions:
@@ -90,8 +96,9 @@ def evaluate(assistant, questions: list[dict]) -> dict:  # noqa: ANN001
             "previous": lambda: legacy_answer(q["question"], passages, mode, assistant.glossary),  # noqa: B023
             "quote": lambda: quote_answer(passages),  # noqa: B023
             "compose": lambda: assistant.extractive(q["question"], passages, mode),  # noqa: B023
+            "live": lambda: assistant.extractive(q["question"], passages, mode, embed=embed),  # noqa: B023
         }
-        for c in COMPOSERS:
+        for c in names:
             t0 = time.perf_counter()
             ans = compose[c]() or abstain(q["question"], passages, mode, "extractive")
             ms = retrieval_ms + (time.perf_counter() - t0) * 1000
@@ -172,6 +179,7 @@ def targets(summary: dict) -> list[dict]:
 
 
 def render(summary: dict, title: str) -> list[str]:
+    """The three composers side by side, the targets, and a few units the previous composer showed."""
     lines = [
         f"## {title}",
         "",
@@ -180,7 +188,7 @@ def render(summary: dict, title: str) -> list[str]:
         "(sources) | latence p50 / p95 (ms) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for c in COMPOSERS:
+    for c in [c for c in COMPOSERS if c in summary]:
         r = summary[c]
         li = "—" if r["list_integrity"] is None else f"{r['list_integrity']:.3f} ({r['lists_quoted']})"
         lines.append(
@@ -204,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evals.composers", description=__doc__)
     ap.add_argument("--questions", type=Path, default=HERE / "questions.jsonl")
     ap.add_argument("--out", type=Path, default=None, help="écrire composers_<jeu>.{md,json} dans ce dossier")
+    ap.add_argument("--live", action="store_true", help="aussi : unités embarquées à la requête (lent)")
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from assistant.answer import Assistant
@@ -212,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
 
     assistant = Assistant.load(Settings.from_env())
     assistant.ask("échauffement", mode="agent")
-    result = evaluate(assistant, load_questions(args.questions))
+    result = evaluate(assistant, load_questions(args.questions), live=args.live)
     result = {
         "command": f"python -m evals.composers --questions {args.questions}",
         "date": time.strftime("%Y-%m-%d %H:%M"),

@@ -249,6 +249,11 @@ def run_project(args: argparse.Namespace) -> dict:
     threshold, threshold_acc = calibrate(scored)
 
     answers, per_answer = evaluate_answers(assistant, questions, settings)
+    from evals import composers
+
+    composed = {"questions": composers.evaluate(assistant, questions, live=True)["composers"]}
+    if args.heldout and Path(args.heldout).is_file():  # written after the composer, never used to tune it
+        composed["heldout"] = composers.evaluate(assistant, load_questions(args.heldout))["composers"]
     per_question = {}
     for q, (best, _) in zip(questions, scored, strict=True):
         row = {"kind": q["kind"], "question": q["question"], "best_dense": round(best, 3)}
@@ -288,6 +293,7 @@ def run_project(args: argparse.Namespace) -> dict:
             "threshold_only_accuracy": round(threshold_acc, 3),
         },
         "answers": answers,
+        "composers": composed,
         "per_question": per_question,
     }
     result["targets"] = targets_report(result)
@@ -393,6 +399,8 @@ def render_project(r: dict) -> str:  # noqa: PLR0915
         f"- seuil « non couvert » en vigueur : {ab['min_dense_score']} ; seuil qui sépare le mieux sur ce jeu : "
         f"{ab['calibrated_threshold']} (exactitude {ab['threshold_only_accuracy']:.3f} avec le seuil seul)",
         "",
+        *_composer_sections(r),
+        "",
         "![comparaison des configurations](latest.png)",
         "",
         "## Détail par question",
@@ -410,6 +418,19 @@ def render_project(r: dict) -> str:  # noqa: PLR0915
         )
     lines += ["", "« — » : pas de page attendue dans les 10 premiers passages. Définitions : `evals/metrics.py`."]
     return "\n".join(lines) + "\n"
+
+
+def _composer_sections(r: dict) -> list[str]:
+    from evals import composers
+
+    out = []
+    titles = {
+        "questions": f"Composition des réponses, même jeu ({r['answerable']} questions couvertes)",
+        "heldout": "Composition des réponses, questions écrites après le composeur (evals/heldout.jsonl)",
+    }
+    for key, summary in r.get("composers", {}).items():
+        out += ["", *composers.render(summary, titles[key])]
+    return out
 
 
 COLORS = {"naive": "#999999", "bm25": "#e6a03c", "dense": "#4c8ed9", "hybrid": "#2b9348"}
@@ -516,6 +537,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--questions", type=Path, default=HERE / "questions.jsonl", help="jeu de questions (JSONL)")
     ap.add_argument("--out", type=Path, default=HERE / "reports", help="dossier des rapports")
+    ap.add_argument(
+        "--heldout", type=Path, default=HERE / "heldout.jsonl", help="questions tenues à l'écart du réglage (JSONL)"
+    )
     ap.add_argument("--squad", type=Path, default=None, help="évaluer la recherche sur un fichier au format SQuAD")
     ap.add_argument("--sample", type=int, default=0, help="SQuAD : nombre de questions tirées (0 = toutes)")
     ap.add_argument("--contexts", type=int, default=0, help="SQuAD : contextes indexés, tirés au sort (0 = tous)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from assistant import blocks as B
-from assistant.compose import compose, extractive_answer, rank_by_meaning, suggestions
+from assistant.compose import MEANING, compose, extractive_answer, rank_by_meaning, suggestions
 from assistant.models import HashEmbedder
 from assistant.readability import kandel_moles
 from assistant.types import Passage
@@ -69,7 +69,8 @@ def test_the_procedure_is_quoted_whole_in_order_with_its_continuation():
     body = answer_body(ans.text)
     lines = body.splitlines()
     assert lines[0].startswith("D'après « Guide data.gouv.fr » (p. 12, partie « Comment utiliser le service")
-    assert lines[1].startswith("Le principe du moissonnage") and lines[1].endswith("[1]")
+    assert lines[1].startswith("Il est possible de demander au moissonneur")  # what precedes the lead-in
+    assert lines[2].startswith("Le principe du moissonnage") and lines[2].endswith("[1]")
     steps = [line for line in lines if re.match(r"\d\. ", line)]
     assert [s.split()[1:3] for s in steps] == [
         ["Vous", "créez"],
@@ -140,7 +141,8 @@ def test_query_time_embedding_scores_the_best_candidates():
         return [[1.0, 0.0], [0.0, 1.0]]
 
     rank_by_meaning(units, procs, [], [1.0, 0.0], embed=embed)
-    assert seen[0] == units[0].text and units[0].relevance == 1.1 and procs[0].relevance == 0.1
+    assert seen[0] == units[0].text and procs[0].relevance == 0.1
+    assert abs(units[0].relevance - (0.1 + MEANING)) < 1e-9
 
 
 def test_headings_are_labels_and_no_unit_is_not_advice():
@@ -152,7 +154,10 @@ def test_headings_are_labels_and_no_unit_is_not_advice():
         "Des exigences précises sont consignées au CCTP (cf chapitre XX du CCTP).\n"
         "Le prestataire mesure le poids des pages et réduit les requêtes du site de la commune."
     )
-    other = "Culture / Tourisme Les habitants de ma commune veulent un site sobre.\nLe site sobre de la commune se charge vite."
+    other = (
+        "Culture / Tourisme Les habitants de ma commune veulent un site sobre.\n"
+        "Le site sobre de la commune se charge vite."
+    )
     ps = [passage(0, text, 52, section="RÉDIGER LE CAHIER DES CHARGES"), passage(1, other, 2, section="Exemples")]
     for q in (
         "Comment rédiger le cahier des charges d'un site sobre pour la commune ?",
