@@ -28,6 +28,7 @@ ELU_WORDS = 150
 ELU_MIN_EASE = 0  # élus read sentences of Kandel–Moles 50 or more (easier), of ELU_MAX_SENTENCE words at most
 ELU_MAX_SENTENCE = 40
 PLAIN = 0.012  # relevance per point of Kandel–Moles above 50, for élus
+RELEVANCE_FLOOR = 0.5  # a sentence under half the best relevance is not shown
 SENTENCE_STEPS = 8  # without a list to quote, at most this many sentences, each with its citation
 LIST_WORDS = 170  # a quoted list longer than this is cut at the end with "[…]"
 SEMANTIC_UNITS = 12  # candidate units embedded at query time, when the evaluation asks for it
@@ -143,8 +144,38 @@ def _units(passages: list[Passage], per_passage: list[list[B.Block]], q: set[str
 
 _INFINITIVE = re.compile(r"^[A-ZÀ-Ý][a-zà-ÿ’']+(?:er|ir|re|dre)$")
 _NOT_INFINITIVE = set(
-    "premier dernier entre notre votre autre cahier titre nombre cadre membre libre propre ordre chiffre centre "
-    "dossier fichier leur pour sur par quatre offre contre lettre filière matière manière première".split()
+    [
+        "premier",
+        "dernier",
+        "entre",
+        "notre",
+        "votre",
+        "autre",
+        "cahier",
+        "titre",
+        "nombre",
+        "cadre",
+        "membre",
+        "libre",
+        "propre",
+        "ordre",
+        "chiffre",
+        "centre",
+        "dossier",
+        "fichier",
+        "leur",
+        "pour",
+        "sur",
+        "par",
+        "quatre",
+        "offre",
+        "contre",
+        "lettre",
+        "filière",
+        "matière",
+        "manière",
+        "première",
+    ]
 )
 _DO = re.compile(
     r"^(?:(?:il|on) (?:faut|convient|doit)|il est (?:recommandé|conseillé|nécessaire|important|utile)|"
@@ -326,7 +357,8 @@ def _agent(
     margin = 0.15 if procedure else 0.0
     if best_proc is not None and (best_unit is None or best_proc.relevance + margin >= best_unit.relevance):
         return _quote_list(best_proc, passages, units, citer)
-    chosen = _diverse(units, SENTENCE_STEPS, 0.15)
+    floor = RELEVANCE_FLOOR * max((u.relevance for u in units), default=0.0)
+    chosen = _diverse(units, SENTENCE_STEPS, floor)  # far below the best, a sentence is off the point
     if not chosen:
         return []
     first_rank: dict[str, int] = {}

@@ -66,6 +66,6 @@ FOLLOW_UPS = "Pour continuer :"
 # the first screen's example questions: each gets a real answer with steps (tests/test_slow_real.py)
 EXAMPLES = [
     "Comment publier les données de la commune sur data.gouv.fr ?",
-    "Comment rédiger un cahier des charges pour un site web sobre et écoconçu ?",
-    "Comment organiser un atelier avec les usagers d'un service public ?",
+    "Comment préparer un fichier CSV conforme à un schéma avant de le publier ?",
+    "Comment sensibiliser les élus et les agents au numérique responsable ?",
 ]

@@ -71,7 +71,7 @@ def test_procedure_question_gets_ordered_cited_steps(assistant):
     assert "Pour aller plus loin" in ans.text and "markdown/marche.md" in ans.text
     _quoted_from_citation(ans)
     js = ans.to_json()
-    assert set(js) == {"answer", "mode", "backend", "abstained", "citations"}
+    assert set(js) == {"answer", "mode", "backend", "abstained", "citations", "suggestions"}
     assert js["citations"][0] == {"n": 1, "source": "markdown/marche.md", "page": 1, "text": ans.citations[0].text}
 
 

@@ -31,6 +31,7 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                 "3. Déposez le fichier et décrivez le jeu de données.",
                 "4. Choisissez une licence ouverte, par exemple la Licence Ouverte.",
             ],
+            ["CHOISIR UNE LICENCE", "La licence dit ce que chacun peut faire des données publiées par la commune."],
         ],
         title=PDF_TITLE,
     )
@@ -97,6 +98,23 @@ def test_question_gets_steps_and_matching_citation_cards(app_env: Path) -> None:
     assert markers == set(range(1, len(cards) + 1))  # every [n] has its card, every card its [n]
     assert any(PDF_TITLE in label and label.endswith("p. 2") for label in cards), cards  # the steps page
     assert any(t.label == "Voir la page" for t in reply.toggle)
+
+
+def test_answer_offers_next_questions_and_leaves_the_sources_to_the_cards(app_env: Path) -> None:
+    at = ask(start(), "Comment publier un jeu de données de la mairie sur le portail national ?")
+    reply = at.chat_message[-1]
+    assert prompts.FURTHER not in reply.markdown[0].value  # the cards right below list the documents
+    answer = last_answer(at)
+    assert answer.suggestions, answer.text
+    buttons = [b for b in reply.button if b.key and b.key.startswith("next-")]
+    assert [b.label for b in buttons] == [s.label for s in answer.suggestions]
+    chosen = answer.suggestions[0]
+    assert re.fullmatch(r".+ \(p\. \d+\)", chosen.label)
+    buttons[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    turns = at.session_state["turns"]
+    assert len(turns) == 2 and turns[-1]["question"] == chosen.question
+    assert {c.source for c in turns[-1]["answer"].citations} == {chosen.source}  # asked in that document
 
 
 def test_see_the_page_renders_the_cited_pdf_page(app_env: Path) -> None:
@@ -230,7 +248,7 @@ def test_admin_with_password_lists_documents_and_uploads(app_env: Path, monkeypa
     assert len(at.tabs) == 3
     table = at.dataframe[0].value
     assert set(table["document"]) == {"pdf/guide_donnees.pdf", "markdown/sobriete.md", "markdown/piege.md"}
-    assert list(table.loc[table["document"] == "pdf/guide_donnees.pdf", "pages"]) == [2]
+    assert list(table.loc[table["document"] == "pdf/guide_donnees.pdf", "pages"]) == [3]
 
     # a file that is not a PDF is refused before anything is written
     at.file_uploader(key="upload").set_value(("faux.pdf", b"<html>pas un pdf</html>", "application/pdf")).run()

@@ -11,7 +11,9 @@ from conftest import CORPUS, make_pdf
 
 from assistant.answer import Assistant
 from assistant.models import load_embedder
+from assistant.prompts import EXAMPLES
 from assistant.settings import Settings
+from evals.metrics import list_integrity, non_advice_units, ordered_steps
 from ingest.pipeline import run_ingest
 
 pytestmark = pytest.mark.slow
@@ -32,16 +34,66 @@ def real_embedder():
 @pytest.fixture(scope="module")
 def real_assistant(tmp_path_factory, real_embedder):
     """A real corpus subset, ingested with the real model into a persistent store."""
-    root = tmp_path_factory.mktemp("real")
-    for src in SUBSET:
+    return _ingest_real(tmp_path_factory.mktemp("real"), SUBSET, real_embedder)
+
+
+EXAMPLE_DOCS = [
+    "pdf/etalab_guide_publier_data_gouv.pdf",
+    "pdf/etalab_guide_qualite_donnees.pdf",
+    "markdown/strategie-numerique-responsable-des-collectivites/1-commande-publique.md",
+    "markdown/strategie-numerique-responsable-des-collectivites/4-sensibilisation-elus-et-agents-publics.md",
+]
+
+
+def _ingest_real(root, docs, embedder):  # noqa: ANN001, ANN202
+    for src in docs:
         (root / "corpus" / src).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(CORPUS / src, root / "corpus" / src)
     s = Settings(corpus_dir=root / "corpus", data_dir=root / "data", collection=f"r-{uuid.uuid4().hex[:8]}", ocr=False)
-    report = run_ingest(s, embedder=real_embedder, progress=False)
+    report = run_ingest(s, embedder=embedder, progress=False)
     assert report.ok, report.failed
     from assistant.retrieve import Retriever
 
-    return Assistant.load(s, Retriever(s, embedder=real_embedder))
+    return Assistant.load(s, Retriever(s, embedder=embedder))
+
+
+@pytest.fixture(scope="module")
+def examples_assistant(tmp_path_factory, real_embedder):
+    """The documents that answer the app's example questions, with the real model."""
+    return _ingest_real(tmp_path_factory.mktemp("examples"), EXAMPLE_DOCS, real_embedder)
+
+
+@pytest.mark.parametrize("question", EXAMPLES)
+def test_every_example_question_of_the_first_screen_gets_steps(examples_assistant, question):
+    ans = examples_assistant.ask(question)
+    assert not ans.abstained, ans.text
+    assert ordered_steps(ans.text) >= 3, ans.text
+    assert non_advice_units(ans.text) == [], ans.text
+    intact, quoted = list_integrity(ans.text, ans.citations)
+    assert intact == quoted
+    assert ans.suggestions, "no next question offered"
+
+
+def test_block_vectors_are_pooled_from_the_passage_pass(real_embedder):
+    """Late chunking: the passage vectors are those of embed_documents; a block's vector is nearer to a
+    question about it than the other blocks of the same passage."""
+    from assistant import blocks as B
+
+    text = (
+        "Le principe du moissonnage se décompose en plusieurs étapes :\n"
+        "1. Vous créez un moissonneur sur data.gouv.fr ;\n"
+        "2. Vous publiez des données sur votre plateforme.\n"
+        "Le compostage des biodéchets réduit le volume des ordures ménagères."
+    )
+    blocks = B.parse_blocks(text)
+    spans = [[(b.start, b.end) for b in blocks]]
+    vectors, per_block = real_embedder.embed_blocks([text], ["Guide"], spans)
+    plain = real_embedder.embed_documents([text], ["Guide"])
+    assert sum(a * b for a, b in zip(vectors[0], plain[0], strict=True)) > 0.999
+    assert len(per_block[0]) == len(blocks)
+    q = real_embedder.embed_query("Comment réduire les ordures ménagères avec le compost ?")
+    sims = [sum(a * b for a, b in zip(q, v, strict=True)) for v in per_block[0]]
+    assert max(range(len(sims)), key=sims.__getitem__) == len(blocks) - 1, sims
 
 
 def test_real_model_uses_query_and_document_prompts(real_embedder):
