@@ -32,5 +32,5 @@ if st.button("Résumer", type="primary"):
 
 answer = st.session_state.get("summary")
 if answer is not None and answer.question == source:
-    st.markdown(safe_markdown(answer.text))
+    st.markdown(safe_markdown(common.answer_body(answer)))  # the cards below give each point's page
     common.show_sources(answer, s, f"summary-{source}")

@@ -70,10 +70,11 @@ _INTERROGATIVE = re.compile(
 _ROW_LABEL = re.compile(r"^[A-ZÀ-Ý][\w'’-]+(?: [\w'’-]+)? / [A-ZÀ-Ý]")
 _CAPTION = re.compile(r"^(?:figure|fig\.|tableau|illustration|sch[ée]ma|graphique)\s*\d+\s*[–:.-]", re.IGNORECASE)
 _ANNOUNCE = re.compile(
-    r"^(?:voici|ci-dessous|ci-apr[èe]s)\b|\b(?:les|des|plusieurs) [ée]tapes (?:suivantes|ci-dessous)\b", re.I
+    r"^(?:ci-dessous|ci-apr[èe]s)\b|\bvoici\b|\b(?:les|des|plusieurs) [ée]tapes (?:suivantes|ci-dessous)\b", re.I
 )
 _PICTOGRAM = re.compile(r"^[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F\s]+")  # "💡 Au-delà du sujet…"
 _INVERSION = re.compile(r"\b[a-zà-ÿ]{2,}-(?:t-)?(?:il|elle|ils|elles|on|vous|nous)\b(?!-)|\best-ce\b", re.IGNORECASE)
+_CONTINUATION = re.compile(r"^(?:de|d['’])\s*[a-zà-ÿ]+(?:er|ir|re)\b", re.IGNORECASE)
 _SENTENCE_END = (".", "!", "?", "…", ";", ":", "»", ")", '"', "”")
 
 
@@ -258,8 +259,8 @@ def parse_blocks(text: str, running: frozenset[str] = frozenset()) -> list[Block
         if kind == ITEM:
             if not open_list or (prev and prev.kind == ITEM and prev.text.endswith(":")):
                 group += 1  # a new list; an item ending with ':' leads the sub-list that follows it
-                if prev and prev.kind in (PARAGRAPH, ITEM) and prev.text.endswith(":"):
-                    blocks[-1] = _retype(prev, LEAD, group)
+                if prev and prev.kind in (PARAGRAPH, ITEM) and (prev.text.endswith(":") or _ANNOUNCE.search(prev.text)):
+                    blocks[-1] = _retype(prev, LEAD, group)  # "…, voici la démarche à suivre." leads its list
             open_list, unmarked = True, False
             blocks.append(Block(ITEM, start, end, _BULLET.sub("", s).strip(), 0, group))
             continue
@@ -430,8 +431,10 @@ def non_advice(unit: str, in_list: bool = False) -> str | None:
         return "heading"  # "LES ÉQUIPEMENTS RECONDITIONNÉS.", "OU CAHIER DES CLAUSES PARTICULIèRES (CCP)"
     if _ROW_LABEL.match(s):
         return "table"  # "Culture / Tourisme Les habitants…": a row label glued to its cell
-    if _ANNOUNCE.match(s):
+    if _ANNOUNCE.search(s):
         return "fragment"  # "Voici les étapes pour publier.": an announcement of what follows, not advice
+    if not in_list and _CONTINUATION.match(s):
+        return "fragment"  # "De faire labelliser son produit.": the end of a lead-in's sentence
     if in_list:
         return "fragment" if len(words) < 2 or s.endswith(":") else None
     if len(words) < 4 or s[:1].islower() or s[:1] in "([" or s.endswith((":", ";", ",", " et", " ou", " de")):

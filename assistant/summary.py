@@ -13,6 +13,7 @@ from assistant.compose import (
     further_reading,
     passage_blocks,
     quotable,
+    standalone,
     trim_words,
 )
 from assistant.errors import CapacitiesError
@@ -40,7 +41,7 @@ def _body_units(passages: list[Passage], mode: str) -> list[Unit]:
                 s = strip_citation_marks(s).strip()
                 if B.non_advice(s) or not quotable(s) or gives_orders(s):
                     continue
-                if mode == "elu" and not (complete_sentence(s) and len(s.split()) <= WORDS["elu"]):
+                if mode == "elu" and not (complete_sentence(s) and standalone(s) and len(s.split()) <= WORDS["elu"]):
                     continue
                 out.append(Unit(s, i, j, b.kind, 0.0, content_words(s)))
     return out

@@ -276,26 +276,25 @@ def test_local_backend_without_the_extra_says_how_to_install(monkeypatch, tmp_pa
 
 
 def test_passages_of_one_page_share_a_citation_and_questions_are_not_steps():
-    from assistant.compose import extractive_answer
+    from assistant.compose import Citer, extractive_answer
 
     def passage(i: int, text: str, page: int) -> Passage:
         return Passage(f"p{i}", text, "pdf/guide.pdf", "Guide", page, page, "Publier", i)
 
     passages = [
-        passage(
-            0,
-            "Qu'est-ce qu'une organisation sur data.gouv.fr ?\nVoici les étapes pour publier.\n"
-            "- Vérifier les données de la mairie avant de les publier.",
-            3,
-        ),
+        passage(0, "Qu'est-ce qu'une organisation sur data.gouv.fr ?\nVoici les étapes pour publier.", 3),
         passage(1, "- Créer un compte utilisateur sur data.gouv.fr.\n- Créer une organisation pour la mairie.", 3),
         passage(2, "- Publier les jeux de données au nom de l'organisation de la mairie.", 4),
     ]
+    citer = Citer(passages)
+    assert [citer.mark(1), citer.mark(0), citer.mark(2), citer.mark(1)] == ["[1]", "[1]", "[2]", "[1]"]
+    merged = citer.cited[0]
+    assert "Qu'est-ce" in merged.text and "Créer un compte" in merged.text and merged.blocks == ""
     ans = extractive_answer("Comment publier des données au nom de la mairie ?", passages, "agent", {})
-    assert "Qu'est-ce" not in ans.text and "Voici les étapes" not in ans.text
-    assert [(c.source, c.page_start) for c in ans.citations] == [("pdf/guide.pdf", 3), ("pdf/guide.pdf", 4)]
-    assert "Créer un compte" in ans.citations[0].text and "Vérifier les données" in ans.citations[0].text
-    assert sorted(set(re.findall(r"\[(\d)\]", ans.text.split("Pour aller plus loin")[0]))) == ["1", "2"]
+    body = ans.text.split("Pour aller plus loin")[0]
+    assert "Qu'est-ce" not in body and "Voici les étapes" not in body
+    assert re.search(r"^1\. Créer .+ \[1\]$", body, re.M) and re.search(r"^2\. Publier .+ \[2\]$", body, re.M)
+    assert [c.page_start for c in ans.citations] == [3, 4]
 
 
 def test_sentences_do_not_end_at_abbreviations():
