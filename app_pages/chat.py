@@ -11,7 +11,7 @@ from app_pages import common
 from assistant.errors import CapacitiesError
 from assistant.prompts import EXAMPLES, FOLLOW_UPS
 from assistant.types import Answer
-from assistant.web import export_markdown, feedback_store, safe_markdown
+from assistant.web import escape_markdown, export_markdown, feedback_store, safe_markdown
 
 s, assistant = common.boot()
 
@@ -71,7 +71,8 @@ def show_answer(turn: dict) -> None:
     if answer.suggestions:
         st.markdown(f"**{FOLLOW_UPS}**")
         for k, sug in enumerate(answer.suggestions):
-            if st.button(sug.label, key=f"next-{turn['id']}-{k}", icon=":material/arrow_forward:"):
+            # the label is a document's heading: shown as text, never as Markdown (links, images)
+            if st.button(escape_markdown(sug.label), key=f"next-{turn['id']}-{k}", icon=":material/arrow_forward:"):
                 st.session_state["pending"] = {"question": sug.question, "source": sug.source}
                 st.rerun()
     left, right = st.columns([1, 4], vertical_alignment="center")
@@ -92,10 +93,10 @@ for turn in turns:
         show_answer(turn)
 
 question = st.chat_input("Votre question (ex. : comment lancer un projet de données dans ma commune ?)")
-sources = chosen
+sources, follow_up = chosen, True
 pending = st.session_state.pop("pending", None)
 if pending and not question:  # a next question chosen under the previous answer, asked in its deliverable
-    question, sources = pending["question"], [pending["source"]]
+    question, sources, follow_up = pending["question"], [pending["source"]], False
 if not turns and not question:
     st.markdown("**Exemples de questions :**")
     for i, example in enumerate(EXAMPLES):
@@ -107,7 +108,7 @@ if question:
         st.markdown(safe_markdown(question))
     with st.chat_message("assistant"):
         final: dict[str, Answer] = {}
-        pieces = common.stream_answer(assistant, question, mode, turns, sources, final)
+        pieces = common.stream_answer(assistant, question, mode, turns, sources, final, follow_up)
         draft = st.empty()
         try:
             with st.spinner("Recherche dans les livrables…"):

@@ -80,11 +80,18 @@ def answer_body(answer: Answer) -> str:
 
 
 def stream_answer(
-    a: Assistant, question: str, mode: str, turns: list[dict], sources: list[str] | None, final: dict
+    a: Assistant,
+    question: str,
+    mode: str,
+    turns: list[dict],
+    sources: list[str] | None,
+    final: dict,
+    follow_up: bool = True,
 ) -> Iterator[str]:
     """The chat's call: the conversation so far resolves follow-ups; text pieces are yielded as a
-    backend streams them, and the checked Answer lands in ``final["answer"]``."""
-    history = [t["answer"].question or t["question"] for t in turns]
+    backend streams them, and the checked Answer lands in ``final["answer"]``. ``follow_up=False``:
+    the question stands on its own (a next question chosen under an answer is a heading, not a reply)."""
+    history = [t["answer"].question or t["question"] for t in turns] if follow_up else []
     for piece in a.stream(question, mode=mode, history=history, sources=sources or None):
         if isinstance(piece, Answer):
             final["answer"] = piece

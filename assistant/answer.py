@@ -171,15 +171,12 @@ class Assistant:
         text = f"{text}\n\n{further_reading(cited)}"
         yield Answer(text, mode, backend, abstained=False, citations=cited, warnings=warnings, question=resolved)
 
-    def extractive(self, question: str, passages: list[Passage], mode: str, embed=None) -> Answer:  # noqa: ANN001
-        """The composed answer (``assistant.compose``), or an abstention if nothing there can be quoted.
-
-        ``embed``: embed candidate units now instead of using their stored vectors (evaluation only).
-        """
+    def extractive(self, question: str, passages: list[Passage], mode: str) -> Answer:
+        """The composed answer (``assistant.compose``), or an abstention if nothing there can be quoted."""
         from assistant.compose import extractive_answer
 
         qv = self.retriever.query_vector(question) if self.settings.semantic_units else None
-        answer = extractive_answer(question, passages, mode, self.glossary, qv, self.retriever.neighbour, embed)
+        answer = extractive_answer(question, passages, mode, self.glossary, qv, self.retriever.neighbour)
         return answer or abstain(question, passages, mode, "extractive")
 
     def ask(self, question: str, **kw: object) -> Answer:

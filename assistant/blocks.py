@@ -62,11 +62,6 @@ _PLACEHOLDER = re.compile(
     r"\bà compl[ée]ter\b|\bnom de la collectivit[ée]\b\s*\]",
     re.IGNORECASE,
 )
-_INTERROGATIVE = re.compile(
-    r"^(?:quel(?:le)?s?|quelle\(s\)|quel\(s\)|comment|pourquoi|combien|o[uù]|qui|que|qu['’]|est-ce|y a-t-il|"
-    r"avez-vous|[êe]tes-vous|disposez-vous|pouvez-vous|le candidat|la solution)\b",
-    re.IGNORECASE,
-)
 _ROW_LABEL = re.compile(r"^[A-ZÀ-Ý][\w'’-]+(?: [\w'’-]+)? / [A-ZÀ-Ý]")
 _CAPTION = re.compile(r"^(?:figure|fig\.|tableau|illustration|sch[ée]ma|graphique)\s*\d+\s*[–:.-]", re.IGNORECASE)
 _ANNOUNCE = re.compile(
@@ -105,7 +100,7 @@ def heading_level(line: str) -> int:
     if len(letters) < 3:
         return 0
     m = _NUMBERED.match(s) or _ROMAN.match(s)
-    if m and not s.endswith("?") or m and len(s) <= 90:
+    if m:
         depth = m.group(1).count(".") + 1 if _NUMBERED.match(s) else 1
         return min(depth, 4)
     if s.endswith("?"):
@@ -116,15 +111,6 @@ def heading_level(line: str) -> int:
 def upper_share(s: str) -> float:
     letters = [c for c in s if c.isalpha()]
     return sum(c.isupper() for c in letters) / len(letters) if letters else 0.0
-
-
-def heading_of(line: str) -> str | None:
-    """The heading a line stands for, without its Markdown marks, or None."""
-    if not heading_level(line):
-        return None
-    s = line.strip()
-    m = _MD_HEADING.match(s)
-    return m.group(2).strip() if m else _ARROW.sub("", s).strip()
 
 
 def _toc_like(line: str) -> bool:
@@ -240,7 +226,7 @@ def parse_blocks(text: str, running: frozenset[str] = frozenset()) -> list[Block
     # a short question followed by a paragraph is a heading ("Quelle solution avons-nous trouvée ?")
     for n, ((k, _), (_, _, s)) in enumerate(zip(kinds, lines, strict=True)):
         nxt = kinds[n + 1][0] if n + 1 < len(kinds) else None
-        if k == QUESTION and len(s) <= 80 and nxt in (PARAGRAPH, LEAD, ITEM) and not _INTERROGATIVE_ITEM(s):
+        if k == QUESTION and len(s) <= 80 and nxt in (PARAGRAPH, LEAD, ITEM) and not _is_questionnaire_line(s):
             kinds[n] = (HEADING, 3)
 
     blocks: list[Block] = []
@@ -279,7 +265,7 @@ def parse_blocks(text: str, running: frozenset[str] = frozenset()) -> list[Block
     return [_retype(b, QUESTION, -1) if b.kind == ITEM and b.text.endswith("?") else b for b in blocks]
 
 
-def _INTERROGATIVE_ITEM(s: str) -> bool:  # noqa: N802 - reads as a predicate on a questionnaire line
+def _is_questionnaire_line(s: str) -> bool:
     return "(s)" in s or bool(re.search(r"\b(candidat|soumissionnaire|titulaire|fournisseur)s?\b", s, re.I))
 
 
@@ -296,8 +282,8 @@ def _next_item(blocks: list[Block], group: int, line: str) -> bool:
 def _wraps(prev: Block, line: str) -> bool:
     """Is ``line`` the rest of ``prev`` (a line wrapped in the middle of a sentence)?"""
     previous = prev.text
-    if prev.kind in (ITEM, LEAD) and line[:1].isupper():
-        return False  # the next item of a list
+    if prev.kind in (ITEM, LEAD) and line[:1].isupper() or previous.endswith(":") and line[:1] not in ":;,)":
+        return False  # the next item of a list, or the first one after its lead-in
     if line[:1] in ":;,)" or (line[:1].islower() and not previous.endswith((".", "!", "?", ";"))):
         return True
     return not _ends_sentence(previous) and len(previous) > 60 and not _is_cell(line)
@@ -380,18 +366,6 @@ def query_for_blocks(vector: list[float], dim: int):  # noqa: ANN201 - numpy arr
 
 # --------------------------------------------------------------------------- what is not advice
 
-NON_ADVICE = {
-    "heading": "titre",
-    "question": "question",
-    "toc": "ligne de sommaire",
-    "placeholder": "modèle à compléter",
-    "banner": "bandeau",
-    "xref": "renvoi",
-    "table": "cellule de tableau",
-    "fragment": "fragment",
-    "running": "en-tête de page",
-}
-
 
 def non_advice(unit: str, in_list: bool = False) -> str | None:
     """Why a unit shown as advice (a step, a bullet, a sentence) is not advice, or None if it may be.
@@ -419,7 +393,7 @@ def non_advice(unit: str, in_list: bool = False) -> str | None:
         s.endswith("?")
         or "? " in s
         or _INVERSION.search(s)
-        or _INTERROGATIVE_ITEM(s)
+        or _is_questionnaire_line(s)
         and re.search(r"^(quel|pr[ée]cis)", s, re.I)
     ):
         return "question"  # "Emballages, transport ? si oui…", "Votre entreprise prend-elle en considération…"

@@ -25,8 +25,7 @@ Neighbour = Callable[[str, int], Passage | None]  # (source, chunk index) -> tha
 
 AGENT_WORDS = 240  # an agent answer's body stays under this many words (the target median is 250)
 ELU_WORDS = 150
-ELU_MIN_EASE = 0  # élus read sentences of Kandel–Moles 50 or more (easier), of ELU_MAX_SENTENCE words at most
-ELU_MAX_SENTENCE = 40
+ELU_MAX_SENTENCE = 40  # longer sentences are left out of élu answers when there are enough others
 PLAIN = 0.012  # relevance per point of Kandel–Moles above 50, for élus
 RELEVANCE_FLOOR = 0.5  # a sentence under half the best relevance is not shown
 SENTENCE_STEPS = 8  # without a list to quote, at most this many sentences, each with its citation
@@ -70,6 +69,7 @@ class Procedure:
     heading: str
     relevance: float = 0.0
     blocks: list[tuple[int, int]] = field(default_factory=list)  # (passage, block) of its lead-in and items
+    group: int = -1  # its group among the blocks of its passage
 
 
 class Citer:
@@ -101,7 +101,8 @@ class Citer:
             for p in group[1:]:
                 text = overlap_join(text, p.text)
             blocks = group[0].blocks if len(group) == 1 else ""  # merged text: its blocks are parsed anew
-            out.append(replace(group[0], text=text, page_end=max(p.page_end for p in group), blocks=blocks))
+            end = max(p.page_end for p in group)
+            out.append(replace(group[0], text=text, page_end=end, blocks=blocks, block_vectors=""))  # cards need none
         return out
 
 
@@ -224,7 +225,9 @@ def _procedures(
             texts = [x for x in texts if not B.non_advice(x[0], in_list=True) and not gives_orders(x[0])]
             if len(texts) < 2:
                 continue
-            lead_text = blocks[lead[1]].text if lead else ""
+            lead_text = strip_citation_marks(blocks[lead[1]].text).strip() if lead else ""
+            if gives_orders(lead_text):
+                continue  # a list introduced by an order to an AI is not quoted at all
             heading = next((b.text for b in reversed(blocks[: members[0]]) if b.kind == B.HEADING), p.section)
             # the lead-in and the first items say what a list is about; a long list shares many stems anyway
             stems = content_words(f"{lead_text} {' '.join(t for t, _, _ in texts[:6])}")
@@ -235,8 +238,9 @@ def _procedures(
                 + 0.25 * (p.dense or 0.0)
             )
             where = [(a, b) for _, a, b in texts] + ([lead] if lead else [])
-            out.append(Procedure(i, lead_text, [(t, a) for t, a, _ in texts], heading, rel, where))
-    return out
+            out.append(Procedure(i, lead_text, [(t, a) for t, a, _ in texts], heading, rel, where, group))
+    # the tail of a list found in a chunk retrieved before the one that starts it is not a list of its own
+    return [pr for pr in out if (pr.passage, pr.group) not in consumed]
 
 
 def _continuation(
@@ -253,15 +257,18 @@ def _continuation(
         passages.append(nxt)
         per_passage.append(passage_blocks(nxt))
         k = len(passages) - 1
-    flat = re.sub(r"\s+", " ", p.text)
+    # what this chunk's blocks hold (a passage merged over a page break has more text than blocks)
+    own = per_passage[i]
+    flat = re.sub(r"\s+", " ", p.text[: own[-1].end] if own else p.text)
     items = []
     for j, b in enumerate(per_passage[k]):
+        if b.text in flat:
+            continue  # consecutive chunks overlap: skip what this one already holds
         if b.kind != B.ITEM:
-            if items or b.kind not in (B.LEAD, B.RUNNING, B.HEADING):
-                break
+            if items or b.kind != B.RUNNING:
+                break  # the list ends here; a new heading or lead-in starts another one
             continue
-        if b.text not in flat:  # consecutive chunks overlap: skip what this one already holds
-            items.append((k, j))
+        items.append((k, j))
     consumed.update((k, per_passage[k][j].group) for _, j in items)
     return items
 
@@ -270,13 +277,15 @@ def rank_by_meaning(
     units: list[Unit],
     procedures: list[Procedure],
     passages: list[Passage],
+    n_blocks: list[int],
     query_vector: list[float] | None,
     embed: Embed | None = None,
 ) -> None:
     """Add each candidate's cosine with the question to its relevance (``MEANING`` times).
 
     Units are scored with the vectors of their blocks, pooled at ingestion from their passage's own
-    forward pass (no cost here); a list with the mean of its lead-in's and items' vectors. ``embed``
+    forward pass (no cost here); a list with the mean cosine of its lead-in and items. ``n_blocks``: how
+    many blocks each passage has (its vectors are used only if they are as many). ``embed``
     (texts -> document vectors) instead embeds the best candidates now, which costs a forward pass per
     candidate: the evaluation compares both.
     """
@@ -294,16 +303,18 @@ def rank_by_meaning(
             for x, sim in zip([*top_u, *top_p], sims, strict=True):
                 x.relevance += MEANING * float(sim)
         return
-    vectors = [B.unpack_vectors(p.block_vectors) for p in passages]
-    if any(v is None for v in vectors[: len(passages)]):
-        return  # an index built before block vectors: shared stems and the passage's score only
-    q = B.query_for_blocks(query_vector, vectors[0].shape[1])
-    sims = [v @ q for v in vectors]
+    # a passage's vectors count when there is one per block (an index built before them has none)
+    sims: dict[int, object] = {}
+    for i, p in enumerate(passages):
+        v = B.unpack_vectors(p.block_vectors)
+        if v is not None and len(v) == n_blocks[i]:
+            sims[i] = v @ B.query_for_blocks(query_vector, v.shape[1])
     for u in units:
-        u.relevance += MEANING * float(sims[u.passage][u.block])
+        if u.passage in sims:
+            u.relevance += MEANING * float(sims[u.passage][u.block])
     for pr in procedures:
-        mean = np.mean([vectors[i][j] for i, j in pr.blocks], axis=0)
-        pr.relevance += MEANING * float(mean @ q / max(float(np.linalg.norm(mean)), 1e-9))
+        if all(i in sims for i, _ in pr.blocks):
+            pr.relevance += MEANING * float(np.mean([sims[i][j] for i, j in pr.blocks]))
 
 
 def _diverse(units: list[Unit], n: int, min_rel: float, exclude: list[set[str]] | None = None) -> list[Unit]:
@@ -389,9 +400,9 @@ _NUMBERING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[A-Z](?:\.\d{1,2})
 def label(heading: str | None) -> str | None:
     """A heading fit to label part of an answer, without its numbering; None for a truncated heading,
     a question from a questionnaire or a contents line."""
-    if not heading:
+    if not heading or gives_orders(heading):
         return None
-    h = _NUMBERING.sub("", heading).strip(" :")
+    h = _NUMBERING.sub("", strip_citation_marks(heading)).strip(" :")
     if not 3 <= len(h) <= 90 or h.count("(") != h.count(")") or B.non_advice(h) in ("toc", "running", "xref"):
         return None
     return h[:1].upper() + h[1:].lower() if B.upper_share(h) > 0.8 else h
@@ -401,7 +412,7 @@ def _quote_list(proc: Procedure, passages: list[Passage], units: list[Unit], cit
     """A lead sentence, the list whole and in order (cut at the end when long), two points from elsewhere."""
     p = passages[proc.passage]
     heading = label(proc.heading) if proc.heading != p.title else None
-    part = f", partie « {heading} »" if heading else ""
+    part = prompts.LIST_PART.format(heading=heading) if heading else ""
     lines = [prompts.INTRO_LIST.format(title=p.title, pages=p.pages_label, part=part)]
     mark = citer.mark(proc.passage)
     preamble = _preamble(proc, passages, units)
@@ -414,7 +425,7 @@ def _quote_list(proc: Procedure, passages: list[Passage], units: list[Unit], cit
         words = len(item.split())
         if budget < words and n > 3:
             rest = len(proc.items) - n + 1
-            more = "1 autre point" if rest == 1 else f"{rest} autres points"
+            more = prompts.MORE_ONE if rest == 1 else prompts.MORE_MANY.format(n=rest)
             lines.append(prompts.MORE_ITEMS.format(more=more, pages=passages[where].pages_label))
             break
         budget -= words
@@ -436,16 +447,12 @@ def _quote_list(proc: Procedure, passages: list[Passage], units: list[Unit], cit
 
 
 def _preamble(proc: Procedure, passages: list[Passage], units: list[Unit], words: int = 60) -> list[Unit]:
-    """The sentences just before the list's lead-in, under the same heading: what the procedure is for."""
-    lead = next((j for i, j in proc.blocks if i == proc.passage and passages[i] is not None), None)
-    if lead is None:
-        return []
+    """The sentences just before the list, under the same heading: what the procedure is for."""
     blocks = passage_blocks(passages[proc.passage])
     first = min(j for i, j in proc.blocks if i == proc.passage)
     start = next((j + 1 for j in range(first - 1, -1, -1) if blocks[j].kind == B.HEADING), 0)
-    before = [u for u in units if u.passage == proc.passage and start <= u.block < first]
     out: list[Unit] = []
-    for u in reversed(before):
+    for u in reversed([u for u in units if u.passage == proc.passage and start <= u.block < first]):
         if sum(x.words for x in out) + u.words > words:
             break
         out.insert(0, u)
@@ -496,8 +503,8 @@ def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer) -> list[str]
     pool = [u for u in units if complete_sentence(u.text)] + _clauses(units) or units
     alone = [u for u in pool if standalone(u.text)]
     pool = alone if len(alone) >= 2 else pool
-    plain = [u for u in pool if kandel_moles(u.text) >= ELU_MIN_EASE and u.words <= ELU_MAX_SENTENCE]
-    pool = plain if len(plain) >= 3 else pool
+    short = [u for u in pool if u.words <= ELU_MAX_SENTENCE]
+    pool = short if len(short) >= 3 else pool
     for u in pool:
         u.relevance = _plain_score(u, glossary)
     ranked = _diverse(pool, 8, float("-inf"))  # plainness may take relevance below zero: order is what counts
@@ -540,7 +547,7 @@ def compose(
     per_passage = [passage_blocks(p) for p in passages]
     units = _units(passages, per_passage, q)
     procs = _procedures(passages, per_passage, q, neighbour) if mode == "agent" else []
-    rank_by_meaning(units, procs, passages, query_vector, embed)
+    rank_by_meaning(units, procs, passages, [len(b) for b in per_passage], query_vector, embed)
     citer = Citer(passages)
     lines = _elu(units, glossary, citer) if mode == "elu" else _agent(question, passages, units, procs, citer)
     if not lines or not citer.keys:
@@ -577,12 +584,11 @@ def suggestions(body: str, cited: list[Passage], neighbour: Neighbour | None, n:
 
 
 def further_reading(cited: list[Passage]) -> str:
-    """The documents an answer cites, in citation order, once each (pages are on the source cards)."""
-    seen: dict[str, list[str]] = {}
-    for p in cited:
-        seen.setdefault(f"{p.title} ({p.source})", []).append(p.pages_label.removeprefix("p. "))
+    """One line per citation: its number, document, pages and section (the app shows cards instead)."""
     lines = [prompts.FURTHER]
-    lines += [f"- {doc}, p. {', '.join(pages)}" for doc, pages in seen.items()]
+    for n, p in enumerate(cited, 1):
+        section = f" — {p.section}" if p.section and p.section != p.title else ""
+        lines.append(f"- [{n}] {p.title} ({p.source}), {p.pages_label}{section}")
     return "\n".join(lines)
 
 

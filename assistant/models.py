@@ -10,6 +10,7 @@ import json
 import math
 import os
 import re
+import threading
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,6 +127,7 @@ class SentenceTransformerEmbedder:
         if self._titles:
             self.name = f"{name}+titres"
         self._query_path: GemmaQueryPath | bool | None = None  # built at the first query; False: none fits
+        self._query_path_lock = threading.Lock()  # concurrent first queries build it once (~175 MB)
 
     def embed_documents(self, texts: list[str], titles: list[str] | None = None) -> list[list[float]]:
         encode, extra = (self.model.encode_document if self._has_prompts else self.model.encode), {}
@@ -196,8 +198,9 @@ class SentenceTransformerEmbedder:
         prompt = self.model.prompts.get("query", "") if self._has_prompts else ""
         prepare = getattr(self.model, "preprocess", None) or self.model.tokenize
         with torch.inference_mode():
-            if self._query_path is None:
-                self._query_path = GemmaQueryPath.build(self.model[0]) or False
+            with self._query_path_lock:
+                if self._query_path is None:
+                    self._query_path = GemmaQueryPath.build(self.model[0]) or False
             features = prepare([prompt + text])
             ids = features["input_ids"]
             if self._query_path and self._query_path.accepts(ids):

@@ -50,8 +50,12 @@ def user_message(question: str, passages: list[Passage], mode: str = "agent") ->
 
 INTRO_STEPS = "Voici comment procéder, d'après les livrables :"
 INTRO_FACTS = "D'après les livrables :"
-INTRO_LIST = "D'après « {title} » ({pages}{part}) :"  # {part}: ", partie « … »" or nothing
+INTRO_LIST = "D'après « {title} » ({pages}{part}) :"  # {part}: LIST_PART or nothing
+LIST_PART = ", partie « {heading} »"
 MORE_ITEMS = "[…] ({more} dans le document, {pages})"
+MORE_ONE = "1 autre point"
+MORE_MANY = "{n} autres points"
+SUMMARY_TITLE = "Points clés de « {title} » ({source}) :"
 COMPLEMENTS = "À compléter avec :"
 INTRO_ELU = "En bref"
 IMPLICATIONS = "Pour votre collectivité"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from assistant import blocks as B
+from assistant import prompts
 from assistant.compose import (
     Citer,
     Unit,
@@ -79,7 +80,7 @@ def summarize(retriever: Retriever, source: str, mode: str = "agent", glossary: 
                 break
     chosen.sort(key=lambda u: (u.passage, u.block))
     citer = Citer(passages)
-    lines = [f"Points clés de « {chunks[0].title} » ({source}) :"]
+    lines = [prompts.SUMMARY_TITLE.format(title=chunks[0].title, source=source)]
     lines += [f"- {end_unit(trim_words(u.text, WORDS[mode]))} {citer.mark(u.passage)}" for u in chosen]
     body = "\n".join(lines)
     if mode == "elu":

@@ -1,8 +1,10 @@
-"""Three ways to answer from the same retrieved passages, side by side in one run:
+"""Ways to answer from the same retrieved passages, side by side in one run:
 
 - ``previous``: the composer before this one (``evals/legacy_composer.py``), unchanged;
 - ``quote``: the peer a reader would compare with, the first 250 words of the two best passages, as is;
-- ``compose``: the structure-aware composer of the assistant (``assistant/compose.py``).
+- ``compose``: the structure-aware composer of the assistant (``assistant/compose.py``), its units
+  ranked by meaning with the block vectors stored at ingestion;
+- ``live`` (with ``--live``): the same composer, the best candidate units embedded at query time.
 
 For each: answer-point coverage and median words, the share of units that are not advice
 (``assistant.blocks.non_advice``), procedure answers given as ordered steps, list integrity, the élu
@@ -59,24 +61,24 @@ def quote_answer(passages, n: int = 2, words: int = 250):  # noqa: ANN001, ANN20
     return Answer("\n\n".join(parts) + "\n\n" + further_reading(cited), "agent", "quote", False, cited)
 
 
-def _pct(xs: list[float], q: float) -> float | None:
-    from benchmarks.common import percentile
-
-    return round(percentile(xs, q), 1) if xs else None
-
-
 def evaluate(assistant, questions: list[dict], live: bool = False) -> dict:  # noqa: ANN001
     """Run the composers on every covered question; returns the summary rows and per-question details.
 
     ``live``: also the variant that embeds the best candidate units at query time (a forward pass each).
     """
     from assistant.answer import abstain, covers
+    from assistant.compose import extractive_answer
     from assistant.readability import kandel_moles
     from assistant.screening import is_procedure_question, wants_list
     from evals.legacy_composer import legacy_answer
+    from evals.run import _pct
 
     s = assistant.settings
-    embed = assistant.retriever.embedder.embed_documents
+    embed, qvec, neighbour = (
+        assistant.retriever.embedder.embed_documents,
+        assistant.retriever.query_vector,
+        assistant.retriever.neighbour,
+    )
     names = [c for c in COMPOSERS if live or c != "live"]
     rows = {c: {"coverage": [], "words": [], "units": 0, "bad": 0, "steps": [0, 0], "lists": [0, 0]} for c in names}
     for c in names:
@@ -92,15 +94,20 @@ def evaluate(assistant, questions: list[dict], live: bool = False) -> dict:  # n
         if not covers(q["question"], passages, s):
             continue
         per_q[q["id"]] = {}
-        compose = {
-            "previous": lambda: legacy_answer(q["question"], passages, mode, assistant.glossary),  # noqa: B023
-            "quote": lambda: quote_answer(passages),  # noqa: B023
-            "compose": lambda: assistant.extractive(q["question"], passages, mode),  # noqa: B023
-            "live": lambda: assistant.extractive(q["question"], passages, mode, embed=embed),  # noqa: B023
-        }
+        question = q["question"]
+
+        def answer(c: str, question=question, passages=passages, mode=mode):  # noqa: ANN001, ANN202
+            if c == "previous":
+                return legacy_answer(question, passages, mode, assistant.glossary)
+            if c == "quote":
+                return quote_answer(passages)
+            if c == "compose":
+                return assistant.extractive(question, passages, mode)
+            return extractive_answer(question, passages, mode, assistant.glossary, qvec(question), neighbour, embed)
+
         for c in names:
             t0 = time.perf_counter()
-            ans = compose[c]() or abstain(q["question"], passages, mode, "extractive")
+            ans = answer(c) or abstain(q["question"], passages, mode, "extractive")
             ms = retrieval_ms + (time.perf_counter() - t0) * 1000
             r = rows[c]
             r["ms"].append(ms)
@@ -178,6 +185,10 @@ def targets(summary: dict) -> list[dict]:
     return out
 
 
+def _num(x: float | None) -> str:
+    return "—" if x is None else f"{x:.3f}"
+
+
 def render(summary: dict, title: str) -> list[str]:
     """The three composers side by side, the targets, and a few units the previous composer showed."""
     lines = [
@@ -192,7 +203,7 @@ def render(summary: dict, title: str) -> list[str]:
         r = summary[c]
         li = "—" if r["list_integrity"] is None else f"{r['list_integrity']:.3f} ({r['lists_quoted']})"
         lines.append(
-            f"| {LABELS[c]} | {r['answered']} | {r['coverage']:.3f} | {r['median_words']} | "
+            f"| {LABELS[c]} | {r['answered']} | {_num(r['coverage'])} | {r['median_words']} | "
             f"{r['non_advice_share']:.3f} ({r['units']} unités) | {r['answers_with_non_advice']:.3f} | "
             f"{r['procedure_as_steps']:.3f} ({r['procedure_answers']}) | {li} | "
             f"{r['elu_kandel_moles']} ({r['elu_sources_kandel_moles']}) | "

@@ -160,8 +160,20 @@ def answer_units(text: str) -> list[tuple[str, bool]]:
     of its prose. Labels (``**…**``), lines that announce what follows (ending with ':') and the
     "[…]" line that says where a list goes on are the answer's frame, not units. A line ending with ':'
     introduces the items below it, up to the next blank line."""
+    from assistant import prompts
     from assistant.text import sentences
 
+    frame = {
+        prompts.INTRO_STEPS,
+        prompts.INTRO_FACTS,
+        prompts.COMPLEMENTS,
+        "Voici comment procéder, d'après les livrables :",
+    }
+    frame |= {
+        "D'après les livrables :",
+        "En bref :",
+        "Ce que cela implique pour votre collectivité :",
+    }  # previous composer
     out: list[tuple[str, bool]] = []
     lead = False
     for raw in answer_body(text).split("\n"):
@@ -169,7 +181,8 @@ def answer_units(text: str) -> list[tuple[str, bool]]:
         if not line:
             lead = False
             continue
-        if _LABEL.match(line) or line.startswith("[…]"):
+        if _LABEL.match(line) or line.startswith("[…]") or line in frame:
+            lead = False  # the answer's own frame introduces no list: its items must stand alone
             continue
         m = _LIST_LINE.match(line)
         if m:

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from assistant import prompts
 from assistant.settings import PROJECT_ROOT
+from assistant.web import escape_markdown
 from tests.conftest import build_pdf, write_md
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -107,7 +108,7 @@ def test_answer_offers_next_questions_and_leaves_the_sources_to_the_cards(app_en
     answer = last_answer(at)
     assert answer.suggestions, answer.text
     buttons = [b for b in reply.button if b.key and b.key.startswith("next-")]
-    assert [b.label for b in buttons] == [s.label for s in answer.suggestions]
+    assert [b.label for b in buttons] == [escape_markdown(s.label) for s in answer.suggestions]
     chosen = answer.suggestions[0]
     assert re.fullmatch(r".+ \(p\. \d+\)", chosen.label)
     buttons[0].click().run()
@@ -115,6 +116,7 @@ def test_answer_offers_next_questions_and_leaves_the_sources_to_the_cards(app_en
     turns = at.session_state["turns"]
     assert len(turns) == 2 and turns[-1]["question"] == chosen.question
     assert {c.source for c in turns[-1]["answer"].citations} == {chosen.source}  # asked in that document
+    assert turns[-1]["answer"].question == chosen.question  # as it is, not read as a follow-up
 
 
 def test_see_the_page_renders_the_cited_pdf_page(app_env: Path) -> None:

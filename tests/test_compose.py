@@ -110,23 +110,27 @@ def test_a_questionnaire_is_never_the_answer():
 
 
 def test_meaning_decides_between_two_lists_with_the_same_words():
-    """Two lists share the question's stems equally; the block vectors say which one answers it."""
+    """Two lists of one passage share the question's stems equally; the block vectors say which answers it."""
     emb = HashEmbedder(256)
-    a = "Règles pour les ordinateurs :\n- durée de vie longue et réparation facile ;\n- pièces détachées."
-    b = "Règles pour les ordinateurs :\n- couleur du boîtier ;\n- forme du clavier."
-    ps = []
-    for i, text in enumerate([b, a]):
-        p = passage(i, text, 10 + i)
-        spans = [(x.start, x.end) for x in B.decode(p.text, p.blocks)]
-        _, vecs = emb.embed_blocks([p.text], None, [spans])
-        ps.append(Passage(**{**vars(p), "block_vectors": B.pack_vectors(vecs[0])}))
+    text = (
+        "Règles pour les ordinateurs :\n- couleur du boîtier ;\n- forme du clavier.\n"
+        "Règles pour les ordinateurs :\n- durée de vie longue et réparation facile ;\n- pièces détachées."
+    )
+    p = passage(0, text, 10)
+    spans = [(x.start, x.end) for x in B.decode(p.text, p.blocks)]
+    _, vecs = emb.embed_blocks([p.text], None, [spans])
+    p = Passage(**{**vars(p), "block_vectors": B.pack_vectors(vecs[0])})
     question = "Quelles règles pour les ordinateurs ?"
     qv = emb.embed_query("durée de vie réparation pièces détachées")
-    with_meaning = extractive_answer(question, ps, "agent", {}, query_vector=qv)
-    without = extractive_answer(question, ps, "agent", {})
-    assert "durée de vie" in answer_body(with_meaning.text).split("\n")[2]
-    assert "couleur du boîtier" in answer_body(without.text)  # stems alone pick the first list
-    assert with_meaning.citations[0].page_start == 11
+    with_meaning = answer_body(extractive_answer(question, [p], "agent", {}, query_vector=qv).text)
+    without = answer_body(extractive_answer(question, [p], "agent", {}).text)
+    assert "1. durée de vie longue" in with_meaning and "couleur" not in with_meaning
+    assert "1. couleur du boîtier" in without  # stems alone: the first list
+    # vectors that do not match the blocks (an older index) are not used, and nothing breaks
+    stale = Passage(**{**vars(p), "block_vectors": B.pack_vectors(vecs[0][:2])})
+    assert "1. couleur du boîtier" in answer_body(
+        extractive_answer(question, [stale], "agent", {}, query_vector=qv).text
+    )
 
 
 def test_query_time_embedding_scores_the_best_candidates():
@@ -138,11 +142,12 @@ def test_query_time_embedding_scores_the_best_candidates():
 
     def embed(texts):
         seen.extend(texts)
-        return [[1.0, 0.0], [0.0, 1.0]]
+        return [[1.0, 0.0], [0.6, 0.8]]
 
-    rank_by_meaning(units, procs, [], [1.0, 0.0], embed=embed)
-    assert seen[0] == units[0].text and procs[0].relevance == 0.1
+    rank_by_meaning(units, procs, [], [], [1.0, 0.0], embed=embed)
+    assert seen == [units[0].text, "Règles : couleur du boîtier"]
     assert abs(units[0].relevance - (0.1 + MEANING)) < 1e-9
+    assert abs(procs[0].relevance - (0.1 + 0.6 * MEANING)) < 1e-6  # float32 products
 
 
 def test_headings_are_labels_and_no_unit_is_not_advice():

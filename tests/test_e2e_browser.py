@@ -117,7 +117,8 @@ def test_question_answer_and_citation_card_in_a_real_browser(served_app: str) ->
             expect(card).to_be_visible(timeout=60_000)
             answer = page.get_by_test_id("stChatMessage").last
             expect(answer).to_contain_text("[1]")
-            expect(answer).to_contain_text("Pour aller plus loin")
+            expect(answer).to_contain_text("Sources")
+            expect(answer).not_to_contain_text("Pour aller plus loin")  # the cards list the documents
             card.locator("summary").click()
             expect(card).to_contain_text("Créez une organisation au nom de la mairie")
             card.get_by_text("Voir la page").click()
