@@ -530,34 +530,6 @@ def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer) -> list[str]
     return lines
 
 
-def compose(
-    question: str,
-    passages: list[Passage],
-    mode: str,
-    glossary: dict[str, str],
-    query_vector: list[float] | None = None,
-    neighbour: Neighbour | None = None,
-    embed: Embed | None = None,
-) -> tuple[str, list[Passage], list[Suggestion]] | None:
-    """The answer's body, its cited passages and next questions, or None when nothing can be quoted."""
-    from assistant.screening import expand_acronyms
-
-    q = _question_stems(question)
-    passages = list(passages)  # a list that goes on in the next chunk brings that chunk in
-    per_passage = [passage_blocks(p) for p in passages]
-    units = _units(passages, per_passage, q)
-    procs = _procedures(passages, per_passage, q, neighbour) if mode == "agent" else []
-    rank_by_meaning(units, procs, passages, [len(b) for b in per_passage], query_vector, embed)
-    citer = Citer(passages)
-    lines = _elu(units, glossary, citer) if mode == "elu" else _agent(question, passages, units, procs, citer)
-    if not lines or not citer.keys:
-        return None
-    body = "\n".join(lines)
-    if mode == "elu":
-        body = expand_acronyms(body, glossary)
-    return body, citer.cited, suggestions(body, citer.cited, neighbour)
-
-
 def suggestions(body: str, cited: list[Passage], neighbour: Neighbour | None, n: int = 3) -> list[Suggestion]:
     """Next questions from the section headings of the cited pages and of their neighbours, nearest first
     ("Rédiger le cahier des charges (p. 52)"); never a heading the answer already shows."""
@@ -601,10 +573,24 @@ def extractive_answer(
     neighbour: Neighbour | None = None,
     embed: Embed | None = None,
 ) -> Answer | None:
-    """The composed extractive answer, or None if nothing in the passages can be quoted as an answer."""
-    composed = compose(question, passages, mode, glossary, query_vector, neighbour, embed)
-    if composed is None:
+    """The composed extractive answer, with its next questions, or None when nothing can be quoted."""
+    from assistant.screening import expand_acronyms
+
+    q = _question_stems(question)
+    passages = list(passages)  # a list that goes on in the next chunk brings that chunk in
+    per_passage = [passage_blocks(p) for p in passages]
+    units = _units(passages, per_passage, q)
+    procs = _procedures(passages, per_passage, q, neighbour) if mode == "agent" else []
+    rank_by_meaning(units, procs, passages, [len(b) for b in per_passage], query_vector, embed)
+    citer = Citer(passages)
+    lines = _elu(units, glossary, citer) if mode == "elu" else _agent(question, passages, units, procs, citer)
+    if not lines or not citer.keys:
         return None
-    body, cited, next_questions = composed
+    body = "\n".join(lines)
+    if mode == "elu":
+        body = expand_acronyms(body, glossary)
+    cited = citer.cited
     text = f"{body}\n\n{further_reading(cited)}"
-    return Answer(text, mode, "extractive", False, cited, question=question, suggestions=next_questions)
+    return Answer(
+        text, mode, "extractive", False, cited, question=question, suggestions=suggestions(body, cited, neighbour)
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from assistant import blocks as B
-from assistant.compose import MEANING, compose, extractive_answer, rank_by_meaning, suggestions
+from assistant.compose import MEANING, extractive_answer, rank_by_meaning, suggestions
 from assistant.models import HashEmbedder
 from assistant.readability import kandel_moles
 from assistant.types import Passage
@@ -211,4 +211,4 @@ def test_next_questions_come_from_the_headings_around_the_cited_pages():
 
 
 def test_nothing_quotable_gives_none():
-    assert compose("Comment ?", [passage(0, TOC, 3)], "agent", {}) is None
+    assert extractive_answer("Comment ?", [passage(0, TOC, 3)], "agent", {}) is None
