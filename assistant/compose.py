@@ -50,7 +50,6 @@ class Unit:
     text: str
     passage: int  # index in the passages list
     block: int  # index of its block in the passage
-    kind: str  # B.PARAGRAPH or B.ITEM
     relevance: float = 0.0
     stems: set[str] = field(default_factory=set)
 
@@ -139,7 +138,7 @@ def _units(passages: list[Passage], per_passage: list[list[B.Block]], q: set[str
                 stems = content_words(s)
                 rel = _lexical(q, stems) + section + RANK_PRIOR / (1 + i) + 0.25 * (p.dense or 0.0)
                 rel += STEP_FORM * says_what_to_do(s) - ANAPHORA * (not standalone(s))
-                out.append(Unit(s, i, j, b.kind, rel, stems))
+                out.append(Unit(s, i, j, rel, stems))
     return out
 
 
@@ -359,7 +358,12 @@ def _words(lines: list[str]) -> int:
 
 
 def _agent(
-    question: str, passages: list[Passage], units: list[Unit], procs: list[Procedure], citer: Citer
+    question: str,
+    passages: list[Passage],
+    per_passage: list[list[B.Block]],
+    units: list[Unit],
+    procs: list[Procedure],
+    citer: Citer,
 ) -> list[str]:
     best_proc = max(procs, key=lambda pr: pr.relevance, default=None)
     best_unit = max(units, key=lambda u: u.relevance, default=None)
@@ -367,7 +371,7 @@ def _agent(
     # the form follows the evidence: a list that answers as well as the best sentence is quoted whole
     margin = 0.15 if procedure else 0.0
     if best_proc is not None and (best_unit is None or best_proc.relevance + margin >= best_unit.relevance):
-        return _quote_list(best_proc, passages, units, citer)
+        return _quote_list(best_proc, passages, per_passage, units, citer)
     floor = RELEVANCE_FLOOR * max((u.relevance for u in units), default=0.0)
     chosen = _diverse(units, SENTENCE_STEPS, floor)  # far below the best, a sentence is off the point
     if not chosen:
@@ -408,14 +412,16 @@ def label(heading: str | None) -> str | None:
     return h[:1].upper() + h[1:].lower() if B.upper_share(h) > 0.8 else h
 
 
-def _quote_list(proc: Procedure, passages: list[Passage], units: list[Unit], citer: Citer) -> list[str]:
+def _quote_list(
+    proc: Procedure, passages: list[Passage], per_passage: list[list[B.Block]], units: list[Unit], citer: Citer
+) -> list[str]:
     """A lead sentence, the list whole and in order (cut at the end when long), two points from elsewhere."""
     p = passages[proc.passage]
     heading = label(proc.heading) if proc.heading != p.title else None
     part = prompts.LIST_PART.format(heading=heading) if heading else ""
     lines = [prompts.INTRO_LIST.format(title=p.title, pages=p.pages_label, part=part)]
     mark = citer.mark(proc.passage)
-    preamble = _preamble(proc, passages, units)
+    preamble = _preamble(proc, per_passage[proc.passage], units)
     if preamble:
         lines.append(" ".join(f"{end_unit(u.text)} {mark}" for u in preamble))
     if proc.lead:
@@ -446,9 +452,9 @@ def _quote_list(proc: Procedure, passages: list[Passage], units: list[Unit], cit
     return lines
 
 
-def _preamble(proc: Procedure, passages: list[Passage], units: list[Unit], words: int = 60) -> list[Unit]:
-    """The sentences just before the list, under the same heading: what the procedure is for."""
-    blocks = passage_blocks(passages[proc.passage])
+def _preamble(proc: Procedure, blocks: list[B.Block], units: list[Unit], words: int = 60) -> list[Unit]:
+    """The sentences just before the list, under the same heading: what the procedure is for
+    (``blocks``: those of the list's passage)."""
     first = min(j for i, j in proc.blocks if i == proc.passage)
     start = next((j + 1 for j in range(first - 1, -1, -1) if blocks[j].kind == B.HEADING), 0)
     out: list[Unit] = []
@@ -492,7 +498,7 @@ def _clauses(units: list[Unit]) -> list[Unit]:
             for part in re.split(r"\s*;\s+", u.text):
                 part = end_unit(part)
                 if complete_sentence(part) and not B.non_advice(part):
-                    out.append(Unit(part, u.passage, u.block, u.kind, u.relevance, content_words(part)))
+                    out.append(Unit(part, u.passage, u.block, u.relevance, content_words(part)))
     return out
 
 
@@ -583,7 +589,9 @@ def extractive_answer(
     procs = _procedures(passages, per_passage, q, neighbour) if mode == "agent" else []
     rank_by_meaning(units, procs, passages, [len(b) for b in per_passage], query_vector, embed)
     citer = Citer(passages)
-    lines = _elu(units, glossary, citer) if mode == "elu" else _agent(question, passages, units, procs, citer)
+    lines = (
+        _elu(units, glossary, citer) if mode == "elu" else _agent(question, passages, per_passage, units, procs, citer)
+    )
     if not lines or not citer.keys:
         return None
     body = "\n".join(lines)

@@ -44,7 +44,7 @@ def _body_units(passages: list[Passage], mode: str) -> list[Unit]:
                     continue
                 if mode == "elu" and not (complete_sentence(s) and standalone(s) and len(s.split()) <= WORDS["elu"]):
                     continue
-                out.append(Unit(s, i, j, b.kind, 0.0, content_words(s)))
+                out.append(Unit(s, i, j, 0.0, content_words(s)))
     return out
 
 

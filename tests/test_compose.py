@@ -136,7 +136,7 @@ def test_meaning_decides_between_two_lists_with_the_same_words():
 def test_query_time_embedding_scores_the_best_candidates():
     from assistant.compose import Procedure, Unit
 
-    units = [Unit("Une phrase sur la réparation des ordinateurs.", 0, 0, B.PARAGRAPH, 0.1)]
+    units = [Unit("Une phrase sur la réparation des ordinateurs.", 0, 0, 0.1)]
     procs = [Procedure(0, "Règles :", [("couleur du boîtier", 0)], "R", 0.1, [(0, 0)])]
     seen = []
 
