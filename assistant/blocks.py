@@ -67,7 +67,8 @@ _CAPTION = re.compile(r"^(?:figure|fig\.|tableau|illustration|sch[ée]ma|graphiq
 _ANNOUNCE = re.compile(
     r"^(?:ci-dessous|ci-apr[èe]s)\b|\bvoici\b|\b(?:les|des|plusieurs) [ée]tapes (?:suivantes|ci-dessous)\b", re.I
 )
-_PICTOGRAM = re.compile(r"^[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F\s]+")  # "💡 Au-delà du sujet…"
+# leading pictograms and Markdown admonition marks: "💡 Au-delà du sujet…", ":::warning Séparateurs…"
+_PICTOGRAM = re.compile(r"^(?:[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F\s]|:::[a-z]*)+")
 _INVERSION = re.compile(r"\b[a-zà-ÿ]{2,}-(?:t-)?(?:il|elle|ils|elles|on|vous|nous)\b(?!-)|\best-ce\b", re.IGNORECASE)
 _CONTINUATION = re.compile(r"^(?:de|d['’])\s*[a-zà-ÿ]+(?:er|ir|re)\b", re.IGNORECASE)
 _SENTENCE_END = (".", "!", "?", "…", ";", ":", "»", ")", '"', "”")
@@ -260,9 +261,12 @@ def parse_blocks(text: str, running: frozenset[str] = frozenset()) -> list[Block
             continue
         open_list = False
         blocks.append(Block(kind, start, end, _ARROW.sub("", s) if kind == HEADING else s, level))
-    # a lead-in with no item after it (the list is in the next chunk) stays a lead-in; a list item
-    # that is a question is a questionnaire item
-    return [_retype(b, QUESTION, -1) if b.kind == ITEM and b.text.endswith("?") else b for b in blocks]
+    # a list item that is a question is a questionnaire item; every text as ``decode`` gives it back
+    out = []
+    for b in blocks:
+        kind, group = (QUESTION, -1) if b.kind == ITEM and b.text.endswith("?") else (b.kind, b.group)
+        out.append(Block(kind, b.start, b.end, _block_text(kind, text[b.start : b.end]), b.level, group))
+    return out
 
 
 def _is_questionnaire_line(s: str) -> bool:
@@ -282,6 +286,8 @@ def _next_item(blocks: list[Block], group: int, line: str) -> bool:
 def _wraps(prev: Block, line: str) -> bool:
     """Is ``line`` the rest of ``prev`` (a line wrapped in the middle of a sentence)?"""
     previous = prev.text
+    if line.startswith(":::"):
+        return False  # a Markdown admonition (":::warning …") opens a block of its own
     if prev.kind in (ITEM, LEAD) and line[:1].isupper() or previous.endswith(":") and line[:1] not in ":;,)":
         return False  # the next item of a list, or the first one after its lead-in
     if line[:1] in ":;,)" or (line[:1].islower() and not previous.endswith((".", "!", "?", ";"))):

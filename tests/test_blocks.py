@@ -107,6 +107,21 @@ def test_cross_reference_and_banner(docs):
     assert k["1.1 Cadre général et opportunités"][0] == B.HEADING
 
 
+def test_decorations_are_not_part_of_a_block(docs):
+    qualite = "pdf/etalab_guide_qualite_donnees.pdf"
+    block = find(B.parse_blocks(page(docs, qualite, 15)), "Séparateurs décimaux")  # was ":::warning Séparateurs…"
+    assert block.kind == B.PARAGRAPH and "virgule" in block.text
+    text = "# Rédiger le cahier\n💡 Une idée utile pour la commune.\n- point un ;\n- point deux."
+    parsed = B.parse_blocks(text)  # what a passage merged for its card, or stored before blocks, gets
+    assert [b.text for b in parsed] == [
+        "Rédiger le cahier",
+        "Une idée utile pour la commune.",
+        "point un ;",
+        "point deux.",
+    ]
+    assert parsed == B.decode(text, B.encode(parsed))
+
+
 def test_labels_before_their_text_and_wrapped_questions(docs):
     blocks = B.parse_blocks(page(docs, RGESN, 12))
     assert find(blocks, "Mise en œuvre").kind == B.HEADING
