@@ -88,7 +88,7 @@ def show_answer(turn: dict) -> None:
 
 for turn in turns:
     with st.chat_message("user"):
-        st.markdown(safe_markdown(turn["question"]))
+        st.markdown(escape_markdown(turn["question"]))  # as typed (or as the heading chosen said it)
     with st.chat_message("assistant"):
         show_answer(turn)
 

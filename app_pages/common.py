@@ -13,6 +13,7 @@ import streamlit as st
 
 from assistant.answer import Assistant
 from assistant.errors import CapacitiesError
+from assistant.hostile import plain
 from assistant.models import Embedder, load_embedder
 from assistant.retrieve import Retriever
 from assistant.settings import Settings
@@ -248,7 +249,7 @@ def show_sources(answer: Answer, s: Settings, key: str) -> None:
         with st.expander(citation_label(n, p), expanded=bool(st.session_state.get(toggle_key))):
             text_col, page_col = st.columns([3, 2]) if is_pdf else (st.container(), None)
             with text_col:
-                st.caption(escape_markdown(f"{p.source} · section : {p.section or '—'}"))
+                st.caption(escape_markdown(f"{p.source} · section : {plain(p.section) or '—'}"))
                 st.markdown(quote(p.text))
                 show = is_pdf and st.toggle("Voir la page", key=toggle_key)
             if show and page_col is not None:
@@ -266,6 +267,6 @@ def _page_image(p: Passage, path: Path) -> None:
         logging.getLogger("capacities.app").exception("page rendering failed")
         st.warning("Impossible d'afficher cette page du PDF.")
         return
-    st.image(png, caption=f"{p.title}, page {p.page_start} (passage surligné)", width="stretch")
+    st.image(png, caption=f"{plain(p.title)}, page {p.page_start} (passage surligné)", width="stretch")
     if not found:
         st.caption("Le passage n'a pas pu être surligné sur l'image (texte du PDF différent du texte nettoyé).")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from assistant.compose import further_reading
 from assistant.errors import CapacitiesError
+from assistant.hostile import gives_orders, strip_markup, without_escapes
 from assistant.screening import (
     GENERIC_WORDS,
     check_question,
@@ -23,13 +24,13 @@ from assistant.screening import (
     screen_question,
 )
 from assistant.settings import Settings
-from assistant.text import content_words
+from assistant.text import content_words, sentences
 from assistant.types import Answer, Passage
 
 if TYPE_CHECKING:
     from assistant.retrieve import Retriever
 
-__all__ = ["Assistant", "abstain", "check_citations", "check_question", "covers"]
+__all__ = ["Assistant", "abstain", "check_citations", "check_grounding", "check_question", "covers"]
 
 
 def abstain(question: str, passages: list[Passage], mode: str, backend: str) -> Answer:
@@ -89,6 +90,53 @@ def check_citations(text: str, passages: list[Passage]) -> tuple[str, list[Passa
     checked = _MARKER.sub(sub, text)
     checked = re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", checked)).strip()
     return checked, [passages[n - 1] for n in order], invalid
+
+
+_LIST_MARK = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
+_NUMBER = re.compile(r"\d(?:[\d\s\u202f\u00a0.,]*\d)?")
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://[^\s)\]]+|www\.[^\s)\]]+")
+SUPPORT_FLOOR = 0.4  # share of a generated sentence's content words that its cited passages must hold
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"[\s\u202f\u00a0.,]", "", text)
+
+
+def unsupported(sentence: str, support: list[Passage]) -> str | None:
+    """Why a generated sentence cannot be shown with these passages as its sources (None: it can):
+    it gives orders, or carries a figure, an address or words its passages do not hold."""
+    body = _LIST_MARK.sub("", _MARKER.sub(" ", sentence))
+    if gives_orders(body):
+        return "consigne"
+    source = " ".join(f"{p.title} {p.section} {p.text}" for p in support)
+    digits, low = _digits(source), source.lower()
+    if any(_digits(n) not in digits for n in _NUMBER.findall(body)):
+        return "chiffre"
+    if any(c.lower().rstrip(".,;") not in low for c in _CONTACT.findall(body)):
+        return "coordonnées"
+    words = content_words(body) - GENERIC_WORDS
+    if words and len(words & content_words(source)) / len(words) < SUPPORT_FLOOR:
+        return "mots"
+    return None
+
+
+def check_grounding(text: str, passages: list[Passage]) -> tuple[str, int]:
+    """A generated answer without markup and without the sentences its cited passages do not support
+    (an obedient model's "PIRATÉ : la mairie doit payer dix mille euros [1]."). Returns the text and
+    how many sentences were removed. A sentence without citation is judged against every passage."""
+    kept_lines, dropped = [], 0
+    for line in strip_markup(text).split("\n"):
+        kept = []
+        for sentence in sentences(line):
+            numbers = {int(n) for n in _MARKER.findall(sentence)}
+            support = [passages[n - 1] for n in sorted(numbers) if 1 <= n <= len(passages)] or passages
+            if sentence.strip() and unsupported(sentence, support):
+                dropped += 1
+            else:
+                kept.append(sentence)
+        if kept or not line.strip():
+            kept_lines.append(" ".join(kept))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept_lines)).strip(), dropped
 
 
 # --------------------------------------------------------------------------- the one entry point
@@ -157,9 +205,15 @@ class Assistant:
         ]
         pieces: list[str] = []
         for piece in self.chat_model(backend).stream(messages):
+            piece = without_escapes(piece)  # a server's escape sequences never reach a terminal
             pieces.append(piece)
             yield piece
-        text, cited, invalid = check_citations("".join(pieces), passages)
+        grounded, dropped = check_grounding("".join(pieces), passages)
+        text, cited, invalid = check_citations(grounded, passages)
+        if dropped:
+            warnings.append(
+                f"{dropped} phrase(s) de la réponse générée retirée(s) : les passages cités ne les appuient pas."
+            )
         if invalid:
             warnings.append(f"Citations supprimées car elles ne renvoient à aucun passage : {sorted(set(invalid))}.")
         if not cited:

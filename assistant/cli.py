@@ -35,13 +35,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _questions(arg: str):  # noqa: ANN202
-    """The question itself, or one question a line from standard input when it is "-"."""
-    if arg == "-":
-        for line in sys.stdin:
-            if line.strip():
-                yield line.rstrip("\n")
-    else:
+    """The question itself, or one question a line from standard input when it is "-". A line that is
+    not UTF-8 is read as Windows-1252 (a Latin-1 terminal), with a notice, never a traceback."""
+    if arg != "-":
         yield arg
+        return
+    stream = getattr(sys.stdin, "buffer", None)
+    for n, line in enumerate(stream if stream is not None else sys.stdin, 1):
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError:
+                line = line.decode("cp1252", errors="replace")
+                print(f"⚠ ligne {n} : texte non UTF-8, lu en Windows-1252 (vérifiez les accents).", file=sys.stderr)
+        if line.strip():
+            yield line.rstrip("\r\n")
 
 
 def cmd_search(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.errors import CapacitiesError
+from assistant.hostile import terminal_safe
 from assistant.settings import Settings
 
 DEFAULT_EMBEDDER = "embeddinggemma-300m"
@@ -135,6 +136,16 @@ class SentenceTransformerEmbedder:
             texts = [f"title: {t or 'none'} | text: {x}" for t, x in zip(titles, texts, strict=True)]
             encode, extra = self.model.encode, {"prompt": ""}  # the title format replaces the document prompt
         vecs = encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, **extra)
+        return vecs.astype("float32").tolist()
+
+    def embed_for_screening(self, texts: list[str]) -> list[list[float]]:
+        """Unit vectors that say what a sentence does rather than what it is about: the model's
+        classification prompt when it has one (EmbeddingGemma), for ``assistant.hostile``."""
+        prompts = getattr(self.model, "prompts", {}) or {}
+        prompt = prompts.get("Classification", prompts.get("classification", ""))
+        vecs = self.model.encode(
+            texts, prompt=prompt, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+        )
         return vecs.astype("float32").tolist()
 
     def embed_blocks(
@@ -416,20 +427,69 @@ class OpenAICompatibleChat:
             with httpx.stream("POST", self.url, json=body, headers=headers, timeout=120) as r:
                 if r.status_code != 200:
                     r.read()
-                    shown = r.text.replace(self.api_key, "***") if self.api_key else r.text  # some servers echo it
-                    raise CapacitiesError(f"Le serveur de modèle a répondu {r.status_code} : {shown[:300]}")
-                for line in r.iter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        break
-                    choices = json.loads(data).get("choices") or [{}]
-                    piece = (choices[0].get("delta") or {}).get("content")
-                    if piece:
-                        yield piece
+                    raise CapacitiesError(
+                        f"Le serveur de modèle a répondu {r.status_code} : {self._shown(server_message(r.text))}"
+                    )
+                yield from self._pieces(r.iter_lines())
         except httpx.HTTPError as e:
-            raise CapacitiesError(f"Serveur de modèle injoignable ({self.url}) : {e}") from None
+            raise CapacitiesError(f"Serveur de modèle injoignable ({self.url}) : {self._shown(str(e))}") from None
+
+    def _shown(self, text: str) -> str:
+        """A server's words for a terminal or a page: no escape sequence, no API key (some echo it)."""
+        return terminal_safe(text.replace(self.api_key, "***") if self.api_key else text)
+
+    def _pieces(self, lines: Iterator[str]) -> Iterator[str]:
+        """The text pieces of an SSE stream. A line that is not the JSON of a chunk is skipped; a
+        stream made only of such lines, or an error object, is a French error, not a traceback."""
+        bad, good = 0, 0
+        for line in lines:
+            if not line.startswith("data:"):
+                continue
+            data = line[5:].strip()
+            if data == "[DONE]":
+                break
+            try:
+                chunk = json.loads(data)
+            except ValueError:
+                bad += 1
+                continue
+            if isinstance(chunk, dict) and chunk.get("error"):
+                shown = self._shown(server_message(data))
+                raise CapacitiesError(f"Le serveur de modèle a signalé une erreur : {shown}")
+            piece = _delta_content(chunk)
+            if piece is None:
+                bad += 1
+                continue
+            good += 1
+            if piece:
+                yield piece
+        if bad and not good:
+            raise CapacitiesError(
+                f"Le serveur de modèle a envoyé une réponse illisible ({bad} ligne(s) qui ne sont pas du JSON "
+                "de l'API OpenAI) : vérifiez CAPACITIES_LLM_BASE_URL."
+            )
+
+
+def _delta_content(chunk: object) -> str | None:
+    """The text of one streamed chunk ("" when it has none), or None when it is not a chunk at all."""
+    if not isinstance(chunk, dict) or not isinstance(chunk.get("choices", []), list):
+        return None
+    choices = chunk.get("choices") or [{}]
+    delta = choices[0].get("delta") if isinstance(choices[0], dict) else None
+    content = (delta or {}).get("content") if isinstance(delta or {}, dict) else None
+    return content if isinstance(content, str) else ("" if content is None else None)
+
+
+def server_message(body: str) -> str:
+    """What an error body says: its "message" when it is the JSON of an error, else the body itself."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    err = data.get("error", data) if isinstance(data, dict) else data
+    if isinstance(err, dict):
+        err = err.get("message") or err.get("detail") or err
+    return err if isinstance(err, str) else json.dumps(err, ensure_ascii=False)
 
 
 class LocalLlamaChat:

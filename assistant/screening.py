@@ -1,6 +1,6 @@
 """Question screening: control characters and length, orders to the assistant, prompt-leak and
-fabrication requests, follow-ups, the kind of answer a question wants; and the sentences of a document
-that speak to an AI, which no answer ever quotes."""
+fabrication requests, follow-ups, the kind of answer a question wants; and passages as a generative
+model is shown them (``clean_for_model``; what speaks to an AI is ``assistant.hostile``)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,30 @@ import re
 import unicodedata
 
 from assistant.errors import CapacitiesError
+from assistant.hostile import gives_orders, strip_markup
 from assistant.settings import Settings
 from assistant.text import sentences
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
+def readable(text: str) -> str:
+    """Text whose invalid UTF-8 bytes (kept by Python as lone surrogates, e.g. from a command line typed
+    in a Latin-1 terminal) are read as Windows-1252: "g\\udce9n\\udce9ral" becomes "général"."""
+    return _SURROGATE.sub(_as_cp1252, text)
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _as_cp1252(m: re.Match) -> str:
+    code = ord(m.group())
+    return bytes([code - 0xDC00]).decode("cp1252", errors="replace") if 0xDC80 <= code <= 0xDCFF else "\ufffd"
+
+
 def check_question(question: str, settings: Settings) -> str:
     """The question cleaned of control characters, or a French error saying what to change."""
-    q = unicodedata.normalize("NFC", question or "")
+    q = unicodedata.normalize("NFC", readable(question or ""))
     q = _CONTROL.sub(" ", q)
     q = re.sub(r"[ \t]+", " ", q).strip()
     if not q:
@@ -65,23 +80,17 @@ _ORDER = re.compile(
     r"\bignore (all|previous|the above)" + _CLAUSE_END,
     re.IGNORECASE,
 )
-# a sentence in a document that speaks to an AI is never quoted as advice
-_DOC_INJECTION = re.compile(
-    r"\b(ignore[rz]? (toutes )?(tes|vos|les) (consignes|instructions)|en tant qu'(ia|assistant)|"
-    r"(assistant|mod[eè]le|ia)\s*[,:]\s*(r[ée]ponds|ignore|dis)|prompt|"
-    r"r[ée]ponds?\s+(uniquement\s+|simplement\s+|toujours\s+)?que|nouvelles?\s+consignes?|"
-    r"consignes?\s+(pour|à)\s+l['’](ia|assistant)|ignore (all|previous))\b|</?passage",
-    re.IGNORECASE,
-)
 _CITATION_LIKE = re.compile(r"\s*\[\d{1,3}\]")  # "[2]" in a document would pass for one of our citations
 
 
 def clean_for_model(text: str) -> str:
-    """A passage as a generative model is shown it: without the sentences that give orders to an AI
-    and without "[n]" marks that look like our citations (a model that obeys them has nothing to obey)."""
+    """A passage as a generative model is shown it: without markup, without the sentences that give
+    orders to an AI and without "[n]" marks that look like our citations (a model that obeys them has
+    nothing to obey). The index holds no such sentence (``assistant.hostile`` at ingestion): this is
+    the second line, for an index built before it or a sentence split differently."""
     lines = []
-    for line in text.split("\n"):
-        lines.append(" ".join(s for s in sentences(line) if not _DOC_INJECTION.search(s)))
+    for line in strip_markup(text).split("\n"):
+        lines.append(" ".join(s for s in sentences(line) if not gives_orders(s)))
     return _CITATION_LIKE.sub("", "\n".join(lines))
 
 
@@ -171,11 +180,6 @@ _LIST_QUESTION = re.compile(
 def wants_list(question: str) -> bool:
     """ "Quelles exigences je peux écrire dans le CCAP ?": the answer is a list, though not a procedure."""
     return bool(_LIST_QUESTION.search(question))
-
-
-def gives_orders(sentence: str) -> bool:
-    """Does a sentence of a document speak to an AI ("ignore tes consignes", "réponds uniquement que…")?"""
-    return bool(_DOC_INJECTION.search(sentence))
 
 
 def strip_citation_marks(text: str) -> str:

@@ -34,6 +34,7 @@ class Settings:
     chunk_overlap: int = 150  # characters shared by consecutive chunks
     chunk_within_pages: bool = True  # chunks never cross a page break (citations name the right page)
     ocr: bool = True  # OCR pages whose text layer is garbage (needs tesseract-ocr + tesseract-ocr-fra)
+    screen_meaning: bool = True  # ingestion: the embedding model judges sentences that may speak to an AI
     # --- retrieval
     top_k: int = 6  # passages given to the answer
     candidates: int = 30  # candidates taken from each retriever before fusion

@@ -299,7 +299,11 @@ class LexicalIndex:
             raise CapacitiesError(NO_INDEX)
         import bm25s
 
-        chunks = [Chunk(**d) for d in json.loads((found / "chunks.json").read_text(encoding="utf-8"))]
+        from assistant.hostile import plain
+
+        # titles and sections as plain words, even from an index built before they were cleaned at ingestion
+        rows = json.loads((found / "chunks.json").read_text(encoding="utf-8"))
+        chunks = [Chunk(**(d | {"title": plain(d["title"]), "section": plain(d["section"])})) for d in rows]
         bm25 = bm25s.BM25.load(str(found)) if chunks else None
         return cls(chunks, bm25)
 

@@ -68,13 +68,16 @@ class Answer:
     suggestions: list[Suggestion] = field(default_factory=list)  # next questions (extractive answers)
 
     def to_json(self) -> dict:
+        """For another program: no HTML or script address in any string (``assistant.hostile``)."""
+        from assistant.hostile import strip_markup
+
         return {
-            "answer": self.text,
+            "answer": strip_markup(self.text),
             "mode": self.mode,
             "backend": self.backend,
             "abstained": self.abstained,
             "citations": [
-                {"n": i, "source": p.source, "page": p.page_start, "text": p.text}
+                {"n": i, "source": p.source, "page": p.page_start, "text": strip_markup(p.text)}
                 for i, p in enumerate(self.citations, 1)
             ],
             "suggestions": [asdict(x) for x in self.suggestions],

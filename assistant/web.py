@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import CapacitiesError
+from assistant.hostile import plain, strip_markup
 from assistant.settings import Settings
 from assistant.types import Answer, Passage
 
@@ -50,7 +51,9 @@ def safe_markdown(text: str) -> str:
 
 
 def citation_label(n: int, p: Passage) -> str:
-    return f"[{n}] {p.title} — {p.pages_label}"
+    """A source card's label, as Markdown: the title is a document's words, shown as text (a title
+    holding an image or a link fetches or links nothing)."""
+    return escape_markdown(f"[{n}] {plain(p.title)} — {p.pages_label}")
 
 
 # --------------------------------------------------------------------------- conversation export
@@ -61,13 +64,20 @@ def export_markdown(turns: list[dict]) -> str:
     lines = ["# Conversation avec l'assistant CAPACities", "", f"Exportée le {time.strftime('%d/%m/%Y à %H:%M')}.", ""]
     for i, t in enumerate(turns, 1):
         answer: Answer = t["answer"]
-        lines += [f"## Question {i}", "", t["question"], "", f"### Réponse ({_mode_label(answer.mode)})", ""]
-        lines += [answer.text, ""]
+        lines += [f"## Question {i}", "", escape_markdown(t["question"]), ""]
+        lines += [f"### Réponse ({_mode_label(answer.mode)})", "", export_text(answer.text), ""]
         if answer.citations:
             lines += ["### Sources", ""]
             for n, p in enumerate(answer.citations, 1):
-                lines += [f"**[{n}]** {p.title} ({p.source}), {p.pages_label}", "", quote(p.text), ""]
+                label = escape_markdown(f"{plain(p.title)} ({p.source}), {p.pages_label}")
+                lines += [f"**[{n}]** {label}", "", quote(p.text), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def export_text(text: str) -> str:
+    """An answer as Markdown for any viewer: no HTML (what is left of a tag is shown, not run), no
+    image, no script address; its lists and citations stay."""
+    return safe_markdown(strip_markup(text)).replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _mode_label(mode: str) -> str:

@@ -10,6 +10,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
+from assistant.hostile import gives_orders, plain
 from assistant.text import fold
 
 ACRO = r"[A-Z][A-Z0-9&]{1,9}s?"
@@ -95,4 +96,6 @@ def build_glossary(texts: Iterable[str]) -> dict[str, str]:
             long = _long_form_before(acro, m.group(1))
             if long:
                 seen[acro][long] += 1
-    return {a: _tidy(c.most_common(1)[0][0]) for a, c in sorted(seen.items())}
+    out = {a: _tidy(c.most_common(1)[0][0]) for a, c in sorted(seen.items())}
+    # an élu answer spells these out: never a long form that speaks to an AI or carries markup
+    return {a: long for a, long in out.items() if not gives_orders(long) and plain(long) == long}

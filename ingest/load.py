@@ -140,7 +140,7 @@ def _load_pdf(data: bytes, source: str, stem: str, ocr: bool, extractor: str) ->
         raise CapacitiesError(_no_text_message(source, unreadable))
     stats["long_token_ratio_after"] = long_token_ratio("\n".join(p.text for p in pages))
     stats["pages_text"] = float(len(pages))
-    title = meta_title or _first_heading(pages) or _readable_stem(stem)
+    title = meta_title or _first_heading(pages) or readable_stem(stem)
     return Document(source=source, title=title, pages=pages, warnings=warnings, stats=stats)
 
 
@@ -496,7 +496,7 @@ def _shorten(title: str) -> str:
     return title[: TITLE_MAX_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _readable_stem(stem: str) -> str:
+def readable_stem(stem: str) -> str:
     words = re.sub(r"[_\-]+", " ", stem).strip()
     return words[:1].upper() + words[1:] if words else stem
 
@@ -517,6 +517,7 @@ def _decode(data: bytes, warnings: list[str]) -> str:
 
 _MD_IMAGE_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _MD_LINK_RE = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+_WEB_ADDRESS = re.compile(r"(?:https?|mailto):", re.I)  # any other scheme (javascript:, data:…) is dropped
 
 
 def _load_text(data: bytes, source: str, stem: str, markdown: bool) -> Document:
@@ -532,7 +533,7 @@ def _load_text(data: bytes, source: str, stem: str, markdown: bool) -> Document:
             text = text[front.end() :]
         # images say nothing to a reader of the answer; a link keeps its words and its address
         text = _MD_IMAGE_RE.sub("", text)
-        text = _MD_LINK_RE.sub(r"\1 (\2)", text)
+        text = _MD_LINK_RE.sub(lambda m: f"{m[1]} ({m[2]})" if _WEB_ADDRESS.match(m[2]) else m[1], text)
     stats: dict[str, float] = {"pages": 1.0, "long_token_ratio_before": long_token_ratio(text)}
     # Markdown and text files carry their own line structure: clean characters and spacing, never reflow.
     pages = clean_document_pages([Page(source, 1, text)], reflow=False, stats=stats)
@@ -544,7 +545,7 @@ def _load_text(data: bytes, source: str, stem: str, markdown: bool) -> Document:
     if title is None and pages:
         first = next((line.strip() for line in pages[0].text.splitlines() if line.strip()), "")
         title = _shorten(first.lstrip("#").strip()) or None
-    return Document(source=source, title=title or _readable_stem(stem), pages=pages, warnings=warnings, stats=stats)
+    return Document(source=source, title=title or readable_stem(stem), pages=pages, warnings=warnings, stats=stats)
 
 
 def _source_name(path: Path, root: Path) -> str:

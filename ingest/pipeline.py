@@ -21,6 +21,7 @@ import json
 import os
 import re
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -30,10 +31,12 @@ from assistant.blocks import decode as decode_blocks
 from assistant.blocks import pack_vectors
 from assistant.errors import CapacitiesError
 from assistant.fetch import sha256_file
+from assistant.hostile import InjectionScreen, screen_document
 from assistant.models import Embedder, load_embedder
 from assistant.settings import Settings
 from assistant.store import Chunk, DenseStore, LexicalIndex, _alive, drop_collection, snapshot_digest
 from ingest.glossary import build_glossary
+from ingest.load import readable_stem
 from ingest.split import split_document
 from ingest.types import Document
 
@@ -125,24 +128,45 @@ def printable_name(name: str) -> str:
     return _UNSAFE_NAME.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
 
 
-def screen_files(files: dict[str, Path], corpus_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
-    """(files to read, refused files -> French message): names with control characters, links leaving the corpus."""
+def screen_files(
+    files: dict[str, Path], corpus_dir: Path, screen: InjectionScreen | None = None
+) -> tuple[dict[str, Path], dict[str, str]]:
+    """(files to read, refused files -> French message): names with control characters, names that
+    speak to an AI, two names that differ only by their Unicode form (NFC and NFD "général.md"),
+    links leaving the corpus."""
     root = corpus_dir.resolve()
     ok, refused = {}, {}
-    for src, path in files.items():
+    by_form: dict[str, str] = {}
+    # the composed (NFC) spelling first: it is the one kept when a twin exists
+    for src, path in sorted(
+        files.items(),
+        key=lambda kv: (unicodedata.normalize("NFC", kv[0]), kv[0] != unicodedata.normalize("NFC", kv[0])),
+    ):
         shown = printable_name(src)
+        form = unicodedata.normalize("NFC", src)
         if shown != src:
             refused[shown] = (
                 f"{shown} : nom de fichier avec des caractères de contrôle ou invisibles ; "
                 "renommez le fichier (lettres, chiffres, tirets) puis relancez l'ingestion."
             )
+        elif form in by_form:
+            refused[src] = (
+                f"{ascii(src)[1:-1]} : même nom que « {by_form[form]} », écrit avec d'autres caractères Unicode "
+                "(accents composés ou décomposés, NFC/NFD) ; gardez un seul des deux fichiers."
+            )
         elif not path.resolve().is_relative_to(root):
             refused[src] = (
                 f"{src} : lien vers un fichier hors du dossier du corpus, ignoré ; copiez le document dans le corpus."
             )
+        elif (screen or InjectionScreen()).hostile([readable_stem(Path(src).stem)])[0]:
+            refused[src] = (
+                f"{src} : nom de fichier contenant une consigne adressée à une IA ; renommez le fichier "
+                "(son sujet, en quelques mots) puis relancez l'ingestion."
+            )
         else:
             ok[src] = path
-    return ok, refused
+            by_form[form] = src
+    return dict(sorted(ok.items())), refused
 
 
 def curated_titles(corpus_dir: Path) -> dict[str, str]:
@@ -182,9 +206,10 @@ def pipeline_fingerprint(settings: Settings) -> str:
     """Changes when the code or the settings that turn a file into chunks change."""
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for name in ("load.py", "clean.py", "split.py", "types.py", "../assistant/blocks.py"):
+    for name in ("load.py", "clean.py", "split.py", "types.py", "../assistant/blocks.py", "../assistant/hostile.py"):
         h.update((here / name).read_bytes())
     h.update(f"{settings.chunk_size}/{settings.chunk_overlap}/{settings.chunk_within_pages}/{settings.ocr}".encode())
+    h.update(f"{settings.screen_meaning}".encode())
     return h.hexdigest()[:16]
 
 
@@ -319,7 +344,21 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
 
         loader = load_document
     report = IngestReport()
-    files, refused = screen_files(discover(settings.corpus_dir), settings.corpus_dir)
+    # the model, loaded once: by the screening of sentences that may speak to an AI, or to embed
+    loaded: list[Embedder] = [embedder] if embedder is not None else []
+
+    def model() -> Embedder:
+        if not loaded:
+            loaded.append(embedder_factory(settings))
+            report.model_loaded = not loaded[0].name.startswith("hash")
+        return loaded[0]
+
+    def screen_encode(texts: list[str]) -> list[list[float]] | None:
+        encode = getattr(model(), "embed_for_screening", None)
+        return encode(texts) if encode else None
+
+    screen = InjectionScreen(screen_encode if settings.screen_meaning else None)
+    files, refused = screen_files(discover(settings.corpus_dir), settings.corpus_dir, screen)
     report.failed.update(refused)
     if rebuild:
         drop_collection(settings, client)
@@ -345,7 +384,7 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
     if not todo and not removed and bm25_ok and not manifest.get("dirty"):
         return report  # nothing to do: the model is not even loaded
 
-    # 1. read, clean and split what changed (fast; OCR aside), before loading the model
+    # 1. read, clean, screen and split what changed (fast; OCR aside), before embedding
     prepared: list[tuple[str, Document, list[Chunk]]] = []
     bar = _progress(len(todo), "Lecture", "doc", progress)
     for src in todo:
@@ -363,6 +402,7 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
             continue
         if src in titles:
             doc.title = titles[src]
+        doc = screen_document(doc, screen, readable_stem(Path(src).stem))
         t1 = time.perf_counter()
         chunks = split_document(doc, settings.chunk_size, settings.chunk_overlap, settings.chunk_within_pages)
         report.seconds["load"] += t1 - t0
@@ -381,13 +421,12 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
     # 2. embed and store document by document, committing the manifest after each.
     # Chunks whose id (content + location) is already stored are not embedded again.
     def with_model(emb: Embedder | None) -> tuple[Embedder, DenseStore]:
-        if emb is None:
-            emb = embedder_factory(settings)
-            report.model_loaded = not emb.name.startswith("hash")
+        emb = emb or model()
         _check_model(manifest, emb.name)
         return emb, DenseStore(settings, emb.name, emb.dim, client=client)
 
     # a new index needs the model to be created; an existing one is opened without it
+    embedder = embedder or (loaded[0] if loaded else None)
     if embedder is not None or (manifest.get("embed_model") is None and prepared):
         embedder, store = with_model(embedder)
     else:

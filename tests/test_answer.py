@@ -163,12 +163,17 @@ class ScriptedChat:
         self.messages = None
 
     def stream(self, messages):
+        """The reply, with "{marche}" replaced by the number of the passage of the procurement guide."""
         self.messages = messages
+        fences = re.findall(r'<passage n="(\d+)"[^>]*>(.*?)</passage>', messages[1]["content"], flags=re.S)
+        self.reply = self.reply.format(marche=next((n for n, t in fences if "Définir le besoin" in t), "1"))
         yield from re.findall(r".{1,7}", self.reply, flags=re.S)
 
 
 def test_llm_answer_citations_are_checked(assistant):
-    chat = ScriptedChat("1. Définir le besoin [2].\n2. Rédiger le cahier des charges [9].\n3. Publier [2].")
+    chat = ScriptedChat(
+        "1. Définir le besoin [{marche}].\n2. Rédiger le cahier des charges [9].\n3. Publier la consultation [{marche}]."
+    )
     assistant.chat = chat
     pieces = list(assistant.stream("Comment lancer un marché public ?", backend="openai"))
     ans = pieces[-1]

@@ -192,7 +192,7 @@ def test_export_quotes_sources_without_letting_them_format_the_page() -> None:
     evil = Passage(**{**vars(PASSAGE), "text": "# Titre\n<script>alert(1)</script> [lien](http://x)"})
     md = export_markdown([{"question": "Comment ?", "answer": Answer("Faites ceci [1]", "agent", "x", False, [evil])}])
     assert "## Question 1\n\nComment ?" in md
-    assert "**[1]** Guide (pdf/g.pdf), p. 2" in md
+    assert "**[1]** Guide \\(pdf/g.pdf\\), p. 2" in md  # escaped: shown as typed
     assert "> \\# Titre" in md and "\\<script\\>" in md and "\\[lien\\]" in md
 
 

@@ -1,0 +1,364 @@
+"""Hostile content: text written for an AI rather than for a reader, and markup that would act in a
+viewer's browser or terminal.
+
+- ``gives_orders(sentence)``: patterns on a folded form of the text (NFKC, homoglyphs, digits used as
+  letters, accents), for the orders no guidance document gives ("ignore tes consignes précédentes",
+  "[SYSTEM]", "Note pour l'assistant virtuel :").
+- ``InjectionScreen``: the same patterns, then, for the sentences that only *may* speak to an AI
+  (they name an AI, say "tu", mention instructions or a payment), the embedding model's verdict:
+  nearest neighbours in a bank of hostile and of ordinary sentences (``assistant.injection_bank``).
+- ``screen_document``: at ingestion, such sentences leave the index (never embedded, quoted, shown to
+  a model or rendered) and the report names their pages; a title that gives orders is replaced.
+- ``strip_markup`` and ``plain``: HTML, scripts and Markdown images out of anything shown to another
+  viewer; ``terminal_safe``: no escape sequence from a server reaches a terminal.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ingest.types import Document
+
+# --------------------------------------------------------------------------- folding for screening
+
+# Latin look-alikes from Cyrillic and Greek (NFKC leaves them alone; full-width and mathematical
+# letters are already folded by NFKC).
+_CONFUSABLES = str.maketrans(
+    "АВЕЅІЈКМНОРСТХУаеѕіјорсхуԁһӏɡΑΒΕΖΗΙΚΜΝΟΡΤΥΧαεικνοτυχρ",
+    "ABESIJKMHOPCTXYaesijopcxydhlgABEZHIKMNOPTYXaeiknotuxp",
+)
+_LEET = str.maketrans("0134578@$", "oieastbas")
+_MIXED = re.compile(r"\b(?=[\w@$]*[^\W\d_])(?=[\w@$]*[0134578@$])[\w@$]{3,}\b")
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060-\u2064\ufeff\u180e]")
+
+
+def fold_for_screening(text: str, accents: bool = False) -> str:
+    """Lowercase form in which "ＩＧＮＯＲＥ", "Ign0re", "іgnоre" (Cyrillic) and "Ignore" meet; without
+    accents unless ``accents``."""
+    t = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).translate(_CONFUSABLES)
+    t = _MIXED.sub(lambda m: m.group().translate(_LEET) if not m.group().isdigit() else m.group(), t)
+    if accents:
+        t = unicodedata.normalize("NFC", t.lower())
+    else:
+        t = "".join(c for c in unicodedata.normalize("NFKD", t.lower()) if not unicodedata.combining(c))
+    return re.sub(r"[’`´]", "'", re.sub(r"\s+", " ", t)).strip()
+
+
+# --------------------------------------------------------------------------- patterns
+
+_AI = (  # what names an AI without a doubt ("assistant" alone is also a job: "assistant de prévention")
+    r"(?:ia|i\.a\.|intelligence artificielle|artificial intelligence|assistante? (?:virtuel(?:le)?|ia|"
+    r"conversationnel(?:le)?|intelligent)|ai assistant|chat ?bot|chatgpt|gpt(?:-?\d)?|llm|copilot|"
+    r"agent conversationnel|robot conversationnel|modele (?:de langage|de langue|d'ia|d'intelligence artificielle)|"
+    r"(?:large )?language model|the (?:ai|assistant|model|bot)|an ai)"
+)
+_IMPERATIVE = (
+    r"(?:reponds?|repondez|affirme[sz]?|dis|dites|ecris|ecrivez|recommande[sz]?|indique[sz]?|oublie[sz]?|"
+    r"ignore[sz]?|ajoute[sz]?|mentionne[sz]?|precise[sz]?|conseille[sz]?|redirige[sz]?|donne[sz]?|fournis|"
+    r"cite[sz]?|traduis|invente[sz]?|signale[sz]?|envoie[sz]?|communique[sz]?|demande[sz]?|suis|affiche[sz]?|"
+    r"repondre|affirmer|dire|ecrire|recommander|indiquer|oublier|ignorer|ajouter|mentionner|citer|conseiller|"
+    r"rediriger|say|tell|answer|respond|reply|write|recommend|ignore|forget|disregard|print|output|include|add)"
+)
+# imperatives of "tu" that tell a reader of text (a model) what to write; guidance documents speak to
+# their reader with "vous" or the infinitive. Matched with the accents kept ("recommandé" is not one).
+_TU_ONLY = r"(?:réponds|dis|écris|traduis|conclus|omets|tais|reformules?|réécris)"  # never a 3rd person form
+_TU_AT_START = (
+    r"(?:recommande|affirme|oublie|ajoute|termine|mentionne|supprime|révèle|recopie|invente|redirige|donne|"
+    r"remplace|efface|insère|cite|parle|déconseille|indique|conseille|invite|précise|signale)"
+)
+_RULES = r"(?:consignes?|instructions?|regles?|directives?|ordres?|prompts?|rules?|guidelines?|guardrails?)"
+_FORMER = (
+    r"(?:precedentes?|anterieures?|initiales?|d'origine|ci-dessus|recues|du systeme|systeme|habituelles|"
+    r"previous|prior|above|earlier|original|system)"
+)
+_STRONG = [
+    # "ignore/oublie [toutes] tes|vos|les consignes précédentes", "disregard your instructions"
+    rf"\b(?:ignore[rsz]?|oublie[rsz]?|disregard|forget|override|outrepasse[rsz]?|contourne[rsz]?|fais abstraction de|"
+    rf"faites abstraction de|ne tiens? (?:plus )?(?:pas )?compte d?e?s?|ne tenez (?:plus )?(?:pas )?compte d?e?s?)\s+"
+    rf"(?:de |d')?(?:toutes? )?(?:tes|vos|les|des|your|all|any|the|my|of)?\s*(?:\w+ )?{_RULES}\s+{_FORMER}",
+    rf"\b(?:ignore[rsz]?|oublie[rsz]?|disregard|forget)\s+(?:toutes? )?"
+    rf"(?:tes|your|all (?:your |the |previous |prior )?)\s*(?:\w+ )?{_RULES}",
+    r"\bignore (?:all|everything|previous|the above|prior)\b",
+    # addressing an AI: "Note pour l'assistant virtuel :", "Message à l'intelligence artificielle :"
+    rf"^(?:\W*)(?:note|message|consigne|instruction|avis|rappel|remarque|memo)s?(?: \w+)?"
+    rf"\s+(?:pour|a|au|aux|a l'attention d[eu']|destinee?s? a|to|for)\s+(?:l'|la |le |les |un |une |the |any |all )?"
+    rf"(?:\w+ )?{_AI}(?:\s+[\w']+){{0,6}}\s*[:,-]",
+    r"^\W*(?:attention|important|urgent|alerte|avertissement|warning)\s*,?\s*(?:au |a l'|a la |le |la |l')?"
+    r"(?:modele|ia|assistant|bot|chatbot|llm|ai|robot)\s*[:,!]",
+    r"\bmessage (?:du|de l'|de la part du) (?:systeme|system|administrateur|developpeur)\b",
+    r"^\W*joue le role\b",
+    rf"^(?:\W*)(?:a l'attention d[eu']|to|for|dear)\s+(?:l'|la |le |un |une |the |any )?(?:\w+ )?{_AI}\s*[:,]",
+    rf"^(?:\W*){_AI}\s*[:,]\s*(?:tu |you )?{_IMPERATIVE}\b",
+    rf"\b(?:si tu es|if you are|si vous etes)\s+(?:un |une |an? )?{_AI}\b",
+    # the model's own words, turned against it
+    r"\b(?:en tant qu[e'] ?|as an? )(?:modele de langage|language model|ia\b|intelligence artificielle|ai\b|"
+    r"large language model|llm|assistant (?:virtuel|ia|conversationnel))",
+    r"\b(?:desormais|dorenavant|a partir de maintenant|a partir d'aujourd'hui|a present|from now on|henceforth)\s*,?\s*"
+    r"(?:tu |you )",
+    r"\b(?:tu es|you are) (?:desormais |maintenant |a present |now )?(?:un |une |an? |the )?"
+    r"(?:\w+ ){0,2}(?:sans (?:filtre|limite|restriction)|unrestricted|jailbroken|dan\b|nouvel? assistant|"
+    r"nouvelle ia|new assistant)",
+    r"\b(?:tu es|you are) (?:desormais|maintenant|a present|now)\b",
+    r"\b(?:fais comme si tu|agis comme (?:si tu|un |une )|act as\b|pretend (?:to be|you are|that you)|"
+    r"imagine que tu es|as if you were)",
+    r"\b(?:joue|play) (?:le role|the role) (?:d'un|d'une|de l'|of an?) (?:\w+ )?(?:ia|ai|assistant|chatbot|modele)",
+    r"\b(?:ne )?reponds (?:uniquement |seulement |simplement |toujours |exclusivement )?(?:que |par |: |« |\")|"
+    r"\b(?:only|just|always) (?:answer|reply|respond|say)\b|\b(?:answer|reply|respond) (?:only |just )?(?:with|that)\b",
+    r"\b(?:ne )?reponds (?:que|plus|jamais)\b",
+    r"\b(?:ton|tes|your) (?:consignes?|instructions?|prompt|regles?|rules) "
+    r"(?:systeme|system|internes?|initiales?|secretes?)\b",
+    r"\b(?:nouvelles? (?:consignes?|instructions?|directives?|regles?)|new (?:instructions?|rules|directives?))\s*"
+    r"(?:pour|a|:|for|de l'|du systeme)",
+    rf"\b{_AI}\b.{{0,40}}\b(?:doit|dois|devra|devras|must|should|shall|will) (?:toujours |desormais |now |always )?"
+    r"(?:repondre|affirmer|dire|recommander|ignorer|oublier|indiquer|citer|ecrire|answer|say|recommend|ignore|reply|"
+    r"tell|write|state)",
+    rf"\b(?:tu|you) (?:dois|devras|vas|must|should|will|are to) (?:toujours |desormais |now |always |maintenant )?"
+    rf"{_IMPERATIVE}",
+    # the second person singular, which guidance documents do not use for advice: "Recommande aux
+    # collectivités…", "…, réponds de contacter…", "Ne mentionne jamais…", "tes réponses"
+    r"\b(?:tes|ta|your) (?:reponses?|resumes?|answers?|replies|output|sources|citations)\b",
+    r"(?:^|[,;:]\s*)(?:please )?(?:state|say|tell|answer|reply|respond|write|recommend|ignore|forget|disregard|"
+    r"include|add|mention|claim|reveal|print|output)\b",
+    rf"^\W*(?:cher|chere|dear|hey|hello|bonjour|salut)\s+{_AI}\b",
+    r"(?:^|\b(?:pour|a|aux?)\s+)(?:les |tout |tous les |toute |any |all )?(?:robots?|bots?|ia|modeles?|llms?|"
+    r"crawlers?|assistants? (?:virtuels?|ia)|agents? conversationnels?)\s+(?:qui \w+ (?:ce|cette|ces) "
+    r"(?:texte|document|page|guide|passage)s?\s*)?:",
+    r"\bmode (?:developpeur|developer|admin|administrateur|debug|dan|jailbreak|sans (?:filtre|restriction))\b",
+    # fake system messages and chat-template tokens
+    r"^\W*[\[<({]\s*/?\s*(?:system|systeme|sys|admin|root|developer|developpeur|inst|instructions?|assistant|user|"
+    r"prompt|override|jailbreak)\s*[\]>)}]",
+    r"^\W*(?:system|systeme|sys|developer|developpeur|admin|root) ?(?:prompt|message|note|override)?\s*:",
+    r"^#+\s*(?:system|instructions?|new instructions?|nouvelles? consignes?)\b",
+    r"<\|?(?:im_start|im_end|system|endoftext|start_of_turn|end_of_turn|eot_id)\|?>|\[/?inst\]|<</?sys>>|</?passage\b",
+    r"\bprompt (?:systeme|system|injection|initial)\b|\bsystem prompt\b|\bjailbreak\b",
+]
+_STRONG_RE = [re.compile(p) for p in _STRONG]
+_ACCENTED = [  # on the text with its accents (lowercase, NFKC, homoglyphs folded)
+    rf"(?:^|[,;:]\s*)[\W\d]*(?:ne |n')?{_TU_ONLY}\b(?!-(?:vous|nous|moi|leur))",
+    rf"^[\W\d]*(?:ne |n')?{_TU_AT_START}\b(?![-'](?:vous|nous|moi|leur|t))",
+    rf"[,;:]\s*(?:ne |n')?{_TU_AT_START} plutôt\b",
+]
+_ACCENTED_RE = [re.compile(p) for p in _ACCENTED]
+
+# What makes a sentence worth the embedding model's look: it names an AI, says "tu" or "you",
+# speaks of instructions being set aside, or sends money or messages somewhere.
+_CUE = re.compile(
+    rf"\b(?:{_AI}|assistant|modele|model|bot|ai|tu|toi|ton|tes|you|your|ignor\w*|oubli\w*|disregard|forget|abstraction|desormais|dorenavant|"
+    r"a partir de maintenant|consignes?|instructions?|directives?|prompt\w*|reponds?|repondez|systeme|system|"
+    r"iban|rib|virement|paypal|bitcoin|crypto\w*|whatsapp|telegram|signal|verse[rz]?|payer|payez|paiement|"
+    r"contacte[rz]?|ecrive[zs]?|appelez|cliquez|cliquer|connecte[rz]?|identifiants?|mot de passe)\b|"
+    r"@[\w-]+\.\w|https?://|www\.|\+33|\b0[1-9](?:[ .]?\d\d){4}\b"
+)
+
+
+def order_reason(sentence: str) -> str | None:
+    """Which pattern finds an order to an AI in this sentence (None: none)."""
+    folded = fold_for_screening(sentence)
+    for pattern in _STRONG_RE:
+        if pattern.search(folded):
+            return pattern.pattern[:40]
+    accented = fold_for_screening(sentence, accents=True)
+    for pattern in _ACCENTED_RE:
+        if pattern.search(accented):
+            return pattern.pattern[:40]
+    return None
+
+
+def gives_orders(sentence: str) -> bool:
+    """Does a sentence of a document speak to an AI ("ignore tes consignes", "réponds uniquement que…")?"""
+    return order_reason(sentence) is not None
+
+
+def may_give_orders(sentence: str) -> bool:
+    """A sentence the patterns do not settle, but that the embedding model should look at."""
+    return bool(_CUE.search(fold_for_screening(sentence)))
+
+
+# --------------------------------------------------------------------------- meaning
+
+
+@dataclass(frozen=True)
+class Verdict:
+    hostile: bool
+    score: float  # best cosine with a hostile example
+    margin: float  # that, minus the best cosine with an ordinary one
+    why: str  # "motif" (a pattern), "sens" (the embedding model), "" (neither)
+
+
+HOSTILE_SCORE = 0.55  # tuned on the bank itself, leave-one-out (evals/injection.py --tune); never on the eval set
+HOSTILE_MARGIN = 0.045
+
+
+class InjectionScreen:
+    """Patterns first, then nearest neighbours by meaning for the sentences they leave open.
+
+    ``encode``: texts -> unit vectors (the embedder's ``embed_for_screening``); without it, only the
+    patterns decide (the fake embedder of the fast tests has no meaning to offer)."""
+
+    def __init__(self, encode: Callable[[list[str]], list[list[float]] | None] | None = None) -> None:
+        self.encode = encode
+        self._bank: tuple[object, object] | None = None
+
+    @classmethod
+    def for_embedder(cls, embedder: object | None) -> InjectionScreen:
+        return cls(getattr(embedder, "embed_for_screening", None))
+
+    def _bank_vectors(self) -> tuple[object, object]:
+        import numpy as np
+
+        from assistant.injection_bank import HOSTILE, ORDINARY
+
+        if self._bank is None:
+            assert self.encode is not None
+            vecs = np.asarray(self.encode(HOSTILE + ORDINARY), dtype=np.float32)
+            self._bank = (vecs[: len(HOSTILE)], vecs[len(HOSTILE) :])
+        return self._bank
+
+    def verdicts(self, sentences: Sequence[str]) -> list[Verdict]:
+        out = [Verdict(True, 1.0, 1.0, "motif") if gives_orders(s) else None for s in sentences]
+        open_ = [
+            i for i, v in enumerate(out) if v is None and self.encode is not None and may_give_orders(sentences[i])
+        ]
+        if open_:
+            import numpy as np
+
+            encoded = self.encode([sentences[i] for i in open_])
+            if encoded is None:  # an embedder without meaning to offer (the fast tests' fake)
+                return [v or Verdict(False, 0.0, 0.0, "") for v in out]
+            hostile, ordinary = self._bank_vectors()
+            vecs = np.asarray(encoded, dtype=np.float32)
+            h, o = (vecs @ hostile.T).max(axis=1), (vecs @ ordinary.T).max(axis=1)
+            for i, hs, os_ in zip(open_, h.tolist(), o.tolist(), strict=True):
+                hit = hs >= HOSTILE_SCORE and hs - os_ >= HOSTILE_MARGIN
+                out[i] = Verdict(hit, hs, hs - os_, "sens" if hit else "")
+        return [v or Verdict(False, 0.0, 0.0, "") for v in out]
+
+    def hostile(self, sentences: Sequence[str]) -> list[bool]:
+        return [v.hostile for v in self.verdicts(sentences)]
+
+
+# --------------------------------------------------------------------------- at ingestion
+
+_SENTENCE = re.compile(r"[^.!?…\n]+(?:[.!?…]+(?=\s|$)|$)|[^.!?…\n]+", re.M)
+_UNIT_END = re.compile(r"(?<=[.!?…])\s+(?=\S)|\n")
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    """Sentence spans over the text with its line breaks read as spaces (a sentence wrapped by the
+    layout is judged whole), and line spans (a heading or a list item is judged on its own)."""
+    spans: list[tuple[int, int]] = []
+    flat = text.replace("\n", " ")
+    for sep_text in (flat, text):
+        start = 0
+        for m in _UNIT_END.finditer(sep_text + "\n"):
+            if m.start() > start and sep_text[start : m.start()].strip():
+                spans.append((start, m.start()))
+            start = m.end()
+    return sorted(set(spans))
+
+
+def remove_orders(text: str, screen: InjectionScreen) -> tuple[str, int]:
+    """The text without its sentences (or lines) that speak to an AI, and how many were removed."""
+    spans = _spans(text)
+    if not spans:
+        return text, 0
+    flags = screen.hostile([text[a:b] for a, b in spans])
+    cut = sorted((a, b) for (a, b), f in zip(spans, flags, strict=True) if f)
+    if not cut:
+        return text, 0
+    merged: list[list[int]] = []
+    for a, b in cut:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    out, last = [], 0
+    for a, b in merged:
+        out.append(text[last:a])
+        last = b
+    out.append(text[last:])
+    cleaned = re.sub(r"[ \t]{2,}", " ", "".join(out))
+    cleaned = re.sub(r"\n[ \t]+\n", "\n\n", cleaned)
+    return re.sub(r"\n{3,}", "\n\n", cleaned).strip("\n "), len(merged)
+
+
+def screen_document(doc: Document, screen: InjectionScreen, fallback_title: str) -> Document:
+    """A document fit for the index: markup out, sentences that speak to an AI out (their pages named in
+    its warnings), a title that gives orders replaced by ``fallback_title``."""
+    pages, hit_pages, removed = [], [], 0
+    for p in doc.pages:
+        text, n = remove_orders(strip_markup(p.text), screen)
+        if n:
+            hit_pages.append(p.page)
+            removed += n
+        pages.append(replace(p, text=text))
+    warnings = list(doc.warnings)
+    if hit_pages:
+        shown = ", ".join(str(n) for n in hit_pages[:12]) + (" …" if len(hit_pages) > 12 else "")
+        warnings.append(
+            f"contient des consignes adressées à une IA : p. {shown} ({removed} phrase(s) retirée(s) de l'index ; "
+            "vérifiez la provenance du document)."
+        )
+    title = plain(doc.title)
+    if screen.hostile([title])[0] or not title:
+        warnings.append(f"titre contenant des consignes adressées à une IA, remplacé par « {fallback_title} ».")
+        title = fallback_title
+    return replace(doc, pages=[p for p in pages if p.text.strip()], title=title, warnings=warnings)
+
+
+# --------------------------------------------------------------------------- markup and escapes
+
+_DANGEROUS_ELEMENTS = re.compile(
+    r"<(script|style|iframe|object|embed|svg|math|template|noscript|textarea|xmp|frameset|applet)\b[^>]*>.*?</\1\s*>|"
+    r"<(?:script|style|iframe|object|embed|svg|math|template|noscript|applet|frameset)\b[^>]*/?>|<!--.*?(?:-->|$)",
+    re.I | re.S,
+)
+_TAG = re.compile(r"</?[a-zA-Z][\w:-]*(?:\s+[^<>]*?)?\s*/?>|</?[a-zA-Z][\w:-]*(?=\s[^<>]*$)", re.S)
+_MD_IMAGE = re.compile(r"!\[((?:[^\[\]]|\[[^\]]*\])*)\]\([^)]*\)")
+_BAD_SCHEME = re.compile(r"\b(?:javascript|vbscript|data|file|livescript)\s*:[^\s)\]]*", re.I)
+_ENTITY_TAG = re.compile(r"&(?:lt|#0*60|#x0*3c);?\s*/?\s*[a-zA-Z]", re.I)
+
+
+def strip_markup(text: str) -> str:
+    """Text without HTML (scripts, frames and their content; other tags keep their words), without
+    Markdown images and without script-bearing addresses (``javascript:``, ``data:``…)."""
+    text = _DANGEROUS_ELEMENTS.sub(" ", text)
+    text = _TAG.sub(" ", text)
+    text = _ENTITY_TAG.sub(lambda m: m.group()[-1], text)  # "&lt;script" is a tag once decoded
+    text = _MD_IMAGE.sub(r"\1", text)
+    text = _BAD_SCHEME.sub("", text)
+    return re.sub(r"[ \t]{2,}", " ", text)
+
+
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def plain(text: str, limit: int = 200) -> str:
+    """A label (a title, a section, a file name) as plain words: no markup, link, control character
+    or line break; at most ``limit`` characters."""
+    text = _MD_LINK.sub(r"\1", strip_markup(text or ""))
+    text = " ".join(_CONTROL.sub(" ", text).split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+_ANSI = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def terminal_safe(text: str, limit: int = 300) -> str:
+    """A server's words fit for a terminal or a page: no escape sequence (colours, title, clear
+    screen), no control character, at most ``limit`` characters."""
+    text = " ".join(_ANSI.sub(" ", text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def without_escapes(text: str) -> str:
+    """Generated text fit for a terminal: escape sequences and control characters out, line breaks kept."""
+    return _ANSI.sub("", text.replace("\r\n", "\n")) if text else text
