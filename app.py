@@ -8,13 +8,16 @@ Settings come from CAPACITIES_* environment variables (see `capacities settings`
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import streamlit as st
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # every model is read from disk, never from a hub
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-st.set_page_config(page_title="Assistant CAPACities", page_icon=":material/account_balance:", layout="wide")
+# a local icon: a Material icon as favicon is fetched from fonts.gstatic.com (offline, and a request out)
+ICON = str(Path(__file__).parent / "assets" / "favicon.png")
+st.set_page_config(page_title="Assistant CAPACities", page_icon=ICON, layout="wide")
 
 pages = [
     st.Page("app_pages/chat.py", title="Poser une question", icon=":material/forum:", default=True),

@@ -96,9 +96,14 @@ with tab_docs:
         for src, d in sorted(manifest["documents"].items())
     ]
     st.metric("Documents indexés", len(rows))
+    # a deliverable that speaks to an AI may have been tampered with: said first, page by page
+    for src, d in sorted(manifest["documents"].items()):
+        for w in d.get("warnings", []):
+            if "adressées à une IA" in w:
+                st.warning(escape_markdown(f"{src} : {w}"), icon=":material/gpp_maybe:")
     st.dataframe(rows, hide_index=True, width="stretch")
     for src, msg in (last.get("failed") or {}).items():
-        st.error(f"Dernière ingestion — {src} : {msg}")
+        st.error(escape_markdown(f"Dernière ingestion — {src} : {msg}"))
     if manifest.get("dirty"):
         st.warning("La dernière ingestion n'est pas allée au bout : relancez-la.")
 

@@ -127,7 +127,8 @@ def check_grounding(text: str, passages: list[Passage]) -> tuple[str, int]:
     kept_lines, dropped = [], 0
     for line in strip_markup(text).split("\n"):
         kept = []
-        for sentence in sentences(line):
+        mark = _LIST_MARK.match(line)  # "2. " stays with the step's first sentence, never judged alone
+        for sentence in sentences(line[mark.end() :] if mark else line):
             numbers = {int(n) for n in _MARKER.findall(sentence)}
             support = [passages[n - 1] for n in sorted(numbers) if 1 <= n <= len(passages)] or passages
             if sentence.strip() and unsupported(sentence, support):
@@ -135,7 +136,7 @@ def check_grounding(text: str, passages: list[Passage]) -> tuple[str, int]:
             else:
                 kept.append(sentence)
         if kept or not line.strip():
-            kept_lines.append(" ".join(kept))
+            kept_lines.append((mark.group() if mark and kept else "") + " ".join(kept))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept_lines)).strip(), dropped
 
 

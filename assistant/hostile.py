@@ -335,21 +335,20 @@ def strip_markup(text: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", text)
 
 
-_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_ANSI = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+_MD_LINK = re.compile(r"\[([^\[\]]*)\]\([^)]*\)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def plain(text: str, limit: int = 200) -> str:
     """A label (a title, a section, a file name) as plain words: no markup, link, control character
     or line break; at most ``limit`` characters."""
-    text = _MD_LINK.sub(r"\1", strip_markup(text or ""))
-    text = " ".join(_CONTROL.sub(" ", text).split())
+    text = _CONTROL.sub(" ", _ANSI.sub(" ", text or ""))
+    text = " ".join(_MD_LINK.sub(r"\1", strip_markup(text)).split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
-_ANSI = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
-)
 
 
 def terminal_safe(text: str, limit: int = 300) -> str:

@@ -64,7 +64,7 @@ def export_markdown(turns: list[dict]) -> str:
     lines = ["# Conversation avec l'assistant CAPACities", "", f"Exportée le {time.strftime('%d/%m/%Y à %H:%M')}.", ""]
     for i, t in enumerate(turns, 1):
         answer: Answer = t["answer"]
-        lines += [f"## Question {i}", "", escape_markdown(t["question"]), ""]
+        lines += [f"## Question {i}", "", escape_markdown(_entities(t["question"])), ""]
         lines += [f"### Réponse ({_mode_label(answer.mode)})", "", export_text(answer.text), ""]
         if answer.citations:
             lines += ["### Sources", ""]
@@ -77,7 +77,12 @@ def export_markdown(turns: list[dict]) -> str:
 def export_text(text: str) -> str:
     """An answer as Markdown for any viewer: no HTML (what is left of a tag is shown, not run), no
     image, no script address; its lists and citations stay."""
-    return safe_markdown(strip_markup(text)).replace("<", "&lt;").replace(">", "&gt;")
+    return _entities(safe_markdown(strip_markup(text)))
+
+
+def _entities(text: str) -> str:
+    """ "<" and ">" as HTML entities: shown as such by any Markdown viewer, never read as a tag."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _mode_label(mode: str) -> str:

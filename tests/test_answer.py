@@ -172,7 +172,8 @@ class ScriptedChat:
 
 def test_llm_answer_citations_are_checked(assistant):
     chat = ScriptedChat(
-        "1. Définir le besoin [{marche}].\n2. Rédiger le cahier des charges [9].\n3. Publier la consultation [{marche}]."
+        "1. Définir le besoin [{marche}].\n2. Rédiger le cahier des charges [9].\n"
+        "3. Publier la consultation [{marche}]."
     )
     assistant.chat = chat
     pieces = list(assistant.stream("Comment lancer un marché public ?", backend="openai"))

@@ -60,6 +60,11 @@ def served_app(tmp_path: Path):  # noqa: ANN201
         title="Guide des données locales",
     )
     write_md(corpus / "markdown", "sobriete.md", "# Sobriété\n\nLa collectivité mesure son parc de terminaux.\n")
+    yield from _serve(corpus, tmp_path)
+
+
+def _serve(corpus: Path, tmp_path: Path):  # noqa: ANN202
+    """The app on this corpus, on a free port; its address while the test runs."""
     port = free_port()
     env = os.environ | {
         "CAPACITIES_CORPUS_DIR": str(corpus),
@@ -131,3 +136,61 @@ def test_question_answer_and_citation_card_in_a_real_browser(served_app: str) ->
         finally:
             browser.close()
     assert (ARTIFACTS / "chat-answer.png").stat().st_size > 10_000
+
+
+TRACKER = "198.51.100.7"  # TEST-NET-2: never a real host; a request to it is what the test looks for
+HOSTILE_TITLE = (
+    f"Guide des achats ![suivi](http://{TRACKER}/pixel.png) [Valider votre compte](https://phish.example/login)"
+)
+
+
+@pytest.fixture
+def hostile_app(tmp_path: Path):  # noqa: ANN201
+    """A PDF whose /Title and a Markdown file whose front matter carry an image and a link."""
+    corpus = tmp_path / "corpus"
+    build_pdf(
+        corpus / "pdf" / "achats.pdf",
+        [["Acheter du matériel reconditionné.", "1. Recensez le parc des terminaux de la mairie."]],
+        title=HOSTILE_TITLE,
+    )
+    write_md(
+        corpus / "markdown",
+        "achats.md",
+        f'---\ntitle: "{HOSTILE_TITLE}"\n---\n# Achats\n\nPour acheter du matériel reconditionné, la mairie '
+        f"recense ses terminaux ![](http://{TRACKER}/corps.png) puis rédige le cahier des charges.\n",
+    )
+    yield from _serve(corpus, tmp_path)
+
+
+def test_titles_from_documents_fetch_nothing_and_link_nowhere(hostile_app: str) -> None:
+    """Issue 17, point 1: no request leaves for an address outside the app, no link to a document's address."""
+    from urllib.parse import urlparse
+
+    from playwright.sync_api import expect, sync_playwright
+
+    app_host = urlparse(hostile_app).netloc
+    requests: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="fr-FR")
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(hostile_app, wait_until="domcontentloaded")
+            box = page.get_by_test_id("stChatInputTextArea")
+            expect(box).to_be_visible(timeout=90_000)
+            box.fill("Comment acheter du matériel reconditionné pour la mairie ?")
+            box.press("Enter")
+            cards = page.get_by_test_id("stExpander")
+            expect(cards.first).to_be_visible(timeout=60_000)
+            for i in range(cards.count()):
+                cards.nth(i).locator("summary").click()
+            expect(cards.first).to_contain_text("Guide des achats")
+            page.wait_for_timeout(1500)  # time for any image a label would load
+            hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+            srcs = page.eval_on_selector_all("img[src]", "els => els.map(e => e.src)")
+        finally:
+            browser.close()
+    outside = [u for u in requests if urlparse(u).scheme in {"http", "https"} and urlparse(u).netloc != app_host]
+    assert not outside, outside
+    assert not any("phish.example" in h or TRACKER in h for h in hrefs), hrefs
+    assert not any(TRACKER in u for u in srcs), srcs
