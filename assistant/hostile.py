@@ -66,7 +66,8 @@ _IMPERATIVE = (
 )
 # imperatives of "tu" that tell a reader of text (a model) what to write; guidance documents speak to
 # their reader with "vous" or the infinitive. Matched with the accents kept ("recommandé" is not one).
-_TU_ONLY = r"(?:réponds|dis|écris|traduis|conclus|omets|tais|reformules?|réécris)"  # never a 3rd person form
+# never a 3rd person form, with or without its accents (a file name has none)
+_TU_ONLY = r"(?:r[ée]ponds|dis|[ée]cris|traduis|conclus|omets|tais|reformules?|r[ée][ée]cris)"
 _TU_AT_START = (
     r"(?:recommande|affirme|oublie|ajoute|termine|mentionne|supprime|révèle|recopie|invente|redirige|donne|"
     r"remplace|efface|insère|cite|parle|déconseille|indique|conseille|invite|précise|signale)"
@@ -133,7 +134,9 @@ _STRONG = [
     r"^\W*[\[<({]\s*/?\s*(?:system|systeme|sys|admin|root|developer|developpeur|inst|instructions?|assistant|user|"
     r"prompt|override|jailbreak)\s*[\]>)}]",
     r"^\W*(?:system|systeme|sys|developer|developpeur|admin|root) ?(?:prompt|message|note|override)?\s*:",
-    r"^#+\s*(?:system|instructions?|new instructions?|nouvelles? consignes?)\b",
+    r"^#+\s*(?:systemes?|system|instructions?|new instructions?|nouvelles? consignes?)\b",
+    # calling an AI by name at the head of a sentence, with a comma: "Chatbot, rappelle…", "Modèle, …"
+    rf"^\W*(?:{_AI}|assistante?|modele|model|chatbot|bot|robot|ia|ai|llm)\s*[,!]\s*[^\W\d]",
     r"<\|?(?:im_start|im_end|system|endoftext|start_of_turn|end_of_turn|eot_id)\|?>|\[/?inst\]|<</?sys>>|</?passage\b",
     r"\bprompt (?:systeme|system|injection|initial)\b|\bsystem prompt\b|\bjailbreak\b",
 ]
@@ -145,15 +148,16 @@ _ACCENTED = [  # on the text with its accents (lowercase, NFKC, homoglyphs folde
 ]
 _ACCENTED_RE = [re.compile(p) for p in _ACCENTED]
 
-# What makes a sentence worth the embedding model's look: it names an AI, says "tu" or "you",
-# speaks of instructions being set aside, or sends money or messages somewhere.
+# What makes a sentence worth the embedding model's look: it names an AI or a program, says "tu" or
+# "you", speaks of instructions set aside, or sends money or credentials somewhere. A bare address or
+# a one-word cell is not an order, and a long run (a table, a page without full stops) would lose its
+# ordinary words with it: outside MEANING_WORDS, only patterns judge.
 _CUE = re.compile(
-    rf"\b(?:{_AI}|assistant|modele|model|bot|ai|tu|toi|ton|tes|you|your|ignor\w*|oubli\w*|disregard|forget|abstraction|desormais|dorenavant|"
-    r"a partir de maintenant|consignes?|instructions?|directives?|prompt\w*|reponds?|repondez|systeme|system|"
-    r"iban|rib|virement|paypal|bitcoin|crypto\w*|whatsapp|telegram|signal|verse[rz]?|payer|payez|paiement|"
-    r"contacte[rz]?|ecrive[zs]?|appelez|cliquez|cliquer|connecte[rz]?|identifiants?|mot de passe)\b|"
-    r"@[\w-]+\.\w|https?://|www\.|\+33|\b0[1-9](?:[ .]?\d\d){4}\b"
+    rf"\b(?:{_AI}|assistante?s?|modeles?|model|bots?|robots?|ai|programmes?|tu|toi|ton|ta|tes|te|t'|you|your|"
+    r"ignor\w*|oubli\w*|disregard|forget|abstraction|consignes?|instructions?|directives?|prompt\w*|"
+    r"iban|paypal|bitcoin|crypto\w*|whatsapp|telegram|identifiants?|mot de passe|password)(?!\w)"
 )
+MEANING_WORDS = (6, 40)
 
 
 def order_reason(sentence: str) -> str | None:
@@ -176,7 +180,8 @@ def gives_orders(sentence: str) -> bool:
 
 def may_give_orders(sentence: str) -> bool:
     """A sentence the patterns do not settle, but that the embedding model should look at."""
-    return bool(_CUE.search(fold_for_screening(sentence)))
+    low, high = MEANING_WORDS
+    return low <= len(sentence.split()) <= high and bool(_CUE.search(fold_for_screening(sentence)))
 
 
 # --------------------------------------------------------------------------- meaning
@@ -305,9 +310,10 @@ def screen_document(doc: Document, screen: InjectionScreen, fallback_title: str)
             "vérifiez la provenance du document)."
         )
     title = plain(doc.title)
-    if screen.hostile([title])[0] or not title:
+    if title and screen.hostile([title])[0]:
         warnings.append(f"titre contenant des consignes adressées à une IA, remplacé par « {fallback_title} ».")
-        title = fallback_title
+        title = ""
+    title = title or fallback_title  # a title that was only an image or markup
     return replace(doc, pages=[p for p in pages if p.text.strip()], title=title, warnings=warnings)
 
 

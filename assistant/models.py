@@ -198,15 +198,17 @@ class SentenceTransformerEmbedder:
                     out[i].append(v)
         return passage.tolist(), out
 
-    def embed_query(self, text: str) -> list[float]:
+    def embed_query(self, text: str, prompt: str | None = None) -> list[float]:
         """One query, straight through the model, without ``encode`` and its batching machinery.
 
         EmbeddingGemma takes the lean path (`GemmaQueryPath`, built at the first query); any
         other model, or a query longer than that path allows, goes through the modules' forward.
+        ``prompt``: another of the model's prompts than its query prompt.
         """
         import torch
 
-        prompt = self.model.prompts.get("query", "") if self._has_prompts else ""
+        if prompt is None:
+            prompt = self.model.prompts.get("query", "") if self._has_prompts else ""
         prepare = getattr(self.model, "preprocess", None) or self.model.tokenize
         with torch.inference_mode():
             with self._query_path_lock:

@@ -59,7 +59,9 @@ _LETTERS = r"[^\W\d_]"
 _WORD_RE = re.compile(rf"{_LETTERS}+(?:-{_LETTERS}+)*")
 # The cut word, its second half, what sticks to it ("-France", ".", ","), and the end of that line if it
 # ends there: the whole word moves up to the first line so line lengths (and reflow) stay meaningful.
-_LINE_END_HYPHEN_RE = re.compile(rf"({_LETTERS}+)-[ ]*\n[ ]*({_LETTERS}+)(\S*)[ ]*(\n?)")
+# Anchored at a word's start: unanchored, each letter of a long run restarts the scan (quadratic: a
+# 256 KB run of letters took 478 s).
+_LINE_END_HYPHEN_RE = re.compile(rf"(?<!{_LETTERS})({_LETTERS}+)-[ ]*\n[ ]*({_LETTERS}+)(\S*)[ ]*(\n?)")
 # Second halves that make a genuine compound ("est-ce", "celle-ci", "peut-être", "a-t-il").
 _COMPOUND_TAILS = _wordset(
     "ci là être t il ils elle elles on je tu nous vous ce même mêmes y en le la les lui leur moi toi"

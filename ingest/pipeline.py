@@ -62,6 +62,7 @@ class IngestReport:
     seconds: dict[str, float] = field(default_factory=lambda: {"load": 0.0, "split": 0.0, "embed": 0.0, "store": 0.0})
     interrupted: bool = False
     model_loaded: bool = False
+    glossary_refused: list[str] = field(default_factory=list)  # acronyms whose definition speaks to an AI
 
     @property
     def ok(self) -> bool:
@@ -92,6 +93,9 @@ class IngestReport:
                 f"  {src} : {info['pages']} p., {info['chunks']} passages" + (f" ({', '.join(extra)})" if extra else "")
             )
             lines += [f"    ⚠ {w}" for w in info.get("warnings", [])]
+        if self.glossary_refused:
+            refused = ", ".join(self.glossary_refused)
+            lines.append(f"  ⚠ glossaire : sigle(s) écarté(s), leur définition s'adresse à une IA : {refused}.")
         for src, msg in sorted(self.failed.items()):
             lines.append(f"  ✗ {msg}" if msg.startswith(src) else f"  ✗ {src} : {msg}")
         if self.interrupted:
@@ -206,7 +210,15 @@ def pipeline_fingerprint(settings: Settings) -> str:
     """Changes when the code or the settings that turn a file into chunks change."""
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for name in ("load.py", "clean.py", "split.py", "types.py", "../assistant/blocks.py", "../assistant/hostile.py"):
+    for name in (
+        "load.py",
+        "clean.py",
+        "split.py",
+        "types.py",
+        "../assistant/blocks.py",
+        "../assistant/hostile.py",
+        "../assistant/injection_bank.py",
+    ):
         h.update((here / name).read_bytes())
     h.update(f"{settings.chunk_size}/{settings.chunk_overlap}/{settings.chunk_within_pages}/{settings.ocr}".encode())
     h.update(f"{settings.screen_meaning}".encode())
@@ -490,12 +502,14 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
         return report
 
     t0 = time.perf_counter()
-    publish(settings, store, manifest, report)
+    publish(settings, store, manifest, report, screen)
     report.seconds["store"] += time.perf_counter() - t0
     return report
 
 
-def publish(settings: Settings, store: DenseStore, manifest: dict, report: IngestReport) -> None:
+def publish(
+    settings: Settings, store: DenseStore, manifest: dict, report: IngestReport, screen: InjectionScreen | None = None
+) -> None:
     """3. Publish exactly the chunks the manifest names, then delete the chunks nobody names.
 
     BM25 snapshot swapped in with a rename, the same ids recorded in Chroma, the glossary; only
@@ -519,7 +533,13 @@ def publish(settings: Settings, store: DenseStore, manifest: dict, report: Inges
     LexicalIndex.build(chunks).save(settings.bm25_dir)
     faults.point("publish")
     store.publish(published)
-    write_json_atomic(settings.data_dir / "glossary.json", build_glossary(c.text for c in chunks))
+    glossary = build_glossary(c.text for c in chunks)
+    # an élu answer spells out these acronyms: a definition that speaks to an AI never gets there
+    flags = (screen or InjectionScreen()).hostile(list(glossary.values()))
+    report.glossary_refused = sorted(a for a, f in zip(glossary, flags, strict=True) if f)
+    write_json_atomic(
+        settings.data_dir / "glossary.json", {a: g for a, g in glossary.items() if a not in report.glossary_refused}
+    )
     faults.point("gc")
     stray = store.all_ids() - published  # old versions, removed documents, runs stopped midway
     store.delete_ids(stray)
