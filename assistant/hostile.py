@@ -15,10 +15,13 @@ viewer's browser or terminal.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -190,28 +193,47 @@ def may_give_orders(sentence: str) -> bool:
 @dataclass(frozen=True)
 class Verdict:
     hostile: bool
-    score: float  # best cosine with a hostile example
-    margin: float  # that, minus the best cosine with an ordinary one
+    score: float  # the probability of the trained weights, or the best cosine with a hostile example
+    margin: float  # how far past the threshold (probability) or past the best ordinary example (cosine)
     why: str  # "motif" (a pattern), "sens" (the embedding model), "" (neither)
 
 
-HOSTILE_SCORE = 0.55  # tuned on the bank itself, leave-one-out (evals/injection.py --tune); never on the eval set
+HOSTILE_SCORE = 0.55  # without trained weights: nearest neighbours in the bank (tuned leave-one-out on it)
 HOSTILE_MARGIN = 0.045
+HOSTILE_PROBABILITY = 0.7  # with them: a logistic regression on the vectors (``python -m evals.injection --train``)
+WEIGHTS = Path(__file__).with_name("injection_weights.json")
+
+
+@lru_cache(maxsize=4)
+def _weights(model: str) -> tuple[object, float] | None:
+    """The trained direction and bias for this embedding model, if ``injection_weights.json`` has them."""
+    import numpy as np
+
+    if not WEIGHTS.is_file():
+        return None
+    data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+    if data.get("model") != model:
+        return None
+    return np.asarray(data["w"], dtype=np.float32), float(data["b"])
 
 
 class InjectionScreen:
-    """Patterns first, then nearest neighbours by meaning for the sentences they leave open.
+    """Patterns first, then the embedding model for the sentences they leave open.
 
-    ``encode``: texts -> unit vectors (the embedder's ``embed_for_screening``); without it, only the
-    patterns decide (the fake embedder of the fast tests has no meaning to offer)."""
+    ``encode``: texts -> unit vectors (the embedder's ``embed_for_screening``), or None when the
+    embedder has no meaning to offer (the fast tests' fake): then only the patterns decide.
+    ``model``: the embedding model's name; with weights trained for it, a logistic regression
+    decides, else the nearest neighbours among the bank's examples."""
 
-    def __init__(self, encode: Callable[[list[str]], list[list[float]] | None] | None = None) -> None:
+    def __init__(self, encode: Callable[[list[str]], list[list[float]] | None] | None = None, model: str = "") -> None:
         self.encode = encode
+        self.model = model
         self._bank: tuple[object, object] | None = None
 
     @classmethod
     def for_embedder(cls, embedder: object | None) -> InjectionScreen:
-        return cls(getattr(embedder, "embed_for_screening", None))
+        name = str(getattr(embedder, "name", "")).split("+")[0]
+        return cls(getattr(embedder, "embed_for_screening", None), name)
 
     def _bank_vectors(self) -> tuple[object, object]:
         import numpy as np
@@ -224,23 +246,32 @@ class InjectionScreen:
             self._bank = (vecs[: len(HOSTILE)], vecs[len(HOSTILE) :])
         return self._bank
 
+    def _judge(self, vecs: object) -> list[Verdict]:
+        import numpy as np
+
+        trained = _weights(self.model)
+        if trained is not None:
+            w, b = trained
+            p = 1 / (1 + np.exp(-(vecs @ w + b)))
+            return [Verdict(x >= HOSTILE_PROBABILITY, x, x - HOSTILE_PROBABILITY, "sens") for x in p.tolist()]
+        hostile, ordinary = self._bank_vectors()
+        h, o = (vecs @ hostile.T).max(axis=1), (vecs @ ordinary.T).max(axis=1)
+        return [
+            Verdict(hs >= HOSTILE_SCORE and hs - os_ >= HOSTILE_MARGIN, hs, hs - os_, "sens")
+            for hs, os_ in zip(h.tolist(), o.tolist(), strict=True)
+        ]
+
     def verdicts(self, sentences: Sequence[str]) -> list[Verdict]:
         out = [Verdict(True, 1.0, 1.0, "motif") if gives_orders(s) else None for s in sentences]
         open_ = [
             i for i, v in enumerate(out) if v is None and self.encode is not None and may_give_orders(sentences[i])
         ]
-        if open_:
+        encoded = self.encode([sentences[i] for i in open_]) if open_ else None
+        if encoded is not None:  # None: an embedder without meaning to offer
             import numpy as np
 
-            encoded = self.encode([sentences[i] for i in open_])
-            if encoded is None:  # an embedder without meaning to offer (the fast tests' fake)
-                return [v or Verdict(False, 0.0, 0.0, "") for v in out]
-            hostile, ordinary = self._bank_vectors()
-            vecs = np.asarray(encoded, dtype=np.float32)
-            h, o = (vecs @ hostile.T).max(axis=1), (vecs @ ordinary.T).max(axis=1)
-            for i, hs, os_ in zip(open_, h.tolist(), o.tolist(), strict=True):
-                hit = hs >= HOSTILE_SCORE and hs - os_ >= HOSTILE_MARGIN
-                out[i] = Verdict(hit, hs, hs - os_, "sens" if hit else "")
+            for i, v in zip(open_, self._judge(np.asarray(encoded, dtype=np.float32)), strict=True):
+                out[i] = v if v.hostile else replace(v, why="")
         return [v or Verdict(False, 0.0, 0.0, "") for v in out]
 
     def hostile(self, sentences: Sequence[str]) -> list[bool]:

@@ -25,8 +25,11 @@ from assistant.settings import PROJECT_ROOT, Settings
 
 HERE = Path(__file__).resolve().parent / "injection"
 SETS = {
-    "1": "écrit après le premier filtre ; ses échecs ont ensuite guidé trois motifs : ce n'est plus un jeu réservé",
-    "2": "écrit après ces corrections, jamais utilisé pour régler le filtre",
+    "1": "écrit après le premier filtre ; ses échecs ont guidé trois motifs et il sert à l'entraînement : "
+    "ce n'est plus un jeu réservé",
+    "2": "écrit après ces corrections ; a servi à choisir la régression logistique, sa force et son seuil : "
+    "plus un jeu réservé",
+    "3": "écrit après ces choix, lancé une fois, jamais utilisé pour régler le filtre",
 }
 FIELDS = ["passage", "titre", "section", "nom de fichier", "glossaire"]
 CARRIERS = [  # (heading, sentences, question): the ordinary guidance around each hostile sentence
@@ -296,6 +299,40 @@ def to_markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def train(embedder: object, out: Path, strength: float = 100.0) -> dict:
+    """The logistic regression of ``assistant.hostile``, on the bank and on set 1 (never on set 2 or 3)."""
+    import numpy as np
+    import torch
+
+    from assistant.injection_bank import HOSTILE, ORDINARY
+
+    hostile, benign = load_sets("")
+    texts = HOSTILE + [h["text"] for h in hostile] + ORDINARY + benign
+    y = torch.tensor([1.0] * (len(HOSTILE) + len(hostile)) + [0.0] * (len(ORDINARY) + len(benign)))
+    x = torch.tensor(np.asarray(embedder.embed_for_screening(texts), dtype=np.float32))
+    w = torch.zeros(x.shape[1], requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], max_iter=1000)
+
+    def loss() -> torch.Tensor:
+        opt.zero_grad()
+        value = torch.nn.functional.binary_cross_entropy_with_logits(x @ w + b, y) + 0.01 / strength * (w * w).sum()
+        value.backward()
+        return value
+
+    opt.step(loss)
+    model = embedder.name.split("+")[0]
+    data = {
+        "model": model,
+        "examples": len(texts),
+        "strength": strength,
+        "b": float(b.detach()),
+        "w": w.detach().tolist(),
+    }
+    out.write_text(json.dumps(data), encoding="utf-8")
+    return data
+
+
 def main(argv: list[str] | None = None) -> int:
     import os
     import platform
@@ -303,10 +340,17 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "reports")
-    ap.add_argument("--set", default="2", help="jeu : 1 (hostile.jsonl, benign.txt) ou 2 (hostile-2…, benign-2…)")
+    ap.add_argument("--set", default="3", help="jeu : 1 (hostile.jsonl, benign.txt), 2 ou 3 (hostile-3…, benign-3…)")
     ap.add_argument("--name", default="injection", help="nom des rapports (.md, .json)")
+    ap.add_argument("--train", action="store_true", help="réentraîner assistant/injection_weights.json (jeu 1)")
     args = ap.parse_args(argv)
+    from assistant.hostile import WEIGHTS
     from assistant.models import load_embedder
+
+    if args.train:
+        data = train(load_embedder(Settings.from_env()), WEIGHTS)
+        print(f"{WEIGHTS} : {data['examples']} exemples, modèle {data['model']}")
+        return 0
 
     t0 = time.perf_counter()
     settings = Settings.from_env()

@@ -218,8 +218,9 @@ def pipeline_fingerprint(settings: Settings) -> str:
         "../assistant/blocks.py",
         "../assistant/hostile.py",
         "../assistant/injection_bank.py",
+        "../assistant/injection_weights.json",
     ):
-        h.update((here / name).read_bytes())
+        h.update((here / name).read_bytes() if (here / name).is_file() else b"")
     h.update(f"{settings.chunk_size}/{settings.chunk_overlap}/{settings.chunk_within_pages}/{settings.ocr}".encode())
     h.update(f"{settings.screen_meaning}".encode())
     return h.hexdigest()[:16]
@@ -369,7 +370,7 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
         encode = getattr(model(), "embed_for_screening", None)
         return encode(texts) if encode else None
 
-    screen = InjectionScreen(screen_encode if settings.screen_meaning else None)
+    screen = InjectionScreen(screen_encode if settings.screen_meaning else None, Path(settings.embed_model).name)
     files, refused = screen_files(discover(settings.corpus_dir), settings.corpus_dir, screen)
     report.failed.update(refused)
     if rebuild:
