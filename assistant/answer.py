@@ -108,7 +108,7 @@ def unsupported(sentence: str, support: list[Passage]) -> str | None:
     body = _LIST_MARK.sub("", _MARKER.sub(" ", sentence))
     if gives_orders(body):
         return "consigne"
-    source = " ".join(f"{p.title} {p.section} {p.text}" for p in support)
+    source = " ".join(p.text for p in support)  # a title or a section is a label, not evidence
     digits, low = _digits(source), source.lower()
     if any(_digits(n) not in digits for n in _NUMBER.findall(body)):
         return "chiffre"
@@ -158,7 +158,10 @@ class Assistant:
 
         retriever = retriever or _R(settings)
         path = settings.data_dir / "glossary.json"
-        glossary = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        try:
+            glossary = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # absent, or left empty by a power cut: answers go on without it
+            glossary = {}
         return cls(settings, retriever, glossary)
 
     def chat_model(self, backend: str):  # noqa: ANN201

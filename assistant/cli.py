@@ -185,6 +185,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return eval_main(argv)
 
 
+def _passages(value: str) -> int:
+    """``-k``: a whole number of passages from 1 to 100 (argparse turns the error into a French usage line)."""
+    try:
+        k = int(value)
+    except ValueError:
+        k = 0
+    if not 1 <= k <= 100:
+        raise argparse.ArgumentTypeError(f"« {value} » : indiquez un nombre de passages entre 1 et 100")
+    return k
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="capacities",
@@ -201,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("search", help="chercher les passages pertinents (hybride)")
     sp.add_argument("question", help='la question, ou "-" pour lire une question par ligne sur l\'entrée standard')
-    sp.add_argument("-k", type=int, default=None, help="nombre de passages")
+    sp.add_argument("-k", type=_passages, default=None, help="nombre de passages (1 à 100)")
     sp.add_argument("--doc", action="append", help="restreindre à ce document (répétable), ex. pdf/x.pdf")
     sp.add_argument("--json", action="store_true", help="sortie JSON")
     sp.set_defaults(func=cmd_search)

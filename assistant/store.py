@@ -70,6 +70,16 @@ def reset_chroma_cache() -> None:
     SharedSystemClient.clear_system_cache()
 
 
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file of a folder, then the folder itself, to the disk."""
+    for path in [*folder.iterdir(), folder]:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -259,6 +269,7 @@ class LexicalIndex:
             with (tmp / "chunks.json").open("w", encoding="utf-8") as f:
                 json.dump([asdict(c) for c in self.chunks], f, ensure_ascii=False)
             (tmp / "snapshot.json").write_text(json.dumps({"digest": self.digest, "chunks": len(self.chunks)}))
+            _fsync_tree(tmp)  # on disk before the rename: a power cut never leaves an empty chunks.json
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)  # a full disk must not leave half a folder behind
             raise
@@ -293,6 +304,15 @@ class LexicalIndex:
         return f"{stat.st_mtime_ns}-{stat.st_size}"
 
     @classmethod
+    def readable(cls, folder: Path) -> bool:
+        """Whether the saved snapshot opens (a chunks.json left empty or cut short does not)."""
+        found = cls._folder(folder)
+        try:
+            return found is not None and isinstance(json.loads((found / "chunks.json").read_bytes()), list)
+        except (OSError, ValueError):
+            return False
+
+    @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
         found = cls._folder(folder)
         if found is None:
@@ -302,7 +322,13 @@ class LexicalIndex:
         from assistant.hostile import plain
 
         # titles and sections as plain words, even from an index built before they were cleaned at ingestion
-        rows = json.loads((found / "chunks.json").read_text(encoding="utf-8"))
+        try:
+            rows = json.loads((found / "chunks.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise CapacitiesError(
+                f"L'index lexical ({found}) est illisible (fichier vide ou abîmé) : relancez `capacities ingest`, "
+                "qui le reconstruit."
+            ) from None
         chunks = [Chunk(**(d | {"title": plain(d["title"]), "section": plain(d["section"])})) for d in rows]
         bm25 = bm25s.BM25.load(str(found)) if chunks else None
         return cls(chunks, bm25)

@@ -226,6 +226,14 @@ def pipeline_fingerprint(settings: Settings) -> str:
     return h.hexdigest()[:16]
 
 
+def _readable_json(path: Path) -> bool:
+    try:
+        json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def _check_model(manifest: dict, model_name: str) -> None:
     if manifest.get("embed_model") not in (None, model_name):
         raise CapacitiesError(
@@ -393,7 +401,8 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
     ]
     removed = [s for s in docs_state if s not in files]
     report.unchanged = [s for s in files if s not in todo]
-    bm25_ok = (settings.bm25_dir / "chunks.json").is_file()
+    # an empty or cut-short BM25 snapshot or glossary (a power cut, a full disk) is rebuilt, not trusted
+    bm25_ok = LexicalIndex.readable(settings.bm25_dir) and _readable_json(settings.data_dir / "glossary.json")
     if not todo and not removed and bm25_ok and not manifest.get("dirty"):
         return report  # nothing to do: the model is not even loaded
 

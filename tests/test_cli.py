@@ -101,3 +101,9 @@ def test_ingest_reports_bad_files_with_exit_code(env, tmp_path):
 def test_search_without_index_says_what_to_do(env):
     r = run(["search", "données"], env)
     assert r.returncode == 2 and "capacities ingest" in r.stderr
+
+
+@pytest.mark.parametrize("k", ["-1", "0", "abc", "101"])
+def test_a_number_of_passages_out_of_range_is_refused(env, k):
+    r = run(["search", "-k", k, "données"], env)
+    assert r.returncode == 2 and "entre 1 et 100" in r.stderr and "Traceback" not in r.stderr
