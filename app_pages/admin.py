@@ -27,8 +27,15 @@ st.title("Administration")
 
 @st.cache_resource
 def _throttle() -> Throttle:
-    """Shared by every visitor of this server: failures anywhere slow down the next attempt."""
+    """Shared by every visitor of this server; counts failures per client address."""
     return Throttle()
+
+
+def _client() -> str:
+    """The visitor's address (a reverse proxy's, behind one), else the browser session."""
+    return str(
+        getattr(st.context, "ip_address", None) or st.context.headers.get("X-Forwarded-For", "") or id(st.session_state)
+    )
 
 
 secret = admin_secret(st.secrets)
@@ -46,11 +53,10 @@ if not st.session_state.get("admin"):
         given = st.text_input("Mot de passe administrateur", type="password")
         submitted = st.form_submit_button("Se connecter")
     if submitted:
-        throttle = _throttle()
-        with throttle.lock:  # one attempt at a time across sessions: parallel tabs gain nothing
-            time.sleep(throttle.delay())  # slowed retries: 0 s, then 1, 2, 4… seconds after failures
-            ok = password_matches(given, secret)
-            throttle.succeeded() if ok else throttle.failed()
+        throttle, client = _throttle(), _client()
+        time.sleep(throttle.delay(client))  # slowed retries: 0 s, then 1, 2, 4… seconds after this client's failures
+        ok = password_matches(given, secret)
+        throttle.succeeded(client) if ok else throttle.failed(client)
         if ok:
             st.session_state["admin"] = True
             st.rerun()

@@ -347,19 +347,26 @@ def password_matches(given: str, expected: str) -> bool:
 
 
 class Throttle:
-    """Failed logins slow down: after n failures the next attempt waits base * 2**(n-1) seconds (capped)."""
+    """Failed logins slow down, per client: after n failures the client's next attempt waits
+    base * 2**(n-1) seconds (capped). The lock guards the counts only: nobody waits for another
+    client's delay, so an attacker slows himself, not every maintainer."""
 
     def __init__(self, base: float = 1.0, cap: float = 30.0) -> None:
         import threading
 
-        self.base, self.cap, self.failures = base, cap, 0
-        self.lock = threading.Lock()  # held across the wait and the comparison
+        self.base, self.cap = base, cap
+        self.failures: dict[str, int] = {}
+        self.lock = threading.Lock()
 
-    def delay(self) -> float:
-        return 0.0 if self.failures == 0 else min(self.cap, self.base * 2 ** (self.failures - 1))
+    def delay(self, client: str = "") -> float:
+        with self.lock:
+            n = self.failures.get(client, 0)
+        return 0.0 if n == 0 else min(self.cap, self.base * 2 ** (n - 1))
 
-    def failed(self) -> None:
-        self.failures += 1
+    def failed(self, client: str = "") -> None:
+        with self.lock:
+            self.failures[client] = self.failures.get(client, 0) + 1
 
-    def succeeded(self) -> None:
-        self.failures = 0
+    def succeeded(self, client: str = "") -> None:
+        with self.lock:
+            self.failures.pop(client, None)

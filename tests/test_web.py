@@ -171,6 +171,16 @@ def test_failed_logins_slow_down_and_reset_on_success() -> None:
     assert t.delay() == 0.0
 
 
+def test_one_clients_failures_never_slow_another() -> None:
+    """Issue 18, point 9: the throttle was global and held its lock while sleeping."""
+    t = Throttle(base=1.0, cap=30.0)
+    for _ in range(6):
+        t.failed("10.0.0.66")
+    assert t.delay("10.0.0.66") == 30.0 and t.delay("10.0.0.7") == 0.0
+    t.succeeded("10.0.0.7")
+    assert t.delay("10.0.0.66") == 30.0  # another client's success does not reset the attacker
+
+
 def test_feedback_is_stored_updated_and_listed(tmp_path: Path) -> None:
     store = FeedbackStore(tmp_path / "fb.sqlite")
     answer = Answer("Réponse [1]", "agent", "extractive", False, citations=[PASSAGE])
