@@ -52,16 +52,43 @@ def _questions(arg: str):  # noqa: ANN202
             yield line.rstrip("\r\n")
 
 
+class _Fresh:
+    """What ``search -`` and ``ask -`` read from, loaded again when an ingestion publishes a new
+    snapshot between two questions (a long-running reader otherwise answers from the old one)."""
+
+    def __init__(self, settings: Settings, load) -> None:  # noqa: ANN001
+        self.settings, self.load, self.stamp = settings, load, None
+        self.stamp, self.value = self._stamp(), load()
+
+    def _stamp(self) -> str | None:
+        from assistant.store import published_stamp
+
+        try:
+            return published_stamp(self.settings)
+        except Exception:  # noqa: BLE001 - a store that cannot say keeps what is loaded
+            return self.stamp
+
+    def get(self):  # noqa: ANN201
+        stamp = self._stamp()
+        if stamp != self.stamp:
+            from assistant.store import reset_chroma_cache
+
+            if not self.settings.chroma_url:
+                reset_chroma_cache()  # an embedded client keeps the vectors it loaded
+            self.value, self.stamp = self.load(), stamp
+        return self.value
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from assistant.retrieve import Retriever
     from assistant.screening import check_question
 
     s = _settings(args)
-    retriever = Retriever(s)
+    fresh = _Fresh(s, lambda: Retriever(s))
     for q in _questions(args.question):
         try:
             q = check_question(q, s)
-            passages = retriever.search(q, k=args.k, sources=args.doc)
+            passages = fresh.get().search(q, k=args.k, sources=args.doc)
         except CapacitiesError as e:
             if args.question != "-":
                 raise
@@ -86,13 +113,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
     s = _settings(args)
     if args.question != "-":
         check_question(args.question, s)  # a bad question is refused before the model is loaded
-    assistant = Assistant.load(s)
+    fresh = _Fresh(s, lambda: Assistant.load(s))
     history: list[str] = []
     interactive = args.question == "-" and sys.stdin.isatty()
     if interactive:
         print("Posez vos questions (Ctrl-D pour quitter).", file=sys.stderr)
     for q in _questions(args.question):
         try:
+            assistant = fresh.get()
             if args.json or (args.question == "-" and not interactive):
                 ans = assistant.ask(q, mode=args.mode, backend=args.backend, sources=args.doc, history=history)
                 print(json.dumps(ans.to_json(), ensure_ascii=False), flush=True)

@@ -107,3 +107,35 @@ def test_search_without_index_says_what_to_do(env):
 def test_a_number_of_passages_out_of_range_is_refused(env, k):
     r = run(["search", "-k", k, "données"], env)
     assert r.returncode == 2 and "entre 1 et 100" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_long_running_reader_answers_from_a_newly_published_index(env, tmp_path):
+    """Issue 18, point 9: `search -` kept the snapshot it started with."""
+    assert run(["ingest", "--no-progress"], env).returncode == 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "search", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | env,
+        cwd=PROJECT_ROOT,
+    )
+    try:
+        proc.stdin.write("composteur partagé du quartier\n")
+        proc.stdin.flush()
+        before = json.loads(proc.stdout.readline())
+        write_md(
+            tmp_path / "corpus",
+            "markdown/compost.md",
+            "# Compost\nLe composteur partagé du quartier est géré par la commune.\n",
+        )
+        assert run(["ingest", "--no-progress"], env).returncode == 0
+        proc.stdin.write("composteur partagé du quartier\n")
+        proc.stdin.flush()
+        after = json.loads(proc.stdout.readline())
+    finally:
+        proc.stdin.close()
+        proc.wait(60)
+    assert not any(r["source"] == "markdown/compost.md" for r in before)
+    assert after and after[0]["source"] == "markdown/compost.md"
