@@ -81,10 +81,18 @@ class Retriever:
     def sources(self) -> list[str]:
         return sorted({c.source for c in self.lexical.chunks})
 
+    def _dense(self, query: str, sources: list[str] | None) -> list[tuple[str, float]]:
+        """The best published chunks by cosine. During an ingestion the store also holds its new,
+        unpublished chunks: asked for that many more, so they never crowd the published ones out."""
+        want = self.settings.candidates
+        unpublished = max(0, self.dense.count() - len(self.lexical.by_id))
+        hits = self.dense.query(self.query_vector(query), want + min(unpublished, 20 * want), sources)
+        return [(i, d) for i, d in hits if i in self.lexical.by_id][:want]
+
     def search(self, query: str, k: int | None = None, sources: list[str] | None = None) -> list[Passage]:
         s = self.settings
         k = k or s.top_k
-        dense_hits = self.dense.query(self.query_vector(query), s.candidates, sources) if s.dense_weight else []
+        dense_hits = self._dense(query, sources) if s.dense_weight else []
         lex_hits = self.lexical.search(query, s.candidates, sources) if s.bm25_weight else []
         dense_score = dict(dense_hits)
         lex_score = dict(lex_hits)

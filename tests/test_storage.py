@@ -48,3 +48,27 @@ def test_a_long_run_of_letters_is_cleaned_in_linear_time():
 
     small, large = min(seconds(50_000) for _ in range(3)), min(seconds(200_000) for _ in range(3))
     assert large < 8 * max(small, 1e-4), (small, large)
+
+
+def test_unpublished_passages_never_crowd_out_the_published_ones(settings):
+    """Issue 18, point 7: during an ingestion, new passages filled the dense candidates, then were dropped."""
+    from dataclasses import replace
+
+    from assistant.store import DenseStore
+
+    long = "La commune publie ses jeux de données sur le portail national et décrit chacun d'eux. " * 10
+    write_md(settings.corpus_dir, "a.md", "\n\n".join(f"Partie {i}. Les données ouvertes. {long}" for i in range(5)))
+    emb = HashEmbedder(256)
+    assert run_ingest(settings, embedder=emb, progress=False).ok
+    s = replace(settings, candidates=3, bm25_weight=0.0, top_k=3, max_per_page=10)
+    question = "les données ouvertes de la commune"
+    before = Retriever(s, embedder=emb).search(question)
+    # what an ingestion in progress has stored and not yet published: passages closer to the question
+    store = DenseStore(s, emb.name, emb.dim)
+    new = [
+        LexicalIndex.load(s.bm25_dir).chunks[0].__class__(f"new-{i}", question, "b.md", "B", 1, 1, "", i)
+        for i in range(10)
+    ]
+    store.upsert(new, emb.embed_documents([c.text for c in new]))
+    during = Retriever(s, embedder=emb).search(question)
+    assert len(before) == 3 and [p.id for p in during] == [p.id for p in before]
