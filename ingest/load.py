@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import os
@@ -77,6 +78,7 @@ def load_document(path: Path, root: Path, ocr: bool = True, *, extractor: Extrac
     if not doc.pages:
         raise CapacitiesError(_no_text_message(source))
     doc.stats["chars"] = float(sum(len(p.text) for p in doc.pages))
+    doc.sha256 = hashlib.sha256(data).hexdigest()
     return doc
 
 

@@ -485,7 +485,8 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
             faults.point("store")
             (report.updated if src in docs_state else report.added).append(src)
             docs_state[src] = {
-                "sha256": hashes[src],
+                # what was read, not what was hashed before: a file changed mid-read is read again next time
+                "sha256": doc.sha256 or hashes[src],
                 "title": doc.title,
                 "pages": len(doc.pages),
                 "chunks": len(chunks),

@@ -23,3 +23,4 @@ class Document:
     pages: list[Page]
     warnings: list[str] = field(default_factory=list)  # French, one line each
     stats: dict[str, float] = field(default_factory=dict)  # e.g. long_token_ratio_before/after, pages_ocr
+    sha256: str = ""  # of the bytes this Document was read from (a file may change while it is read)

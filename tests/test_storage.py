@@ -72,3 +72,22 @@ def test_unpublished_passages_never_crowd_out_the_published_ones(settings):
     store.upsert(new, emb.embed_documents([c.text for c in new]))
     during = Retriever(s, embedder=emb).search(question)
     assert len(before) == 3 and [p.id for p in during] == [p.id for p in before]
+
+
+def test_a_file_that_changes_while_it_is_read_is_read_again_next_time(settings):
+    """Issue 18, point 5: hashed at "3 €", read at "9 €", put back to "3 €": it stayed "9 €" for good."""
+    from ingest.load import load_document
+
+    path = write_md(settings.corpus_dir, "tarif.md", "# Tarif\n\nL'adhésion coûte 3 € par habitant et par an.\n")
+
+    def loader(p, root, ocr=True):  # noqa: ANN001, ANN202 - the file changes between the hash and the read
+        p.write_text("# Tarif\n\nL'adhésion coûte 9 € par habitant et par an.\n", encoding="utf-8")
+        doc = load_document(p, root, ocr=ocr)
+        p.write_text("# Tarif\n\nL'adhésion coûte 3 € par habitant et par an.\n", encoding="utf-8")
+        return doc
+
+    assert run_ingest(settings, embedder=HashEmbedder(256), progress=False, loader=loader).ok
+    report = run_ingest(settings, embedder=HashEmbedder(256), progress=False)
+    assert report.updated == ["tarif.md"]  # not "inchangé": what was indexed was not this file
+    text = " ".join(c.text for c in LexicalIndex.load(settings.bm25_dir).chunks)
+    assert "3 €" in text and "9 €" not in text and path.is_file()
