@@ -226,6 +226,14 @@ def pipeline_fingerprint(settings: Settings) -> str:
     return h.hexdigest()[:16]
 
 
+def _too_big(src: str, size: str, limit: int, setting: str) -> str:
+    """The French line for a document over a size limit (its previous version, if any, stays indexed)."""
+    return (
+        f"{src} : document trop volumineux ({size} ; limite {limit:,}, CAPACITIES_MAX_DOC_{setting}) ; "
+        "découpez-le en plusieurs fichiers ou relevez la limite."
+    ).replace(",", "\u202f")
+
+
 def _readable_json(path: Path) -> bool:
     try:
         json.loads(path.read_bytes())
@@ -422,6 +430,12 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
             report.failed[src] = f"{src} : lecture impossible ({type(e).__name__} : {e})."
             bar.update()
             continue
+        if doc.stats.get("chars", 0) > settings.max_doc_chars:
+            report.failed[src] = _too_big(
+                src, f"{int(doc.stats['chars']):,} caractères", settings.max_doc_chars, "CHARS"
+            )
+            bar.update()
+            continue
         if src in titles:
             doc.title = titles[src]
         doc = screen_document(doc, screen, readable_stem(Path(src).stem))
@@ -431,6 +445,8 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
         report.seconds["split"] += time.perf_counter() - t1
         if not chunks:
             report.failed[src] = f"{src} : aucun texte exploitable (document vide ou scanné sans OCR)."
+        elif len(chunks) > settings.max_doc_passages:
+            report.failed[src] = _too_big(src, f"{len(chunks):,} passages", settings.max_doc_passages, "PASSAGES")
         else:
             prepared.append((src, doc, chunks))
         bar.update()

@@ -91,3 +91,19 @@ def test_a_file_that_changes_while_it_is_read_is_read_again_next_time(settings):
     assert report.updated == ["tarif.md"]  # not "inchangé": what was indexed was not this file
     text = " ".join(c.text for c in LexicalIndex.load(settings.bm25_dir).chunks)
     assert "3 €" in text and "9 €" not in text and path.is_file()
+
+
+@pytest.mark.parametrize(("limit", "value"), [("max_doc_chars", 20_000), ("max_doc_passages", 10)])
+def test_a_document_over_a_size_limit_is_refused_and_its_previous_version_kept(settings, limit, value):
+    """Issue 18, point 8: a 30 MB Markdown file became 34,494 passages, hours of embedding, lock held."""
+    from dataclasses import replace
+
+    write_md(settings.corpus_dir, "gros.md", BODY)
+    assert run_ingest(settings, embedder=HashEmbedder(256), progress=False).ok
+    sentence = "La commune publie un jeu de données de plus, avec sa description et sa licence. "
+    write_md(settings.corpus_dir, "gros.md", "# Gros\n\n" + "\n\n".join(sentence * 12 for _ in range(40)))
+    report = run_ingest(replace(settings, **{limit: value}), embedder=HashEmbedder(256), progress=False)
+    msg = report.failed["gros.md"]
+    assert "document trop volumineux" in msg and f"CAPACITIES_{limit.upper()}" in msg and "découpez" in msg
+    assert report.embedded == 0
+    assert "data.gouv.fr" in " ".join(c.text for c in LexicalIndex.load(settings.bm25_dir).chunks)  # still v1
