@@ -20,6 +20,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 from assistant.errors import CapacitiesError
@@ -72,34 +73,108 @@ def create(settings: Settings, archive: Path, corpus: bool = True) -> dict:
             "chunks": len(rows),
             "documents": len(manifest["documents"]),
         }
-        archive.parent.mkdir(parents=True, exist_ok=True)
         tmp = archive.with_name(archive.name + ".part")
-        with tarfile.open(tmp, "w:gz") as tar:
-            _add_bytes(tar, "backup.json", json.dumps(info, ensure_ascii=False, indent=1).encode())
-            _add_bytes(tar, "manifest.json", json.dumps(manifest, ensure_ascii=False).encode())
-            glossary = settings.data_dir / "glossary.json"
-            _add_bytes(tar, "glossary.json", glossary.read_bytes() if glossary.is_file() else b"{}")
-            _add_bytes(tar, "chunks.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode())
-            _add_bytes(tar, "embeddings.npy", buf.getvalue())
-            if corpus and settings.corpus_dir.is_dir():
-                for src, path in discover(settings.corpus_dir).items():
-                    tar.add(path, arcname=f"corpus/{src}")
-        tmp.replace(archive)
+        try:
+            archive.parent.mkdir(parents=True, exist_ok=True)
+            _write(tar_path=tmp, settings=settings, info=info, manifest=manifest, rows=rows, buf=buf, corpus=corpus)
+            tmp.replace(archive)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)  # never a .part left behind
+            raise CapacitiesError(
+                f"Sauvegarde impossible dans {archive} : {_why(e)} ; l'index n'est pas modifié."
+            ) from None
         return info
 
 
-def restore(settings: Settings, archive: Path, force: bool = False) -> dict:
-    """Put the archive's index back (and the corpus files that are missing); returns its description."""
+def _why(e: OSError) -> str:
+    import errno
+
+    if e.errno == errno.ENOSPC:
+        return "disque plein, libérez de la place ou choisissez un autre emplacement"
+    if isinstance(e, PermissionError) or e.errno in (errno.EACCES, errno.EROFS):
+        return "écriture refusée (droits ou disque en lecture seule), choisissez un autre emplacement"
+    return e.strerror or type(e).__name__
+
+
+def _write(
+    tar_path: Path, settings: Settings, info: dict, manifest: dict, rows: list, buf: io.BytesIO, corpus: bool
+) -> None:
+    """The archive's members, in the order a reader of the archive finds them useful."""
+    with tarfile.open(tar_path, "w:gz") as tar:
+        _add_bytes(tar, "backup.json", json.dumps(info, ensure_ascii=False, indent=1).encode())
+        _add_bytes(tar, "manifest.json", json.dumps(manifest, ensure_ascii=False).encode())
+        glossary = settings.data_dir / "glossary.json"
+        _add_bytes(tar, "glossary.json", glossary.read_bytes() if glossary.is_file() else b"{}")
+        _add_bytes(tar, "chunks.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode())
+        _add_bytes(tar, "embeddings.npy", buf.getvalue())
+        if corpus and settings.corpus_dir.is_dir():
+            for src, path in discover(settings.corpus_dir).items():
+                tar.add(path, arcname=f"corpus/{src}")
+
+
+def _read_archive(archive: Path, root: Path, settings: Settings) -> tuple[dict, list[dict], object]:
+    """Extract and check the whole archive before anything is touched: its description, its chunks and
+    vectors (as many as it says, of the dimension it says), the configured model. French errors."""
     import numpy as np
 
-    if not archive.is_file():
-        raise CapacitiesError(f"Sauvegarde introuvable : {archive}.")
-    with ingest_lock(settings.data_dir), tarfile.open(archive, "r:gz") as tar, tempfile.TemporaryDirectory() as tmp:
-        tar.extractall(tmp, filter="data")  # refuses absolute paths, "..", links out of the folder
-        root = Path(tmp)
+    broken = f"Sauvegarde illisible ({archive.name}) : archive tronquée ou abîmée ; l'index actuel n'a pas été touché."
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            tar.extractall(root, filter="data")  # refuses absolute paths, "..", links out of the folder
+    except tarfile.FilterError as e:
+        raise CapacitiesError(
+            f"Sauvegarde refusée ({archive.name}) : elle contient un chemin hors de son dossier ou un lien "
+            f"({e.tarinfo.name}) ; l'index actuel n'a pas été touché."
+        ) from None
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
+        raise CapacitiesError(broken) from e
+    try:
         info = json.loads((root / "backup.json").read_text(encoding="utf-8"))
         if info.get("format") != FORMAT:
             raise CapacitiesError(f"Format de sauvegarde inconnu ({info.get('format')}) : {archive}.")
+        lines = (root / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+        rows = [json.loads(line) for line in lines if line]
+        vectors = np.load(root / "embeddings.npy", allow_pickle=False)
+        for name in ("manifest.json", "glossary.json"):
+            json.loads((root / name).read_text(encoding="utf-8"))
+    except CapacitiesError:
+        raise
+    except (OSError, ValueError, KeyError) as e:
+        raise CapacitiesError(broken) from e
+    if not all(isinstance(r, dict) and {"id", "text", "metadata"} <= r.keys() for r in rows):
+        raise CapacitiesError(broken)
+    if vectors.ndim != 2 or len(rows) != vectors.shape[0] or len(rows) != info.get("chunks"):
+        raise CapacitiesError(
+            f"Sauvegarde incohérente ({archive.name}) : {len(rows)} passages, {vectors.shape[0]} vecteurs, "
+            f"{info.get('chunks')} annoncés ; l'index actuel n'a pas été touché."
+        )
+    if vectors.shape[1] != info.get("embed_dim"):
+        raise CapacitiesError(
+            f"Sauvegarde incohérente ({archive.name}) : vecteurs de dimension {vectors.shape[1]}, "
+            f"{info.get('embed_dim')} annoncée ; l'index actuel n'a pas été touché."
+        )
+    model = str(info.get("embed_model") or "").split("+")[0]
+    if model != Path(settings.embed_model).name:
+        raise CapacitiesError(
+            f"La sauvegarde a été faite avec le modèle « {model} » et le modèle configuré est "
+            f"« {Path(settings.embed_model).name} » (CAPACITIES_EMBED_MODEL) : les recherches échoueraient ; "
+            "l'index actuel n'a pas été touché."
+        )
+    return info, rows, vectors
+
+
+def restore(settings: Settings, archive: Path, force: bool = False) -> dict:
+    """Put the archive's index back (and the corpus files that are missing); returns its description.
+
+    The whole archive is checked first; the vectors go into a collection beside the current one, which
+    is replaced only once the new one holds every passage. A bad archive leaves the index as it was."""
+    import dataclasses
+
+    if not archive.is_file():
+        raise CapacitiesError(f"Sauvegarde introuvable : {archive}.")
+    with ingest_lock(settings.data_dir), tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        info, rows, vectors = _read_archive(archive, root, settings)
         client = _chroma_client(settings)
         try:
             existing = client.get_collection(settings.collection).count()
@@ -110,18 +185,26 @@ def restore(settings: Settings, archive: Path, force: bool = False) -> dict:
                 f"La collection « {settings.collection} » contient déjà {existing} passages ; "
                 "ajoutez --force pour la remplacer par la sauvegarde."
             )
-        drop_collection(settings, client)
-        rows = [json.loads(line) for line in (root / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line]
-        vectors = np.load(root / "embeddings.npy")
-        store = DenseStore(settings, info["embed_model"], info["embed_dim"], client=client)
+        beside = dataclasses.replace(settings, collection=f"{settings.collection}-restore")
+        drop_collection(beside, client)
+        staged = DenseStore(beside, info["embed_model"], info["embed_dim"], client=client)
         for start in range(0, len(rows), 500):
             part = rows[start : start + 500]
-            store.collection.upsert(
+            staged.collection.upsert(
                 ids=[r["id"] for r in part],
                 documents=[r["text"] for r in part],
                 metadatas=[r["metadata"] for r in part],
                 embeddings=vectors[start : start + len(part)].tolist(),
             )
+        if staged.collection.count() != len(rows):
+            drop_collection(beside, client)
+            raise CapacitiesError(
+                "La restauration n'a pas pu écrire tous les passages ; l'index actuel n'a pas été touché."
+            )
+        # complete: the switch (the old collection goes, the new one takes its name)
+        drop_collection(settings, client)
+        staged.collection.modify(name=settings.collection)
+        store = DenseStore(settings, info["embed_model"], info["embed_dim"], client=client)
         store.publish(r["id"] for r in rows)
         chunks = store.get_chunks(r["id"] for r in rows)
         LexicalIndex.build(chunks).save(settings.bm25_dir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -137,6 +138,80 @@ def test_restore_refuses_paths_out_of_the_folder(settings, tmp_path):
     evil.write_text("x")
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(evil, arcname="../../echappe.txt")
-    with pytest.raises(tarfile.OutsideDestinationError):
+    with pytest.raises(CapacitiesError, match="chemin hors de son dossier"):
         restore(settings, archive)
     assert not (tmp_path.parent / "echappe.txt").exists()
+
+
+# --------------------------------------------------------------------------- issue 18, point 1
+
+
+def _damaged(src, dst, change) -> None:
+    """A copy of the archive with one member changed by ``change(name, data) -> data | None``."""
+    with tarfile.open(src, "r:gz") as tin, tarfile.open(dst, "w:gz") as tout:
+        for m in tin.getmembers():
+            data = tin.extractfile(m).read() if m.isfile() else None
+            new = change(m.name, data)
+            if new is not None:
+                m.size = len(new)
+                tout.addfile(m, io.BytesIO(new))
+
+
+def _vectors(rows: int, dim: int) -> bytes:
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, np.zeros((rows, dim), dtype=np.float32))
+    return buf.getvalue()
+
+
+def test_a_damaged_backup_restored_with_force_leaves_the_index_in_service(tmp_path):
+    env = _env(tmp_path)
+    _corpus(tmp_path / "corpus")
+    assert _cli(env, "ingest", "--no-progress").returncode == 0
+    before = _answers(env)
+    archive = tmp_path / "index.tar.gz"
+    assert _run(env, "bash", "scripts/backup.sh", str(archive)).returncode == 0
+    with tarfile.open(archive) as tar:
+        n = json.loads(tar.extractfile("backup.json").read())["chunks"]
+    cases = {
+        "tronquée": lambda: archive.read_bytes()[: archive.stat().st_size // 2],
+        "sans vecteurs": lambda name, data: None if name == "embeddings.npy" else data,
+        "un passage de moins": lambda name, data: (
+            b"\n".join(data.splitlines()[:-1]) if name == "chunks.jsonl" else data
+        ),
+        "autre dimension": lambda name, data: _vectors(n, 64) if name == "embeddings.npy" else data,
+        "autre modèle": lambda name, data: data.replace(b"hash-256", b"autre-384") if name == "backup.json" else data,
+    }
+    for label, change in cases.items():
+        bad = tmp_path / f"{label}.tar.gz"
+        if label == "tronquée":
+            bad.write_bytes(change())
+        else:
+            _damaged(archive, bad, change)
+        r = _run(env, "bash", "scripts/restore.sh", str(bad), "--force")
+        assert r.returncode == 2 and "Traceback" not in r.stderr, (label, r.stderr)
+        assert "l'index actuel n'a pas été touché" in r.stderr, (label, r.stderr)
+        assert _answers(env) == before, label  # vectors, BM25 and manifest: all still there
+    r = _cli(env, "ingest", "--no-progress")
+    assert "3 inchangé(s)" in r.stdout and "0 calculé(s)" in r.stdout
+
+
+def test_a_backup_on_a_full_disk_is_a_french_error_without_a_part_file(settings, tmp_path, monkeypatch):
+    import errno
+
+    from assistant.models import HashEmbedder
+    from ingest import backup
+    from ingest.pipeline import run_ingest
+
+    _corpus(settings.corpus_dir)
+    assert run_ingest(settings, embedder=HashEmbedder(256), progress=False).ok
+
+    def full(tar_path, **_kw):  # noqa: ANN001, ANN202 - half an archive written, then the disk is full
+        tar_path.write_bytes(b"\x1f\x8b" + b"0" * 1000)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(backup, "_write", full)
+    with pytest.raises(CapacitiesError, match="disque plein"):
+        backup.create(settings, tmp_path / "out" / "x.tar.gz")
+    assert not list((tmp_path / "out").iterdir())  # neither the archive nor its .part
