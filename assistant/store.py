@@ -58,8 +58,45 @@ def _chroma_client(settings: Settings):  # noqa: ANN202
                 f"Serveur Chroma injoignable à {settings.chroma_url} ({type(e).__name__}) ; vérifiez "
                 "CAPACITIES_CHROMA_URL et que le serveur tourne (`chroma run --path … --port …`)."
             ) from None
-    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    path = settings.chroma_dir
+    if path.is_dir() and not _writable(path):
+        path = _private_copy(path)  # Chroma writes even to read (SQLite): a read-only volume is served from a copy
+    else:
+        path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _writable(folder: Path) -> bool:
+    """Whether this process can write in the folder (a read-only mount says no even to root)."""
+    try:
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    return not read_only and os.access(folder, os.W_OK) and all(os.access(p, os.W_OK) for p in folder.glob("*.sqlite3"))
+
+
+def _private_copy(folder: Path) -> Path:
+    """A copy of a read-only Chroma folder in the temporary folder, one per content (its files' sizes
+    and dates), made once and reused by the process's later clients."""
+    import tempfile
+
+    key = hashlib.sha256(
+        "".join(
+            f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(folder.rglob("*")) if p.is_file()
+        ).encode()
+    ).hexdigest()[:16]
+    copy = Path(tempfile.gettempdir()) / f"capacities-chroma-{os.getuid()}-{key}"
+    if not copy.is_dir():
+        part = copy.with_name(f"{copy.name}.part-{os.getpid()}")
+        shutil.rmtree(part, ignore_errors=True)
+        shutil.copytree(folder, part)
+        for p in [part, *part.rglob("*")]:
+            p.chmod(p.stat().st_mode | 0o200)
+        try:
+            os.replace(part, copy)
+        except OSError:  # another process made it first
+            shutil.rmtree(part, ignore_errors=True)
+    return copy
 
 
 def reset_chroma_cache() -> None:

@@ -410,3 +410,27 @@ def test_read_only_data_folder_gives_a_clear_message_and_keeps_the_index(indexed
     assert set(_snapshot(settings)) == v1
     _reader_check(settings, [v1])
     assert _ingest(settings).ok
+
+
+def test_readers_answer_from_a_read_only_data_folder(indexed):
+    """Issue 18, point 4: "attempt to write a readonly database" crashed every reader (a normal deployment)."""
+    settings, _ = indexed
+    before = _cli(settings, "search", "--json", "données ouvertes")
+    assert before.returncode == 0, before.stderr
+    prefix, possible = _read_only_prefix(settings.data_dir)
+    if not possible:
+        pytest.skip("cannot make a read-only folder here (root without mount namespaces)")
+    modes = {}
+    if not prefix:
+        for p in [settings.data_dir, *settings.data_dir.rglob("*")]:
+            modes[p] = p.stat().st_mode
+            p.chmod(modes[p] & ~0o222)
+    try:
+        search = _cli(settings, "search", "--json", "données ouvertes", prefix=prefix)
+        ask = _cli(settings, "ask", "--json", "Comment publier des données ouvertes ?", prefix=prefix)
+    finally:
+        for p, mode in modes.items():
+            p.chmod(mode)
+    assert search.returncode == 0 and "Traceback" not in search.stderr, search.stderr
+    assert json.loads(search.stdout) == json.loads(before.stdout)  # the same passages, from a private copy
+    assert ask.returncode == 0 and "Traceback" not in ask.stderr and json.loads(ask.stdout)["answer"], ask.stderr
