@@ -7,10 +7,12 @@ and merging a passage with the next chunk when a list runs over a page break.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from dataclasses import replace
 
+from assistant.errors import CapacitiesError
 from assistant.models import Embedder, load_embedder
 from assistant.settings import Settings
 from assistant.store import Chunk, DenseStore, LexicalIndex, open_lexical
@@ -85,8 +87,14 @@ class Retriever:
         """The best published chunks by cosine. During an ingestion the store also holds its new,
         unpublished chunks: asked for that many more, so they never crowd the published ones out."""
         want = self.settings.candidates
-        unpublished = max(0, self.dense.count() - len(self.lexical.by_id))
-        hits = self.dense.query(self.query_vector(query), want + min(unpublished, 20 * want), sources)
+        try:
+            unpublished = max(0, self.dense.count() - len(self.lexical.by_id))
+            hits = self.dense.query(self.query_vector(query), want + min(unpublished, 20 * want), sources)
+        except CapacitiesError:
+            raise
+        except Exception:  # noqa: BLE001 - a store a full disk left unable to read (Chroma's "Error in compaction")
+            logging.getLogger("capacities").warning("dense search failed: BM25 only", exc_info=True)
+            return []
         return [(i, d) for i, d in hits if i in self.lexical.by_id][:want]
 
     def search(self, query: str, k: int | None = None, sources: list[str] | None = None) -> list[Passage]:

@@ -343,9 +343,15 @@ def run_ingest(
     except Exception as e:
         msg = str(e).lower()
         # Chroma reports SQLite's own words for a full disk or a read-only folder
-        if any(k in msg for k in ("disk is full", "no space left", "readonly", "read-only", "read only")):
-            code = errno.ENOSPC if "full" in msg or "space" in msg else errno.EROFS
+        if any(
+            k in msg for k in ("disk is full", "no space left", "os error 28", "readonly", "read-only", "read only")
+        ):
+            code = errno.ENOSPC if any(k in msg for k in ("full", "space", "error 28")) else errno.EROFS
             raise CapacitiesError(storage_message(settings, OSError(code, msg))) from None
+        if "compaction" in msg:  # Chroma's own words when its log could not be written (a full disk, mostly)
+            raise CapacitiesError(
+                storage_message(settings, OSError(errno.EIO, "erreur d'écriture de Chroma"))
+            ) from None
         raise
 
 

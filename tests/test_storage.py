@@ -107,3 +107,24 @@ def test_a_document_over_a_size_limit_is_refused_and_its_previous_version_kept(s
     assert "document trop volumineux" in msg and f"CAPACITIES_{limit.upper()}" in msg and "découpez" in msg
     assert report.embedded == 0
     assert "data.gouv.fr" in " ".join(c.text for c in LexicalIndex.load(settings.bm25_dir).chunks)  # still v1
+
+
+def test_chromas_compaction_error_on_a_full_disk_is_named_and_readers_keep_answering(settings, monkeypatch):
+    """Issue 18, point 2: "chromadb.errors.InternalError: Error in compaction…" came as a traceback, and
+    every search crashed afterwards."""
+    from assistant.store import DenseStore
+
+    write_md(settings.corpus_dir, "a.md", BODY)
+    assert run_ingest(settings, embedder=HashEmbedder(256), progress=False).ok
+    write_md(settings.corpus_dir, "b.md", BODY.replace("Publier", "Partager"))
+
+    def compaction(*_a, **_k):  # noqa: ANN202
+        raise RuntimeError("Error in compaction: Failed to apply logs to the metadata segment")
+
+    monkeypatch.setattr(DenseStore, "upsert", compaction)
+    with pytest.raises(CapacitiesError, match="Ingestion arrêtée") as exc:
+        run_ingest(settings, embedder=HashEmbedder(256), progress=False)
+    assert "index précédent reste en service" in str(exc.value)
+    monkeypatch.setattr(DenseStore, "query", compaction)  # the store cannot even be read now
+    hits = Retriever(settings, embedder=HashEmbedder(256)).search("publier les données sur data.gouv.fr")
+    assert hits and hits[0].source == "a.md"  # BM25 alone, from the previous index, no traceback
