@@ -10,6 +10,7 @@ edited, one removed, one added: version 2), disturbs the ingestion of version 2,
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import json
@@ -390,21 +391,28 @@ def _read_only_prefix(folder) -> tuple[list[str], bool]:
     return ["unshare", "-m", "sh", "-c", script, "sh"], True
 
 
-def test_read_only_data_folder_gives_a_clear_message_and_keeps_the_index(indexed):
-    settings, v1 = indexed
-    prefix, possible = _read_only_prefix(settings.data_dir)
+@contextlib.contextmanager
+def _read_only(folder):  # noqa: ANN001, ANN202
+    """A command prefix under which ``folder`` is read-only while the block runs (skip if none can be made)."""
+    prefix, possible = _read_only_prefix(folder)
     if not possible:
         pytest.skip("cannot make a read-only folder here (root without mount namespaces)")
     modes = {}
     if not prefix:
-        for p in [settings.data_dir, *settings.data_dir.rglob("*")]:
+        for p in [folder, *folder.rglob("*")]:
             modes[p] = p.stat().st_mode
             p.chmod(modes[p] & ~0o222)
     try:
-        r = _cli(settings, "ingest", "--no-progress", prefix=prefix)
+        yield prefix
     finally:
         for p, mode in modes.items():
             p.chmod(mode)
+
+
+def test_read_only_data_folder_gives_a_clear_message_and_keeps_the_index(indexed):
+    settings, v1 = indexed
+    with _read_only(settings.data_dir) as prefix:
+        r = _cli(settings, "ingest", "--no-progress", prefix=prefix)
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert "lecture seule" in r.stderr and "index précédent" in r.stderr and "Traceback" not in r.stderr
     assert set(_snapshot(settings)) == v1
@@ -417,20 +425,9 @@ def test_readers_answer_from_a_read_only_data_folder(indexed):
     settings, _ = indexed
     before = _cli(settings, "search", "--json", "données ouvertes")
     assert before.returncode == 0, before.stderr
-    prefix, possible = _read_only_prefix(settings.data_dir)
-    if not possible:
-        pytest.skip("cannot make a read-only folder here (root without mount namespaces)")
-    modes = {}
-    if not prefix:
-        for p in [settings.data_dir, *settings.data_dir.rglob("*")]:
-            modes[p] = p.stat().st_mode
-            p.chmod(modes[p] & ~0o222)
-    try:
+    with _read_only(settings.data_dir) as prefix:
         search = _cli(settings, "search", "--json", "données ouvertes", prefix=prefix)
         ask = _cli(settings, "ask", "--json", "Comment publier des données ouvertes ?", prefix=prefix)
-    finally:
-        for p, mode in modes.items():
-            p.chmod(mode)
     assert search.returncode == 0 and "Traceback" not in search.stderr, search.stderr
     assert json.loads(search.stdout) == json.loads(before.stdout)  # the same passages, from a private copy
     assert ask.returncode == 0 and "Traceback" not in ask.stderr and json.loads(ask.stdout)["answer"], ask.stderr
