@@ -426,6 +426,11 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
     for src in todo:
         bar.set_postfix_str(src[-40:])
         t0 = time.perf_counter()
+        size = files[src].stat().st_size
+        if files[src].suffix.lower() != ".pdf" and size > 4 * settings.max_doc_chars:  # no need to read it to know
+            report.failed[src] = _too_big(src, f"{size:,} octets", settings.max_doc_chars, "CHARS")
+            bar.update()
+            continue
         try:
             doc = loader(files[src], settings.corpus_dir, ocr=settings.ocr)
         except CapacitiesError as e:
