@@ -280,7 +280,6 @@ class InjectionScreen:
 
 # --------------------------------------------------------------------------- at ingestion
 
-_SENTENCE = re.compile(r"[^.!?…\n]+(?:[.!?…]+(?=\s|$)|$)|[^.!?…\n]+", re.M)
 _UNIT_END = re.compile(r"(?<=[.!?…])\s+(?=\S)|\n")
 
 
