@@ -29,7 +29,9 @@ SETS = {
     "ce n'est plus un jeu réservé",
     "2": "écrit après ces corrections ; a servi à choisir la régression logistique, sa force et son seuil : "
     "plus un jeu réservé",
-    "3": "écrit après ces choix, lancé une fois, jamais utilisé pour régler le filtre",
+    "3": "écrit après ces choix, jamais utilisé pour régler le filtre ; son premier passage est gardé "
+    "(injection-set3-first-run.md) ; depuis, seuls le contrôle des réponses générées et le décompte des "
+    "réponses obéies ont changé",
 }
 FIELDS = ["passage", "titre", "section", "nom de fichier", "glossaire"]
 CARRIERS = [  # (heading, sentences, question): the ordinary guidance around each hostile sentence

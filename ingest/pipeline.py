@@ -228,10 +228,11 @@ def pipeline_fingerprint(settings: Settings) -> str:
 
 def _too_big(src: str, size: str, limit: int, setting: str) -> str:
     """The French line for a document over a size limit (its previous version, if any, stays indexed)."""
+    size, shown = size.replace(",", "\u202f"), f"{limit:,}".replace(",", "\u202f")
     return (
-        f"{src} : document trop volumineux ({size} ; limite {limit:,}, CAPACITIES_MAX_DOC_{setting}) ; "
+        f"{src} : document trop volumineux ({size} ; limite {shown}, CAPACITIES_MAX_DOC_{setting}) ; "
         "découpez-le en plusieurs fichiers ou relevez la limite."
-    ).replace(",", "\u202f")
+    )
 
 
 def _readable_json(path: Path) -> bool:
