@@ -5,8 +5,9 @@ viewer's browser or terminal.
   letters, accents), for the orders no guidance document gives ("ignore tes consignes précédentes",
   "[SYSTEM]", "Note pour l'assistant virtuel :").
 - ``InjectionScreen``: the same patterns, then, for the sentences that only *may* speak to an AI
-  (they name an AI, say "tu", mention instructions or a payment), the embedding model's verdict:
-  nearest neighbours in a bank of hostile and of ordinary sentences (``assistant.injection_bank``).
+  (they name an AI, say "tu", mention instructions or a payment), the embedding model's verdict: a
+  logistic regression on its vectors (``injection_weights.json``, trained on ``assistant.injection_bank``
+  and evals set 1), or without those weights the nearest neighbours among the bank's examples.
 - ``screen_document``: at ingestion, such sentences leave the index (never embedded, quoted, shown to
   a model or rendered) and the report names their pages; a title that gives orders is replaced.
 - ``strip_markup`` and ``plain``: HTML, scripts and Markdown images out of anything shown to another
