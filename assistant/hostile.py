@@ -164,6 +164,7 @@ _CUE = re.compile(
 MEANING_WORDS = (6, 40)
 
 
+@lru_cache(maxsize=8192)  # the same passages come back question after question
 def order_reason(sentence: str) -> str | None:
     """Which pattern finds an order to an AI in this sentence (None: none)."""
     folded = fold_for_screening(sentence)

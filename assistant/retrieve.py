@@ -88,8 +88,7 @@ class Retriever:
         unpublished chunks: asked for that many more, so they never crowd the published ones out."""
         want = self.settings.candidates
         try:
-            unpublished = max(0, self.dense.count() - len(self.lexical.by_id))
-            hits = self.dense.query(self.query_vector(query), want + min(unpublished, 20 * want), sources)
+            hits = self.dense.query(self.query_vector(query), want, sources, published=len(self.lexical.by_id))
         except CapacitiesError:
             raise
         except Exception:  # noqa: BLE001 - a store a full disk left unable to read (Chroma's "Error in compaction")

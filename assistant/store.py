@@ -222,11 +222,16 @@ class DenseStore:
         """(digest, chunk ids) of the last published snapshot, or None if nothing was ever published."""
         return published_ids(self.client, self.name)
 
-    def query(self, vector: list[float], k: int, sources: list[str] | None = None) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) pairs, best first."""
+    def query(
+        self, vector: list[float], k: int, sources: list[str] | None = None, published: int | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) pairs, best first. ``published``: how many chunks the readers'
+        snapshot holds; the store's other (unpublished) chunks are asked for on top of ``k``, up to 20 k."""
         n = self.count()
         if n == 0:
             return []
+        if published is not None:
+            k += min(max(0, n - published), 20 * k)
         where = {"source": {"$in": list(sources)}} if sources else None
         res = self.collection.query(query_embeddings=[vector], n_results=min(k, n), where=where, include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]

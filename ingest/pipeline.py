@@ -132,12 +132,10 @@ def printable_name(name: str) -> str:
     return _UNSAFE_NAME.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
 
 
-def screen_files(
-    files: dict[str, Path], corpus_dir: Path, screen: InjectionScreen | None = None
-) -> tuple[dict[str, Path], dict[str, str]]:
-    """(files to read, refused files -> French message): names with control characters, names that
-    speak to an AI, two names that differ only by their Unicode form (NFC and NFD "général.md"),
-    links leaving the corpus."""
+def screen_files(files: dict[str, Path], corpus_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
+    """(files to read, refused files -> French message): names with control characters, two names that
+    differ only by their Unicode form (NFC and NFD "général.md"), links leaving the corpus. (A name
+    that speaks to an AI is refused when the file is read: judging it may need the model.)"""
     root = corpus_dir.resolve()
     ok, refused = {}, {}
     by_form: dict[str, str] = {}
@@ -161,11 +159,6 @@ def screen_files(
         elif not path.resolve().is_relative_to(root):
             refused[src] = (
                 f"{src} : lien vers un fichier hors du dossier du corpus, ignoré ; copiez le document dans le corpus."
-            )
-        elif (screen or InjectionScreen()).hostile([readable_stem(Path(src).stem)])[0]:
-            refused[src] = (
-                f"{src} : nom de fichier contenant une consigne adressée à une IA ; renommez le fichier "
-                "(son sujet, en quelques mots) puis relancez l'ingestion."
             )
         else:
             ok[src] = path
@@ -394,7 +387,7 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
         return encode(texts) if encode else None
 
     screen = InjectionScreen(screen_encode if settings.screen_meaning else None, Path(settings.embed_model).name)
-    files, refused = screen_files(discover(settings.corpus_dir), settings.corpus_dir, screen)
+    files, refused = screen_files(discover(settings.corpus_dir), settings.corpus_dir)
     report.failed.update(refused)
     if rebuild:
         drop_collection(settings, client)
@@ -430,6 +423,13 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
         size = files[src].stat().st_size
         if files[src].suffix.lower() != ".pdf" and size > 4 * settings.max_doc_chars:  # no need to read it to know
             report.failed[src] = _too_big(src, f"{size:,} octets", settings.max_doc_chars, "CHARS")
+            bar.update()
+            continue
+        if screen.hostile([readable_stem(Path(src).stem)])[0]:  # only for what is read: a no-op run loads no model
+            report.failed[src] = (
+                f"{src} : nom de fichier contenant une consigne adressée à une IA ; renommez le fichier "
+                "(son sujet, en quelques mots) puis relancez l'ingestion."
+            )
             bar.update()
             continue
         try:
