@@ -45,6 +45,22 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+def run_cli(args: list[str], env: dict[str, str], stdin: str | bytes | None = None, text: bool = True):  # noqa: ANN201
+    """``capacities`` as a user runs it: a subprocess in the project folder, with these settings."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=text,
+        env=os.environ | env,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
+
+
 def write_md(folder: Path, name: str, body: str) -> Path:
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import make_pdf, write_md
+from conftest import make_pdf, run_cli, write_md
 
 from assistant.settings import PROJECT_ROOT
 
@@ -19,16 +19,7 @@ STEPS = (
 )
 
 
-def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=os.environ | env,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-    )
+run = run_cli
 
 
 @pytest.fixture

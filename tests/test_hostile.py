@@ -10,13 +10,12 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
 import unicodedata
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from conftest import build_pdf, write_md
+from conftest import build_pdf, run_cli, write_md
 
 from assistant.answer import Assistant, check_grounding
 from assistant.errors import CapacitiesError
@@ -24,7 +23,6 @@ from assistant.hostile import InjectionScreen, fold_for_screening, gives_orders,
 from assistant.models import HashEmbedder, OpenAICompatibleChat
 from assistant.prompts import user_message
 from assistant.retrieve import Retriever
-from assistant.settings import PROJECT_ROOT
 from assistant.store import LexicalIndex
 from assistant.types import Answer, Passage
 from assistant.web import citation_label, export_markdown
@@ -271,14 +269,7 @@ MARKUP_MARKS = ["<script", "onerror", "javascript:", "<iframe", "<div", "vol.exa
 
 
 def _cli(args: list[str], env: dict[str, str], stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant.cli", *args],
-        input=stdin,
-        capture_output=True,
-        env=os.environ | env,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-    )
+    return run_cli(args, env, stdin, text=False)  # bytes: what the terminal gets, escapes included
 
 
 @pytest.fixture
