@@ -26,16 +26,21 @@ Neighbour = Callable[[str, int], Passage | None]  # (source, chunk index) -> tha
 
 AGENT_WORDS = 240  # an agent answer's body stays under this many words (the target median is 250)
 ELU_WORDS = 150
+SENTENCE_MAX = 32
+ELU_RESERVE = 25
+ELU_POOL = 8
+LIST_MARGIN = 0.15  # relevance added to the best list when the question asks how to proceed
+COMPLEMENT_FLOOR = 0.5  # a complement to a quoted list is at least this share of its relevance
 ELU_MAX_SENTENCE = 40  # longer sentences are left out of élu answers when there are enough others
-PLAIN = 0.012  # relevance per point of Kandel–Moles above 50, for élus
+LENGTH = 0.01  # relevance taken per word over 15, for élus
+PLAIN = 0.008  # relevance per point of Kandel–Moles above 50, for élus
 RELEVANCE_FLOOR = 0.5  # a sentence under half the best relevance is not shown
-SENTENCE_STEPS = 8  # without a list to quote, at most this many sentences, each with its citation
 LIST_WORDS = 170  # a quoted list longer than this is cut at the end with "[…]"
 SEMANTIC_UNITS = 12  # candidate units embedded at query time, when the evaluation asks for it
-RANK_PRIOR = 0.5  # relevance given to the units of the best passage, halved for the second, a third for the third…
+RANK_PRIOR = 1.0  # relevance given to the units of the best passage, halved for the second, a third for the third…
 STEP_FORM = 0.15  # relevance added to a sentence that says what to do
 ANAPHORA = 0.3  # relevance taken from a sentence that leans on the one before it ("Cela…", "Ce référentiel…")
-MEANING = 0.5  # weight of the cosine with the question against the share of its stems
+MEANING = 1.0  # weight of the cosine with the question against the share of its stems
 _COLLECTIVITY = re.compile(
     r"\b(collectivit|commune|territoir|[ée]lus?\b|intercommunal|mairie|d[ée]partement|r[ée]gion|agents?\b|"
     r"doi(?:t|vent)|obligat|permet|peu(?:t|vent))",
@@ -369,33 +374,148 @@ def _agent(
     best_proc = max(procs, key=lambda pr: pr.relevance, default=None)
     best_unit = max(units, key=lambda u: u.relevance, default=None)
     procedure = is_procedure_question(question) or wants_list(question)
+    segs = _segments(units, procs, per_passage)
     # the form follows the evidence: a list that answers as well as the best sentence is quoted whole
-    margin = 0.15 if procedure else 0.0
+    margin = LIST_MARGIN if procedure else 0.0
     if best_proc is not None and (best_unit is None or best_proc.relevance + margin >= best_unit.relevance):
-        return _quote_list(best_proc, passages, per_passage, units, citer)
-    floor = RELEVANCE_FLOOR * max((u.relevance for u in units), default=0.0)
-    chosen = _diverse(units, SENTENCE_STEPS, floor)  # far below the best, a sentence is off the point
-    if not chosen:
+        return _quote_list(best_proc, passages, per_passage, units, segs, citer)
+    if not segs:
         return []
+    floor = RELEVANCE_FLOOR * max(x.relevance for x in segs)
+    lines = [prompts.INTRO_STEPS if procedure else prompts.INTRO_FACTS]
+    chosen = _choose(segs, AGENT_WORDS - _words(lines), floor)
     first_rank: dict[str, int] = {}
     for i, p in enumerate(passages):
         first_rank.setdefault(p.source, i)
-    chosen.sort(key=lambda u: (first_rank[passages[u.passage].source], passages[u.passage].index, u.block))
-    lines = [prompts.INTRO_STEPS if procedure else prompts.INTRO_FACTS]
-    room, current, shown = AGENT_WORDS, None, 0
-    for u in chosen:
+    chosen.sort(key=lambda x: (first_rank[passages[x.passage].source], passages[x.passage].index, x.block))
+    return lines + _render(chosen, passages, per_passage, citer, AGENT_WORDS - _words(lines), procedure)
+
+
+SEGMENT_WORDS = 60  # a paragraph quoted as one segment keeps at most this many words around its best sentence
+
+
+@dataclass
+class Segment:
+    """What the composer quotes as one piece: a paragraph's advice sentences in order, a run of list
+    items without a lead-in, or a list whole (``proc``)."""
+
+    passage: int
+    block: int  # its first block
+    units: list[Unit]  # in order; empty for a list
+    relevance: float
+    proc: Procedure | None = None
+
+    @property
+    def words(self) -> int:
+        if self.proc:
+            return len(self.proc.lead.split()) + sum(len(t.split()) for t, _ in self.proc.items)
+        return sum(u.words for u in self.units)
+
+    @property
+    def stems(self) -> set[str]:
+        if self.proc:
+            return content_words(f"{self.proc.lead} {' '.join(t for t, _ in self.proc.items)}")
+        return set().union(*(u.stems for u in self.units))
+
+
+def _segments(units: list[Unit], procs: list[Procedure], per_passage: list[list[B.Block]]) -> list[Segment]:
+    """Paragraphs (their advice sentences, cut to ``SEGMENT_WORDS`` around the best one), runs of list
+    items without a lead-in, and lists whole, each scored by its best unit."""
+    by_block: dict[tuple[int, int], list[Unit]] = {}
+    for u in units:
+        by_block.setdefault((u.passage, u.block), []).append(u)
+    out: list[Segment] = []
+    items: dict[tuple[int, int], list[Unit]] = {}
+    for (i, j), us in by_block.items():
+        b = per_passage[i][j]
+        if b.kind == B.ITEM and b.group >= 0:
+            items.setdefault((i, b.group), []).extend(us)
+            continue
+        best = max(range(len(us)), key=lambda k: us[k].relevance)
+        lo = hi = best
+        grew = True
+        while grew:  # the best sentence, then its neighbours, the next one first
+            grew = False
+            if hi + 1 < len(us) and sum(u.words for u in us[lo : hi + 2]) <= SEGMENT_WORDS:
+                hi, grew = hi + 1, True
+            if lo > 0 and sum(u.words for u in us[lo - 1 : hi + 1]) <= SEGMENT_WORDS:
+                lo, grew = lo - 1, True
+        out.append(Segment(i, j, us[lo : hi + 1], us[best].relevance))
+    for (i, _), us in items.items():
+        us.sort(key=lambda u: u.block)
+        out.append(Segment(i, us[0].block, us, max(u.relevance for u in us)))
+    for pr in procs:
+        first = min(j for k, j in pr.blocks if k == pr.passage)
+        out.append(Segment(pr.passage, first, [], pr.relevance, pr))
+    return out
+
+
+def _choose(segs: list[Segment], room: int, floor: float, n: int = 99, exclude: list[set[str]] | None = None):  # noqa: ANN202
+    """The best segments above ``floor`` that fit in ``room`` words (the last one may be cut), at most
+    ``n``, none that repeats one already chosen or ``exclude`` (consecutive chunks overlap)."""
+    chosen: list[Segment] = []
+    seen = list(exclude or [])
+    for x in sorted(segs, key=lambda x: -x.relevance):
+        if x.relevance < floor or room < 15 or len(chosen) == n:
+            break
+        stems = x.stems
+        if any(len(stems & o) / max(1, len(stems | o)) > 0.5 for o in seen):
+            continue
+        chosen.append(x)
+        seen.append(stems)
+        room -= x.words
+    return chosen
+
+
+def _render(
+    chosen: list[Segment],
+    passages: list[Passage],
+    per_passage: list[list[B.Block]],
+    citer: Citer,
+    room: int,
+    numbered: bool,
+    labels: bool = True,
+) -> list[str]:
+    """Segments as lines within ``room`` words: a paragraph is one step or bullet, a list its lead-in then
+    its items; the heading above a segment is its label (``labels``), never a step."""
+    lines: list[str] = []
+    current, n = None, 0
+
+    def put(texts: list[str], mark: str) -> None:
+        nonlocal n, room
+        shown = []
+        for t in texts:
+            if room < 12:
+                break
+            t = end_unit(trim_words(t, max(12, room)))
+            room -= len(t.split())
+            shown.append(t)
+        if shown:
+            n += 1
+            lines.append(f"{f'{n}.' if numbered else '-'} {' '.join(shown)} {mark}")
+
+    for x in chosen:
         if room < 15:
             break
-        p = passages[u.passage]
-        text = trim_words(u.text, max(20, min(70, room)))
-        section = label(p.section) if p.section != p.title else None
-        if section and len(section.split()) >= 2 and section != current and len(chosen) > 2:
-            lines.append(f"**{section}**")  # a heading is a label, never a step
+        p, blocks = passages[x.passage], per_passage[x.passage]
+        heading = next((b.text for b in reversed(blocks[: x.block]) if b.kind == B.HEADING), p.section)
+        section = label(heading) if heading != p.title else None
+        if labels and section and len(section.split()) >= 2 and section != current and len(chosen) > 1:
+            lines.append(f"**{section}**")
             current = section
-        shown += 1  # noqa: SIM113 - counts the units shown, not those chosen
-        room -= len(text.split())
-        bullet = f"{shown}." if procedure else "-"
-        lines.append(f"{bullet} {end_unit(text)} {citer.mark(u.passage)}")
+            room -= len(section.split())
+        mark = citer.mark(x.passage)
+        if x.proc:
+            if x.proc.lead:
+                lines.append(f"{x.proc.lead if x.proc.lead.endswith(':') else end_unit(x.proc.lead)} {mark}")
+                room -= len(x.proc.lead.split())
+            for item, where in x.proc.items:
+                put([item], citer.mark(where))
+        elif blocks[x.units[0].block].kind == B.ITEM:
+            for u in x.units:
+                put([u.text], mark)
+        else:
+            put([u.text for u in x.units], mark)
     return lines
 
 
@@ -414,9 +534,15 @@ def label(heading: str | None) -> str | None:
 
 
 def _quote_list(
-    proc: Procedure, passages: list[Passage], per_passage: list[list[B.Block]], units: list[Unit], citer: Citer
+    proc: Procedure,
+    passages: list[Passage],
+    per_passage: list[list[B.Block]],
+    units: list[Unit],
+    segs: list[Segment],
+    citer: Citer,
 ) -> list[str]:
-    """A lead sentence, the list whole and in order (cut at the end when long), two points from elsewhere."""
+    """A lead sentence, the list whole and in order (cut at the end when long), then at most two
+    complementary segments (paragraphs or lists) from elsewhere."""
     p = passages[proc.passage]
     heading = label(proc.heading) if proc.heading != p.title else None
     part = prompts.LIST_PART.format(heading=heading) if heading else ""
@@ -438,16 +564,20 @@ def _quote_list(
         budget -= words
         lines.append(f"{n}. {end_unit(item)} {citer.mark(where)}")
     used = [content_words(t) for t, _ in proc.items] + [content_words(proc.lead)] + [u.stems for u in preamble]
+    whole = content_words(f"{proc.lead} {' '.join(t for t, _ in proc.items)}")
+    used.append(whole)  # the same list, quoted again from an overlapping chunk
+    # points at least half as relevant as the list: a paragraph of its page, or one from elsewhere, or a
+    # list from another page (another list of its own page is the one the ranking passed over)
     list_pages = {(passages[k].source, passages[k].page_start) for _, k in proc.items} | {(p.source, p.page_start)}
-    others = [u for u in units if (passages[u.passage].source, passages[u.passage].page_start) not in list_pages]
+    others = [
+        x
+        for x in segs
+        if not any(u in preamble for u in x.units)
+        and not (x.proc and (passages[x.passage].source, passages[x.passage].page_start) in list_pages)
+    ]
     room = AGENT_WORDS - _words(lines)
-    extra = []
-    for u in _diverse(others, 2, 0.25, used):
-        if room < 15:
-            break
-        text = trim_words(u.text, max(20, room))
-        room -= len(text.split())
-        extra.append(f"- {end_unit(text)} {citer.mark(u.passage)}")
+    floor = COMPLEMENT_FLOOR * proc.relevance
+    extra = _render(_choose(others, room, floor, 2, used), passages, per_passage, citer, room, False, labels=False)
     if extra:
         lines += ["", prompts.COMPLEMENTS, *extra]
     return lines
@@ -469,7 +599,7 @@ def _preamble(proc: Procedure, blocks: list[B.Block], units: list[Unit], words: 
 def _plain_score(u: Unit, glossary: dict[str, str]) -> float:
     undefined = sum(1 for a in _ACRONYM.findall(u.text) if a not in glossary)
     km = kandel_moles(u.text)
-    return u.relevance + PLAIN * (km - 50) - 0.02 * max(0, u.words - 15) - 0.2 * undefined
+    return u.relevance + PLAIN * (km - 50) - LENGTH * max(0, u.words - 15) - 0.2 * undefined
 
 
 _ANAPHORA = re.compile(
@@ -488,18 +618,24 @@ def standalone(s: str) -> bool:
 
 def complete_sentence(s: str) -> bool:
     """A whole sentence: a capital first, a full stop (or ! ?) last, a verb-sized length."""
-    return s[:1].isupper() and s.rstrip().endswith((".", "!")) and 6 <= len(s.split()) <= 32
+    return s[:1].isupper() and s.rstrip().endswith((".", "!")) and 6 <= len(s.split()) <= SENTENCE_MAX
 
 
 def _clauses(units: list[Unit]) -> list[Unit]:
-    """Long sentences offer their clauses cut at ';' as short sentences of their own."""
+    """Long sentences offer their clauses cut at ';' as short sentences of their own, and what follows a
+    label and its colon ("Promouvoir une stratégie… : à partir de 2025, les communes… doivent…")."""
     out = []
     for u in units:
+        parts = []
         if u.words > 22 and ";" in u.text:
-            for part in re.split(r"\s*;\s+", u.text):
-                part = end_unit(part)
-                if complete_sentence(part) and not B.non_advice(part):
-                    out.append(Unit(part, u.passage, u.block, u.relevance, content_words(part)))
+            parts = re.split(r"\s*;\s+", u.text)
+        head, colon, tail = u.text.partition(" : ")
+        if colon and len(head.split()) <= 12 and len(tail.split()) >= 6 and not says_what_to_do(tail.capitalize()):
+            parts.append(tail[:1].upper() + tail[1:])
+        for part in parts:
+            part = end_unit(part)
+            if complete_sentence(part) and not B.non_advice(part):
+                out.append(Unit(part, u.passage, u.block, u.relevance, content_words(part)))
     return out
 
 
@@ -509,13 +645,13 @@ def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer) -> list[str]
     # whole sentences that stand on their own, the plain ones if there are enough of them
     pool = [u for u in units if complete_sentence(u.text)] + _clauses(units) or units
     alone = [u for u in pool if standalone(u.text)]
-    pool = alone if len(alone) >= 2 else pool
+    pool = alone if len(alone) >= ELU_POOL else pool
     short = [u for u in pool if u.words <= ELU_MAX_SENTENCE]
-    pool = short if len(short) >= 3 else pool
+    pool = short if len(short) >= ELU_POOL else pool
     for u in pool:
         u.relevance = _plain_score(u, glossary)
     ranked = _diverse(pool, 8, float("-inf"))  # plainness may take relevance below zero: order is what counts
-    budget = ELU_WORDS - 25  # labels, and acronyms spelled out at their first use
+    budget = ELU_WORDS - ELU_RESERVE  # labels, and acronyms spelled out at their first use
     summary = ranked[:2]
     words = sum(u.words for u in summary)
     impl = []

@@ -212,3 +212,54 @@ def test_next_questions_come_from_the_headings_around_the_cited_pages():
 
 def test_nothing_quotable_gives_none():
     assert extractive_answer("Comment ?", [passage(0, TOC, 3)], "agent", {}) is None
+
+
+def test_a_paragraph_is_quoted_in_its_own_order_so_its_sentences_keep_their_antecedent():
+    text = (
+        "Le géocodage des adresses\n"
+        "Le géocodage consiste à affecter des coordonnées géographiques à une adresse postale. "
+        "Cette opération peut être en partie automatisée grâce à des outils proposés par Etalab. "
+        "Le site adresse.data.gouv.fr permet de géocoder une liste d’adresses par le dépôt d’un fichier csv."
+    )
+    body = answer_body(
+        extractive_answer("Comment géocoder les adresses d'un fichier ?", [passage(0, text, 23)], "agent", {}).text
+    )
+    first, then, last = (body.index(s) for s in ("Le géocodage consiste", "Cette opération", "Le site adresse"))
+    assert first < then < last  # "Cette opération" follows the sentence it refers to
+    assert len(re.findall(r"^1\. ", body, re.M)) == 1 and not re.search(r"^2\. ", body, re.M)  # one paragraph, one step
+
+
+def test_a_long_paragraph_is_cut_around_its_best_sentence():
+    import assistant.compose as C
+
+    filler = " ".join(f"La phrase numéro {n} parle des archives municipales et de leur classement." for n in range(12))
+    text = f"{filler} Pour géocoder les adresses, il faut déposer le fichier csv sur adresse.data.gouv.fr. {filler}"
+    ans = extractive_answer("Comment géocoder les adresses ?", [passage(0, text, 5)], "agent", {})
+    body = answer_body(ans.text)
+    assert "déposer le fichier csv" in body
+    assert body_words(ans.text) <= C.SEGMENT_WORDS + 15  # the segment around it, and the intro
+
+
+def test_a_list_is_not_repeated_as_its_own_complement_from_an_overlapping_chunk():
+    first = passage(0, MOISSONNAGE, 12, index=0)
+    again = passage(1, MOISSONNAGE, 13, index=1)  # the next chunk, over the page break, repeats the list
+    other = passage(
+        2, "Il est conseillé de documenter le moissonneur pour les réutilisateurs des données.", 14, index=5
+    )
+    body = answer_body(extractive_answer("Comment utiliser le moissonnage ?", [first, again, other], "agent", {}).text)
+    assert body.count("Vous publiez des données sur votre plateforme") == 1
+
+
+def test_elu_sentences_can_follow_a_label_but_never_a_chapter_title():
+    text = (
+        "Promouvoir une stratégie numérique responsable dans les territoires : à partir de 2025, les communes de plus "
+        "de 50 000 habitants devront élaborer une stratégie numérique responsable (art. 35).\n"
+        "Chapitre 4 : Promouvoir des datacenters et des réseaux moins énergivores dans les territoires"
+    )
+    body = answer_body(
+        extractive_answer(
+            "La loi nous oblige-t-elle à une stratégie numérique responsable ?", [passage(0, text, 13)], "elu", {}
+        ).text
+    )
+    assert "À partir de 2025, les communes de plus de 50 000 habitants devront" in body
+    assert "Promouvoir des datacenters" not in body
