@@ -1,10 +1,13 @@
 """Extractive answers composed from the typed blocks of the retrieved passages.
 
-Agents: one lead sentence naming the procedure and the deliverable, then the best list quoted whole and
-in order (its lead-in, then its items, cut at the end with "[…]" when long), then at most two points
-from other pages. Élus: « En bref » in 2 to 4 short complete sentences, then « Pour votre collectivité »
-in 2 or 3 bullets, about 150 words at most, plainest sentences first. Every unit is quoted from a
-passage, with its citation, and nothing that ``blocks.non_advice`` rejects is ever shown as advice.
+Agents: when the best evidence is a list, one lead sentence naming the deliverable, the list quoted
+whole and in order (its lead-in, then its items, cut at the end with "[…]" when long), then at most two
+complementary points. Otherwise the best segments, as many as fit in about 240 words: a paragraph's
+advice sentences in their own order (so "Cette opération…" follows what it refers to), a run of list
+items, or a list whole, shown in the order of their documents under their headings as labels. Élus:
+« En bref » in 2 to 4 short complete sentences, then « Pour votre collectivité » in 2 or 3 bullets,
+about 150 words at most, plainest sentences first. Every unit is quoted from a passage, with its
+citation, and nothing that ``blocks.non_advice`` rejects is ever shown as advice.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ COMPLEMENT_FLOOR = 0.5  # a complement to a quoted list is at least this share o
 ELU_MAX_SENTENCE = 40  # longer sentences are left out of élu answers when there are enough others
 LENGTH = 0.01  # relevance taken per word over 15, for élus
 PLAIN = 0.008  # relevance per point of Kandel–Moles above 50, for élus
-RELEVANCE_FLOOR = 0.5  # a sentence under half the best relevance is not shown
+RELEVANCE_FLOOR = 0.5  # a segment under half the best relevance is not shown
 LIST_WORDS = 170  # a quoted list longer than this is cut at the end with "[…]"
 SEMANTIC_UNITS = 12  # candidate units embedded at query time, when the evaluation asks for it
 RANK_PRIOR = 1.0  # relevance given to the units of the best passage, halved for the second, a third for the third…
@@ -231,6 +234,8 @@ def _procedures(
             if len(texts) < 2:
                 continue
             lead_text = strip_citation_marks(blocks[lead[1]].text).strip() if lead else ""
+            if not lead_text and texts[0][0][:1].islower():
+                continue  # items that end a sentence begun before this chunk ("de mutualiser les coûts…")
             if gives_orders(lead_text):
                 continue  # a list introduced by an order to an AI is not quoted at all
             heading = next((b.text for b in reversed(blocks[: members[0]]) if b.kind == B.HEADING), p.section)
@@ -322,21 +327,6 @@ def rank_by_meaning(
             pr.relevance += MEANING * float(np.mean([sims[i][j] for i, j in pr.blocks]))
 
 
-def _diverse(units: list[Unit], n: int, min_rel: float, exclude: list[set[str]] | None = None) -> list[Unit]:
-    chosen: list[Unit] = []
-    seen = list(exclude or [])
-    for u in sorted(units, key=lambda u: -u.relevance):
-        if u.relevance < min_rel:
-            continue
-        if any(len(u.stems & o) / max(1, len(u.stems | o)) > 0.5 for o in seen):
-            continue  # consecutive chunks overlap, and lists repeat across a document
-        chosen.append(u)
-        seen.append(u.stems)
-        if len(chosen) == n:
-            break
-    return chosen
-
-
 # --------------------------------------------------------------------------- answers
 
 
@@ -346,17 +336,19 @@ def end_unit(text: str) -> str:
     return text if text.endswith((".", "!", "?", "…", "]", ")", "»")) else text + "."
 
 
-def trim_words(text: str, limit: int) -> str:
+def trim_words(text: str, limit: int, whole_clauses: bool = False) -> str | None:
+    """``text`` cut to ``limit`` words and marked "[…]", at a ';' or ',' in its second half if there is
+    one. ``whole_clauses``: only at such a clause boundary (past its first third), else None: a quoted
+    sentence is never cut in the middle of a phrase ("…peuvent être édités par les membres de […]")."""
     words = text.split()
     if len(words) <= limit:
         return text
     cut = " ".join(words[:limit])
     for sep in ("; ", ", "):
         k = cut.rfind(sep)
-        if k > len(cut) // 2:
-            cut = cut[:k]
-            break
-    return cut.rstrip(" ,;:") + " […]"
+        if k > len(cut) // (3 if whole_clauses else 2):
+            return cut[:k].rstrip(" ,;:") + " […]"
+    return None if whole_clauses else cut.rstrip(" ,;:") + " […]"
 
 
 def _words(lines: list[str]) -> int:
@@ -450,12 +442,13 @@ def _segments(units: list[Unit], procs: list[Procedure], per_passage: list[list[
     return out
 
 
-def _choose(segs: list[Segment], room: int, floor: float, n: int = 99, exclude: list[set[str]] | None = None):  # noqa: ANN202
-    """The best segments above ``floor`` that fit in ``room`` words (the last one may be cut), at most
-    ``n``, none that repeats one already chosen or ``exclude`` (consecutive chunks overlap)."""
-    chosen: list[Segment] = []
+def _choose(candidates: list, room: float, floor: float, n: int = 99, exclude: list[set[str]] | None = None) -> list:
+    """The best candidates (units or segments) above ``floor`` that fit in ``room`` words (the last one
+    may be cut), at most ``n``, none that repeats one already chosen or ``exclude``: consecutive chunks
+    overlap, and lists repeat across a document."""
+    chosen = []
     seen = list(exclude or [])
-    for x in sorted(segs, key=lambda x: -x.relevance):
+    for x in sorted(candidates, key=lambda x: -x.relevance):
         if x.relevance < floor or room < 15 or len(chosen) == n:
             break
         stems = x.stems
@@ -485,9 +478,10 @@ def _render(
         nonlocal n, room
         shown = []
         for t in texts:
-            if room < 12:
+            cut = trim_words(t, room, whole_clauses=True) if room >= 12 else None
+            if cut is None:
                 break
-            t = end_unit(trim_words(t, max(12, room)))
+            t = end_unit(cut)
             room -= len(t.split())
             shown.append(t)
         if shown:
@@ -519,6 +513,7 @@ def _render(
     return lines
 
 
+_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b")
 _NUMBERING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[A-Z](?:\.\d{1,2}){1,3}\.?|[IVX]{1,4}\.)\s+")
 
 
@@ -529,6 +524,8 @@ def label(heading: str | None) -> str | None:
         return None
     h = _NUMBERING.sub("", strip_citation_marks(heading)).strip(" :")
     if not 3 <= len(h) <= 90 or h.count("(") != h.count(")") or B.non_advice(h) in ("toc", "running", "xref"):
+        return None
+    if _DATE.search(h):  # "Date : 05/01/2021": a document's metadata, not a part of it
         return None
     return h[:1].upper() + h[1:].lower() if B.upper_share(h) > 0.8 else h
 
@@ -650,7 +647,7 @@ def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer) -> list[str]
     pool = short if len(short) >= ELU_POOL else pool
     for u in pool:
         u.relevance = _plain_score(u, glossary)
-    ranked = _diverse(pool, 8, float("-inf"))  # plainness may take relevance below zero: order is what counts
+    ranked = _choose(pool, float("inf"), float("-inf"), 8)  # plainness may take relevance below zero
     budget = ELU_WORDS - ELU_RESERVE  # labels, and acronyms spelled out at their first use
     summary = ranked[:2]
     words = sum(u.words for u in summary)

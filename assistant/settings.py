@@ -43,6 +43,8 @@ class Settings:
     rrf_k: int = 60  # reciprocal rank fusion constant
     dense_weight: float = 1.0  # weight of the dense (embedding) ranking in the fusion
     bm25_weight: float = 0.25  # weight of the BM25 (lexical) ranking in the fusion (see evals/reports)
+    prefix_weight: float = 0.5  # weight of the BM25 ranking on word beginnings (écoconcevoir ~ écoconception)
+    rescore: bool = True  # second stage: the best candidates re-scored with their cosine and their page
     max_per_page: int = 2  # at most this many passages from the same page
     reranker: str = ""  # sentence-transformers CrossEncoder path or id; empty = no reranking
     min_dense_score: float = 0.45  # best cosine below this: the corpus does not cover the question (calibrated)

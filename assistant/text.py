@@ -52,3 +52,19 @@ def tokens(text: str) -> list[str]:
 def content_words(text: str) -> set[str]:
     """Stems of the words that carry meaning (3+ letters), for overlap checks."""
     return {t for t in tokens(text) if len(t) >= 3 and not t.isdigit()}
+
+
+# how a question is framed, not what it is about: left out of the prefix field's query
+_FRAMING_WORDS = (
+    "comment quel quelle quels quelles pourquoi faut faire proceder etape etapes demarche mettre place pouvons "
+    "peut doit dois devons quoi notre nos votre vos mairie commune communes ville collectivite collectivites "
+    "territoire existe besoin veut voulons souhaite"
+)
+FRAMING = frozenset(_FRAMING_WORDS.split())
+
+
+def prefix_tokens(text: str, n: int, framing: bool = True) -> list[str]:
+    """Accent-folded words of 3+ letters cut to their first ``n``: "ecoconcevoir" and "ecoconception"
+    meet. ``framing=False`` leaves out the words that frame a question (``FRAMING``)."""
+    words = [w for w in _WORD.findall(fold(text)) if w not in stopwords() and (framing or w not in FRAMING)]
+    return [w[:n] for w in words if len(w) >= 3]

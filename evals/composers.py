@@ -39,8 +39,8 @@ COMPOSERS = ("previous", "quote", "compose", "live")
 LABELS = {
     "previous": "composeur précédent",
     "quote": "citation brute (250 premiers mots des 2 meilleurs passages)",
-    "compose": "composeur par blocs (assistant ; sens : vecteurs des blocs calculés à l'ingestion)",
-    "live": "composeur par blocs, sens : meilleures unités embarquées à la requête",
+    "compose": "composeur par segments (assistant ; sens : vecteurs des blocs calculés à l'ingestion)",
+    "live": "composeur par segments, sens : meilleures unités embarquées à la requête",
 }
 TARGETS = {"coverage": 0.60, "coverage_gain_vs_quote": 0.05, "median_words": 250, "non_advice": 0.0}
 TARGETS |= {"steps": 0.9, "elu_kandel_moles": 60.0, "latency_p50_ms": 300.0}
@@ -209,7 +209,7 @@ def render(summary: dict, title: str) -> list[str]:
             f"{r['elu_kandel_moles']} ({r['elu_sources_kandel_moles']}) | "
             f"{r['latency_ms']['p50']} / {r['latency_ms']['p95']} |"
         )
-    lines += ["", "| objectif (composeur par blocs) | valeur | cible | atteint ? |", "|---|---|---|---|"]
+    lines += ["", "| objectif (composeur par segments) | valeur | cible | atteint ? |", "|---|---|---|---|"]
     for t in targets(summary):
         lines.append(f"| {t['label']} | {t['value']} | {t['op']} {t['target']} | {'oui' if t['met'] else '**non**'} |")
     bad = summary["previous"]["non_advice_examples"][:6]

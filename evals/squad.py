@@ -120,8 +120,9 @@ def run_squad(  # noqa: ANN001
         store.upsert(chunks[i : i + 2000], vectors[i : i + 2000].tolist())
     retriever = Retriever(s, embedder=qemb, client=client, lexical=LexicalIndex.build(chunks))
     configs = {
-        "bm25": dataclasses.replace(s, dense_weight=0.0),
-        "dense": dataclasses.replace(s, bm25_weight=0.0),
+        "bm25": dataclasses.replace(s, dense_weight=0.0, prefix_weight=0.0),
+        "dense": dataclasses.replace(s, bm25_weight=0.0, prefix_weight=0.0, rescore=False),
+        "hybrid_v1": dataclasses.replace(s, prefix_weight=0.0, rescore=False),
         "hybrid": s,
     }
     for _, q, _ in qs:  # embed the questions once (cached), outside the timings

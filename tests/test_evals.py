@@ -176,7 +176,7 @@ def test_run_squad_with_fake_embedder(tmp_path: Path, settings, embedder, epheme
     out = run_squad(p, settings, embedder, cache, client=ephemeral_client)
     assert out["questions_asked"] == 3 and out["contexts"] == 2
     assert out["configs"]["bm25"]["recall@1"] == 1.0  # each question shares rare words with its context
-    assert set(out["configs"]) == {"bm25", "dense", "hybrid"}
+    assert set(out["configs"]) == {"bm25", "dense", "hybrid_v1", "hybrid"}
     assert len(EmbeddingCache(tmp_path / "cache", embedder.name)) == 2 + 3  # contexts and questions saved
 
 
@@ -229,12 +229,15 @@ def test_evaluate_retrieval_and_targets() -> None:
     assert per_q["a"]["page_rank"] == 2 and per_q["b"]["doc_rank"] is None
 
     def res(h5: float, naive_h5: float) -> dict:
-        page = {"hit@5": h5, "mrr@10": 0.8}
+        page = {"hit@1": 0.75, "hit@5": h5, "mrr@10": 0.86}
         answers = {"abstention_recall": 0.85, "false_abstention_rate": 0.0, "markers_resolved": 1.0}
-        return {"retrieval": {"hybrid": {"page": page}, "naive": {"page": {"hit@5": naive_h5}}}, "answers": answers}
+        hybrid = {"page": page, "search_ms": {"p50": 90.0}}
+        return {"retrieval": {"hybrid": hybrid, "naive": {"page": {"hit@5": naive_h5}}}, "answers": answers}
 
     t = {x["key"]: x for x in targets_report(res(0.95, 0.85))}
     assert t["page_hit@5"]["met"] and t["page_mrr@10"]["met"] and t["false_abstention_rate"]["met"]
+    assert not t["page_hit@1"]["met"] and t["page_hit@1"]["gap"] == pytest.approx(0.05)
+    assert not t["hybrid_p50_ms"]["met"] and t["hybrid_p50_ms"]["gap"] == pytest.approx(10.0)
     assert not t["gain_hit@5_vs_naive"]["met"] and t["gain_hit@5_vs_naive"]["gap"] == pytest.approx(0.05)
     assert not t["abstention_recall"]["met"] and t["abstention_recall"]["gap"] == pytest.approx(0.05)
 

@@ -31,6 +31,42 @@ def test_lexical_index_roundtrip_and_filter(tmp_path):
     assert len(LexicalIndex.load(tmp_path / "bm25").chunks) == 1
 
 
+def test_the_prefix_field_joins_a_verb_to_its_noun_and_ignores_the_framing(tmp_path):
+    import shutil
+
+    from assistant.store import PREFIX_FOLDER
+
+    chunks = [
+        _chunk(0, "L'écoconception d'un service numérique commence par le besoin des usagers."),
+        _chunk(1, "Notre commune et la mairie publient le budget : comment faire ?"),
+        _chunk(2, "La dématérialisation des démarches simplifie les formulaires."),
+    ]
+    LexicalIndex.build(chunks).save(tmp_path / "bm25")
+    assert (tmp_path / "bm25" / PREFIX_FOLDER).is_dir()
+    idx = LexicalIndex.load(tmp_path / "bm25")
+    question = "Comment écoconcevoir le site de notre commune ?"
+    assert [i for i, _ in idx.search(question, 3)] == ["id1"]  # stems: only the framing words match
+    assert [i for i, _ in idx.search(question, 3, prefix=True)] == ["id0"]
+    assert idx.search("Dématérialiser nos formulaires", 3, prefix=True)[0][0] == "id2"
+    # an index saved before the prefix field has it built when it is loaded
+    shutil.rmtree(tmp_path / "bm25" / PREFIX_FOLDER)
+    assert LexicalIndex.load(tmp_path / "bm25").search(question, 3, prefix=True)[0][0] == "id0"
+
+
+def test_the_second_stage_prefers_the_page_that_matches_twice():
+    from assistant.retrieve import second_stage
+    from assistant.types import Passage
+
+    def p(i: int, page: int, score: float, dense: float | None) -> Passage:
+        return Passage(f"p{i}", "texte", "pdf/a.pdf", "T", page, page, "S", i, score=score, dense=dense)
+
+    # page 4 is first by fusion with one chunk; page 7 has two chunks almost as close
+    ranked = second_stage([p(0, 4, 0.020, 0.60), p(1, 7, 0.019, 0.59), p(2, 7, 0.018, 0.58), p(3, 9, 0.017, None)])
+    assert [x.page_start for x in ranked][:3] == [7, 4, 7]
+    assert ranked[-1].id == "p3"  # found by BM25 only: counted with the lowest cosine, so last here
+    assert second_stage([]) == []
+
+
 def test_missing_lexical_index_is_a_clear_error(tmp_path):
     with pytest.raises(CapacitiesError, match="capacities ingest"):
         LexicalIndex.load(tmp_path / "absent")
