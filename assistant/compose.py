@@ -539,7 +539,7 @@ def _quote_list(
     citer: Citer,
 ) -> list[str]:
     """A lead sentence, the list whole and in order (cut at the end when long), then at most two
-    complementary segments (paragraphs or lists) from elsewhere."""
+    complementary segments: a paragraph of its page or of another, or a list of another page."""
     p = passages[proc.passage]
     heading = label(proc.heading) if proc.heading != p.title else None
     part = prompts.LIST_PART.format(heading=heading) if heading else ""
@@ -561,8 +561,7 @@ def _quote_list(
         budget -= words
         lines.append(f"{n}. {end_unit(item)} {citer.mark(where)}")
     used = [content_words(t) for t, _ in proc.items] + [content_words(proc.lead)] + [u.stems for u in preamble]
-    whole = content_words(f"{proc.lead} {' '.join(t for t, _ in proc.items)}")
-    used.append(whole)  # the same list, quoted again from an overlapping chunk
+    used.append(next(x.stems for x in segs if x.proc is proc))  # the same list again, from an overlapping chunk
     # points at least half as relevant as the list: a paragraph of its page, or one from elsewhere, or a
     # list from another page (another list of its own page is the one the ranking passed over)
     list_pages = {(passages[k].source, passages[k].page_start) for _, k in proc.items} | {(p.source, p.page_start)}
