@@ -677,7 +677,7 @@ def suggestions(body: str, cited: list[Passage], neighbour: Neighbour | None, n:
     seen = {fold(h) for h in re.findall(r"« ([^»]+) »", body)} | {fold(p.title) for p in cited}
     seen |= {fold(line.strip("* ")) for line in body.splitlines() if line.startswith("**")}
     out: list[Suggestion] = []
-    for distance in (0, 1, -1, 2):
+    for distance in (0, 1, -1, 2, -2, *range(3, 13)):  # nearest first, then the next parts of the document
         for p in cited:
             other = p if distance == 0 else neighbour(p.source, p.index + distance) if neighbour else None
             if other is None:
