@@ -29,9 +29,9 @@ Neighbour = Callable[[str, int], Passage | None]  # (source, chunk index) -> tha
 
 AGENT_WORDS = 240  # an agent answer's body stays under this many words (the target median is 250)
 ELU_WORDS = 150
-SENTENCE_MAX = 32
-ELU_RESERVE = 25
-ELU_POOL = 8
+SENTENCE_MAX = 32  # a complete sentence, for élus, has at most this many words
+ELU_RESERVE = 25  # words of an élu answer kept for its labels and spelled-out acronyms
+ELU_POOL = 8  # élu filters (standalone, short) apply only if they leave at least this many sentences
 LIST_MARGIN = 0.15  # relevance added to the best list when the question asks how to proceed
 COMPLEMENT_FLOOR = 0.5  # a complement to a quoted list is at least this share of its relevance
 ELU_MAX_SENTENCE = 40  # longer sentences are left out of élu answers when there are enough others

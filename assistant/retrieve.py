@@ -45,7 +45,7 @@ def overlap_join(a: str, b: str, max_overlap: int = 400) -> str:
 
 
 def second_stage(candidates: list[Passage]) -> list[Passage]:
-    """Second stage: the first ``RESCORE_TOP`` candidates ordered by their fused rank, their own cosine
+    """Second stage: the first ``RESCORE_TOP`` candidates ordered by their fused score, their own cosine
     with the question, and the cosine of another chunk of their page among the candidates (a page whose
     two chunks both match is more likely the one that answers than a page matched once). A candidate
     without a cosine (found by BM25 only) counts the lowest cosine of the others.
