@@ -6,7 +6,6 @@ The extractive answer is composed by ``assistant.compose``; questions are screen
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -157,12 +156,7 @@ class Assistant:
         from assistant.retrieve import Retriever as _R
 
         retriever = retriever or _R(settings)
-        path = settings.data_dir / "glossary.json"
-        try:
-            glossary = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):  # absent, or left empty by a power cut: answers go on without it
-            glossary = {}
-        return cls(settings, retriever, glossary)
+        return cls(settings, retriever, retriever.glossary)
 
     def chat_model(self, backend: str):  # noqa: ANN201
         if self.chat is None or getattr(self.chat, "backend", None) != backend:

@@ -9,12 +9,15 @@ and merging a passage with the next chunk when a list runs over a page break.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
 from dataclasses import replace
+from functools import cached_property
 
 from assistant.errors import CapacitiesError
+from assistant.expansion import Vocabulary, expand_query
 from assistant.models import Embedder, load_embedder
 from assistant.settings import Settings
 from assistant.store import Chunk, DenseStore, LexicalIndex, open_lexical
@@ -76,6 +79,14 @@ def second_stage(candidates: list[Passage]) -> list[Passage]:
     return [replace(p, score=sc) for sc, p in scored] + candidates[RESCORE_TOP:]
 
 
+def load_glossary(settings: Settings) -> dict[str, str]:
+    """The corpus's acronyms and their meanings (``glossary.json``, written by ingestion)."""
+    try:
+        return json.loads((settings.data_dir / "glossary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # absent, or left empty by a power cut: answers go on without it
+        return {}
+
+
 class Retriever:
     """Loads the indexes once; ``search`` is cheap after that."""
 
@@ -94,14 +105,27 @@ class Retriever:
         self._next: dict[tuple[str, int], Chunk] = {(c.source, c.index): c for c in self.lexical.chunks}
         self._vectors: dict[str, list[float]] = {}
         self._lock = threading.Lock()
+        self.glossary = load_glossary(settings)
         self.reranker = None
         if settings.reranker:
             from sentence_transformers import CrossEncoder
 
             self.reranker = CrossEncoder(settings.reranker, device="cpu")
 
+    @cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The published passages' words (for ``expand``), gathered at the first question."""
+        return Vocabulary(c.text for c in self.lexical.chunks)
+
+    def expand(self, query: str) -> str:
+        """The question with the corpus's words for its unknown words and its acronyms' meanings."""
+        if not self.settings.query_expansion:
+            return query
+        return expand_query(query, self.vocabulary, self.glossary)
+
     def query_vector(self, query: str) -> list[float]:
-        """The question's embedding, computed once for retrieval and for the answer's composer."""
+        """The (expanded) question's embedding, computed once for retrieval and for the answer's composer."""
+        query = self.expand(query)
         with self._lock:
             vec = self._vectors.get(query)
         if vec is None:
@@ -138,6 +162,7 @@ class Retriever:
         s = self.settings
         k = k or s.top_k
         dense_hits = self._dense(query, sources) if s.dense_weight else []
+        query = self.expand(query)
         lex_hits = self.lexical.search(query, s.candidates, sources) if s.bm25_weight else []
         dense_score = dict(dense_hits)
         lex_score = dict(lex_hits)

@@ -45,9 +45,10 @@ class Settings:
     bm25_weight: float = 0.25  # weight of the BM25 (lexical) ranking in the fusion (see evals/reports)
     prefix_weight: float = 0.5  # weight of the BM25 ranking on word beginnings (écoconcevoir ~ écoconception)
     rescore: bool = True  # second stage: the best candidates re-scored with their cosine and their page
+    query_expansion: bool = True  # unknown words get the corpus word of their family, acronyms their meaning
     max_per_page: int = 2  # at most this many passages from the same page
     reranker: str = ""  # sentence-transformers CrossEncoder path or id; empty = no reranking
-    min_dense_score: float = 0.45  # best cosine below this: the corpus does not cover the question (calibrated)
+    min_dense_score: float = 0.37  # best cosine below this: not covered (python -m evals.abstention)
     # --- answers
     backend: str = "extractive"  # extractive (default, offline), openai or local
     mode: str = "agent"  # agent (numbered steps) or elu (plain-language summary)

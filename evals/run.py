@@ -89,6 +89,24 @@ def calibrate(best_dense: list[tuple[float, bool]]) -> tuple[float, float]:
 # --------------------------------------------------------------------------- project set
 
 
+def false_abstentions(retriever, covered: list[dict], settings) -> dict:  # noqa: ANN001
+    """Covered questions the assistant would call uncovered, now and with the previous threshold."""
+    import dataclasses
+
+    from assistant.answer import covers
+
+    previous = dataclasses.replace(settings, min_dense_score=PREVIOUS_MIN_DENSE_SCORE)
+    now = before = 0
+    for q in covered:
+        passages = retriever.search(q["question"], k=settings.top_k)
+        now += not covers(q["question"], passages, settings)
+        before += not covers(q["question"], passages, previous)
+    return {"covered": len(covered), "false_abstentions": now, "previous_threshold": before}
+
+
+PREVIOUS_MIN_DENSE_SCORE = 0.45  # the single threshold before evals.abstention calibrated it on four sets
+
+
 def evaluate_retrieval(search, questions: list[dict], k: int = 10) -> tuple[dict, dict]:  # noqa: ANN001
     """Page- and document-level metrics of one ``search(question, k)`` function; per-question ranks."""
     page_ranks, doc_ranks, page_ndcg, doc_ndcg, ms, per_q = [], [], [], [], [], {}
@@ -258,7 +276,7 @@ def run_project(args: argparse.Namespace) -> dict:
     from evals import composers
 
     composed = {"questions": composers.evaluate(assistant, questions, live=True)["composers"]}
-    heldout_retrieval = {}
+    heldout_retrieval, heldout_abstention = {}, {}
     for path in args.heldout or []:  # each written after a change, never used to tune it
         if Path(path).is_file():
             held = load_questions(path)
@@ -268,6 +286,7 @@ def run_project(args: argparse.Namespace) -> dict:
                 name: evaluate_retrieval(searches[name], covered)[0] for name in ("naive", "hybrid_v1", "hybrid")
             }
             retriever.settings = settings
+            heldout_abstention[Path(path).name] = false_abstentions(retriever, covered, settings)
     per_question = {}
     for q, (best, _) in zip(questions, scored, strict=True):
         row = {"kind": q["kind"], "question": q["question"], "best_dense": round(best, 3)}
@@ -309,6 +328,7 @@ def run_project(args: argparse.Namespace) -> dict:
         "answers": answers,
         "composers": composed,
         "heldout_retrieval": heldout_retrieval,
+        "heldout_abstention": heldout_abstention,
         "per_question": per_question,
     }
     result["targets"] = targets_report(result)
@@ -441,6 +461,7 @@ HELDOUT = {  # each set was written after the composer it names, and has tuned n
     "heldout.jsonl": "écrites après le composeur par blocs",
     "heldout2.jsonl": "écrites après le composeur par segments",
     "heldout3.jsonl": "écrites après le champ préfixes et le second tri de la recherche",
+    "heldout4.jsonl": "écrites après l'expansion des questions et le recalibrage du refus",
 }
 
 
@@ -461,6 +482,13 @@ def _heldout_retrieval(r: dict) -> list[str]:
                 f"| {LABELS[c]} | {d['hit@1']:.3f} | {d['hit@3']:.3f} | {d['hit@5']:.3f} | {d['mrr@10']:.3f} | "
                 f"{res['search_ms']['p50']} |"
             )
+        ab = r.get("heldout_abstention", {}).get(name)
+        if ab:
+            out += [
+                "",
+                f"Refus à tort : {ab['false_abstentions']}/{ab['covered']} questions couvertes "
+                f"(seuil précédent {PREVIOUS_MIN_DENSE_SCORE} : {ab['previous_threshold']}/{ab['covered']}).",
+            ]
     return out
 
 

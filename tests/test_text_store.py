@@ -117,3 +117,60 @@ def test_list_running_over_a_page_break_is_merged(settings, ephemeral_client, em
     assert top.id == "a" and top.page_end == 4
     assert top.text.count("choisir les indicateurs") == 1 and "publier les résultats" in top.text
     assert r.search("météo des plages", k=1)[0].text == c.text  # nothing to merge after the last chunk
+
+
+def test_a_word_the_corpus_never_uses_gets_the_corpus_word_of_its_family():
+    from assistant.expansion import Vocabulary, expand_query
+
+    vocab = Vocabulary(
+        [
+            "L'écoconception des services numériques. L'écoconception commence par le besoin.",
+            "Les conseils municipaux présentent les données ; la commune présente son budget.",
+            "La dématérialisation des démarches.",
+        ]
+    )
+    assert vocab.relative("écoconcevoir") == "écoconception"
+    assert vocab.relative("Écoconcevoir") == "écoconception"
+    assert vocab.relative("municipales") is None  # its stem is the corpus's: an inflection, not a new word
+    assert vocab.relative("présentons") is None  # the stemmer misses this inflection; the family check does not
+    assert vocab.relative("dématérialisation") is None  # the corpus's own word
+    assert vocab.relative("ordinateur") is None  # no word of that family in the corpus
+    question = "Comment écoconcevoir le site ?"
+    assert expand_query(question, vocab, {}) == "Comment écoconcevoir le site ? (écoconception)"
+    assert expand_query("Le budget municipal", vocab, {}) == "Le budget municipal"
+
+
+def test_an_acronym_gets_its_meaning_unless_the_question_spells_it_out():
+    from assistant.expansion import expand_query
+
+    glossary = {"RGESN": "référentiel général d'écoconception de services numériques", "BAN": "Base Adresse Nationale"}
+    assert expand_query("Le RGESN est-il obligatoire ?", None, glossary) == (
+        "Le RGESN est-il obligatoire ? (référentiel général d'écoconception de services numériques)"
+    )
+    assert expand_query("La base adresse nationale (BAN) ?", None, glossary) == "La base adresse nationale (BAN) ?"
+    assert expand_query("Une bannière sur le site", None, glossary) == "Une bannière sur le site"  # whole words only
+
+
+def test_the_expanded_question_reaches_the_embedder_and_bm25(settings, ephemeral_client, embedder):
+    import dataclasses
+
+    from assistant.retrieve import Retriever
+
+    chunks = [
+        _chunk(0, "L'écoconception d'un service numérique commence par le besoin."),
+        _chunk(1, "Le conseil municipal vote le budget.", "pdf/b.pdf"),
+    ]
+    store = DenseStore(settings, embedder.name, embedder.dim, client=ephemeral_client)
+    store.upsert(chunks, embedder.embed_documents([c.text for c in chunks]))
+    asked: list[str] = []
+    embed_query = embedder.embed_query
+    embedder.embed_query = lambda q: asked.append(q) or embed_query(q)
+    s = dataclasses.replace(settings, prefix_weight=0.0)
+    r = Retriever(s, embedder=embedder, client=ephemeral_client, lexical=LexicalIndex.build(chunks))
+    question = "Comment écoconcevoir ?"
+    hits = r.search(question, k=2)
+    assert asked == ["Comment écoconcevoir ? (écoconception)"]
+    assert hits[0].id == "id0" and hits[0].lexical is not None  # the stem field found it through the added word
+    r.settings = dataclasses.replace(s, query_expansion=False)
+    assert all(p.lexical is None for p in r.search(question, k=2))  # no stem of the question is the corpus's
+    assert asked[-1] == question
