@@ -1,4 +1,5 @@
-"""The only module that names model integrations: the embedder, the reranker hook, chat models.
+"""The only module that names model integrations: the embedder and the chat models. (The reranker
+hook is ``Retriever.reranker``, a sentence-transformers CrossEncoder when a setting names one.)
 
 Heavy libraries (torch, sentence_transformers) are imported inside functions so that
 ``capacities --help`` and the app's first paint stay instant.

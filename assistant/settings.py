@@ -1,7 +1,8 @@
 """Every setting in one place: name, default, environment variable and a one-line help.
 
-Settings are declared once in ``SETTINGS``; the dataclass, ``from_env()``, the README table
-and ``capacities settings`` are all derived from that list (a test checks the README).
+Settings are declared once, as the fields of the ``Settings`` dataclass with a one-line comment each;
+``from_env()``, the README table and ``capacities settings`` are derived from those fields and
+comments (``describe``; a test checks the README).
 """
 
 from __future__ import annotations

@@ -379,7 +379,7 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
     def model() -> Embedder:
         if not loaded:
             loaded.append(embedder_factory(settings))
-            report.model_loaded = not loaded[0].name.startswith("hash")
+            report.model_loaded = True
         return loaded[0]
 
     def screen_encode(texts: list[str]) -> list[list[float]] | None:
@@ -522,6 +522,7 @@ def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader
                 "warnings": doc.warnings,
                 "stats": doc.stats,
                 "ids": sorted(c.id for c in chunks),
+                "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             }
             report.documents[src] = {k: docs_state[src][k] for k in ("pages", "chunks", "warnings", "stats")}
             report.pages += len(doc.pages)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -50,20 +51,24 @@ def test_add_change_remove_and_noop(settings):
     assert sorted(r.added) == ["markdown/a.md", "pdf/b.pdf"] and r.ok
     n1 = _consistent(settings)
     assert (settings.data_dir / "glossary.json").is_file()
+    # the admin page's "indexé le" column: when each document was read
+    entries = json.loads(settings.manifest_path.read_text(encoding="utf-8"))["documents"]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}", e["ingested_at"]) for e in entries.values())
 
     # nothing changed: nothing touched, the model is not even asked for
     def boom(_s):
         raise AssertionError("le modèle ne doit pas être chargé")
 
     r = run_ingest(settings, embedder_factory=boom, progress=False)
-    assert r.unchanged == ["markdown/a.md", "pdf/b.pdf"] and not r.added and not r.updated
+    assert r.unchanged == ["markdown/a.md", "pdf/b.pdf"] and not r.added and not r.updated and not r.model_loaded
     assert _consistent(settings) == n1
 
     # a changed document replaces its chunks; a removed one disappears; a new one is added
     write_md(corpus, "markdown/a.md", "# Atelier\nOrganiser un atelier de co-conception avec les agents.")
     (corpus / "pdf/b.pdf").unlink()
     write_md(corpus, "notes.txt", "Un texte brut sur la donnée ouverte.")
-    r = _ingest(settings)
+    r = run_ingest(settings, embedder_factory=lambda _s: HashEmbedder(256), progress=False)
+    assert r.model_loaded  # loaded by this run, whatever the model
     assert r.updated == ["markdown/a.md"] and r.removed == ["pdf/b.pdf"] and r.added == ["notes.txt"]
     _consistent(settings)
     _, idx, _ = _state(settings)
