@@ -193,7 +193,8 @@ def run(retriever) -> dict:  # noqa: ANN001
             "report": judge(rule, rep),
             "report_per_set": {s: judge(rule, [r for r in rep if r["set"] == s]) for s in REPORT},
         }
-    in_service = retriever.settings.min_dense_score
+    from evals.run import PREVIOUS_MIN_DENSE_SCORE as previous
+
     return {
         "command": "python -m evals.abstention",
         "date": time.strftime("%Y-%m-%d %H:%M"),
@@ -202,10 +203,11 @@ def run(retriever) -> dict:  # noqa: ANN001
         "budget": FALSE_ABSTENTION_BUDGET,
         "calibration_sets": list(CALIBRATION),
         "report_sets": [s for s in REPORT if (HERE / s).is_file()],
-        "in_service": {
-            "min_dense_score": in_service,
-            "calibration": judge(_cosine_rule(in_service), cal),
-            "report": judge(_cosine_rule(in_service), rep),
+        "in_service": retriever.settings.min_dense_score,
+        "previous": {
+            "min_dense_score": previous,
+            "calibration": judge(_cosine_rule(previous), cal),
+            "report": judge(_cosine_rule(previous), rep),
         },
         "families": families,
         "rows": cal + rep,
@@ -228,7 +230,7 @@ def markdown(res: dict) -> str:
         "| rapport : refus à tort | rapport : refus hors corpus |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    ins = res["in_service"]
+    ins = res["previous"]
     lines.append(
         f"| seuil précédent (cosinus ≥ {ins['min_dense_score']}) | {ins['min_dense_score']} | "
         f"{_pair(ins['calibration'], 'false_abstention')} | {_pair(ins['calibration'], 'refusal')} | – | – | "
@@ -242,7 +244,12 @@ def markdown(res: dict) -> str:
             f"{cv['false_abstention_rate']:.3f} | {cv['refusal_rate']:.3f} | "
             f"{_pair(f['report'], 'false_abstention')} | {_pair(f['report'], 'refusal')} |"
         )
-    lines += ["", "Paramètres : un seuil de cosinus ; ou bas, haut et seuil du second signal.", ""]
+    lines += [
+        "",
+        "Paramètres : un seuil de cosinus ; ou bas, haut et seuil du second signal. "
+        f"Seuil en service (`CAPACITIES_MIN_DENSE_SCORE`) : {res['in_service']}.",
+        "",
+    ]
     return "\n".join(lines)
 
 

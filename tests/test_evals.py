@@ -287,3 +287,24 @@ def test_naive_build_resumes_an_interrupted_build(tmp_path: Path, embedder) -> N
     rag, info = naive.build_naive(corpus, tmp_path / "data", embedder, progress=False)
     assert rag.store._collection.count() == len(chunks) == info["chunks"]  # no duplicate, none missing
     assert not list((tmp_path / "data" / "naive").glob("*.tmp-*"))
+
+
+def test_the_abstention_rule_is_chosen_within_its_false_abstention_budget():
+    from evals.abstention import FAMILIES, choose, cross_validate, judge
+
+    def row(cosine: float, covered: bool) -> dict:
+        return {"cosine": cosine, "agreement": 1.0, "coverage": 1.0, "shares_key_term": True, "covered": covered}
+
+    # covered questions from 0.40 up, uncovered ones below 0.38, one uncovered at 0.45
+    rows = [row(0.40 + i / 100, True) for i in range(10)] + [row(0.30 + i / 100, False) for i in range(8)]
+    rows.append(row(0.45, False))
+    (t,), rule = choose(FAMILIES["cosinus seul"], rows)
+    # refusing the uncovered 0.45 one would refuse 5 covered ones; of the thresholds that refuse the
+    # other 8 and no covered one (0.38 to 0.40), the lowest
+    assert t == 0.38
+    j = judge(rule, rows)
+    assert (j["false_abstentions"], j["refusals"], j["uncovered"]) == (0, 8, 9)
+    no_key = [dict(r, shares_key_term=False) for r in rows]
+    assert judge(rule, no_key)["refusals"] == 9  # without a key term in the passages, always refused
+    cv = cross_validate(FAMILIES["cosinus seul"], rows)
+    assert cv["false_abstention_rate"] == 0.0 and 0.6 <= cv["refusal_rate"] <= round(8 / 9, 3)  # judged out of fold
