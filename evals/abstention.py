@@ -81,22 +81,16 @@ def _band_rule(low: float, high: float, signal: str, floor: float):  # noqa: ANN
     return lambda r: r["cosine"] >= high or (r["cosine"] >= low and r[signal] >= floor)
 
 
+def _bands(signal: str, floors: tuple[float, ...]) -> list:
+    return [
+        ((lo, hi, f), _band_rule(lo, hi, signal, f)) for lo in _COSINES for hi in _COSINES if hi > lo for f in floors
+    ]
+
+
 FAMILIES = {
     "cosinus seul": [((t,), _cosine_rule(t)) for t in _COSINES],
-    "cosinus + accord dense/BM25": [
-        ((lo, hi, f), _band_rule(lo, hi, "agreement", f))
-        for lo in _COSINES
-        for hi in _COSINES
-        if hi > lo
-        for f in (0.5, 0.67, 0.83, 1.0)
-    ],
-    "cosinus + termes clés couverts": [
-        ((lo, hi, f), _band_rule(lo, hi, "coverage", f))
-        for lo in _COSINES
-        for hi in _COSINES
-        if hi > lo
-        for f in (0.4, 0.5, 0.6, 0.7)
-    ],
+    "cosinus + accord dense/BM25": _bands("agreement", (0.5, 0.67, 0.83, 1.0)),
+    "cosinus + termes clés couverts": _bands("coverage", (0.4, 0.5, 0.6, 0.7)),
 }
 
 
@@ -136,23 +130,13 @@ def choose(family: list, rows: list[dict]) -> tuple:
 
 def cross_validate(family: list, rows: list[dict]) -> dict:
     """Each fold judged by the parameters chosen on the other folds."""
-    verdicts = []
+    totals = Counter()
     for k in range(FOLDS):
-        fit = [r for i, r in enumerate(rows) if i % FOLDS != k]
-        test = [r for i, r in enumerate(rows) if i % FOLDS == k]
-        _, rule = choose(family, fit)
-        verdicts += [(r, rule) for r in test]
-    covered = [(r, rule) for r, rule in verdicts if r["covered"]]
-    uncovered = [(r, rule) for r, rule in verdicts if not r["covered"]]
-
-    def refused(r: dict, rule) -> bool:  # noqa: ANN001
-        return not (r["shares_key_term"] and rule(r))
-
-    fa = sum(refused(r, rule) for r, rule in covered)
-    ref = sum(refused(r, rule) for r, rule in uncovered)
+        _, rule = choose(family, [r for i, r in enumerate(rows) if i % FOLDS != k])
+        totals.update(judge(rule, [r for i, r in enumerate(rows) if i % FOLDS == k]))
     return {
-        "false_abstention_rate": round(fa / max(1, len(covered)), 3),
-        "refusal_rate": round(ref / max(1, len(uncovered)), 3),
+        "false_abstention_rate": round(totals["false_abstentions"] / max(1, totals["covered"]), 3),
+        "refusal_rate": round(totals["refusals"] / max(1, totals["uncovered"]), 3),
     }
 
 
