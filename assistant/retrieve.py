@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (Chroma), BM25 on stems and BM25 on word beginnings, fused by reciprocal
+"""Hybrid retrieval of the question expanded from the corpus's words and glossary (``assistant.expansion``):
+dense (Chroma), BM25 on stems and BM25 on word beginnings, fused by reciprocal
 rank fusion, then a second stage (``second_stage``) that orders the best candidates by their fused rank,
 their cosine and their page.
 
