@@ -126,7 +126,9 @@ class Retriever:
 
     def query_vector(self, query: str) -> list[float]:
         """The (expanded) question's embedding, computed once for retrieval and for the answer's composer."""
-        query = self.expand(query)
+        return self._embedding(self.expand(query))
+
+    def _embedding(self, query: str) -> list[float]:
         with self._lock:
             vec = self._vectors.get(query)
         if vec is None:
@@ -146,12 +148,13 @@ class Retriever:
     def sources(self) -> list[str]:
         return sorted({c.source for c in self.lexical.chunks})
 
-    def _dense(self, query: str, sources: list[str] | None) -> list[tuple[str, float]]:
-        """The best published chunks by cosine. During an ingestion the store also holds its new,
-        unpublished chunks: asked for that many more, so they never crowd the published ones out."""
+    def _dense(self, expanded: str, sources: list[str] | None) -> list[tuple[str, float]]:
+        """The best published chunks by cosine for the expanded question. During an ingestion the store
+        also holds its new, unpublished chunks: asked for that many more, so they never crowd the
+        published ones out."""
         want = self.settings.candidates
         try:
-            hits = self.dense.query(self.query_vector(query), want, sources, published=len(self.lexical.by_id))
+            hits = self.dense.query(self._embedding(expanded), want, sources, published=len(self.lexical.by_id))
         except CapacitiesError:
             raise
         except Exception:  # noqa: BLE001 - a store a full disk left unable to read (Chroma's "Error in compaction")
@@ -162,8 +165,8 @@ class Retriever:
     def search(self, query: str, k: int | None = None, sources: list[str] | None = None) -> list[Passage]:
         s = self.settings
         k = k or s.top_k
+        query = self.expand(query)  # once, for the embedder and both BM25 fields
         dense_hits = self._dense(query, sources) if s.dense_weight else []
-        query = self.expand(query)
         lex_hits = self.lexical.search(query, s.candidates, sources) if s.bm25_weight else []
         dense_score = dict(dense_hits)
         lex_score = dict(lex_hits)

@@ -143,19 +143,12 @@ def cross_validate(family: list, rows: list[dict]) -> dict:
 # --------------------------------------------------------------------------- run
 
 
-def collect(retriever, files: tuple[str, ...]) -> list[dict]:  # noqa: ANN001
-    from assistant.text import content_words
+def collect(retriever, files: list[str], df: Counter) -> list[dict]:  # noqa: ANN001
     from evals.run import load_questions
 
-    df: Counter = Counter()
-    for c in retriever.lexical.chunks:
-        df.update(content_words(f"{c.section}\n{c.text}"))
     rows = []
     for name in files:
-        path = HERE / name
-        if not path.is_file():
-            continue
-        for q in load_questions(path):
+        for q in load_questions(HERE / name):
             if q["kind"] == "manipulation":  # refused by the question screen, before any retrieval
                 continue
             sig = signals(retriever, q["question"], df, len(retriever.lexical.chunks))
@@ -164,9 +157,16 @@ def collect(retriever, files: tuple[str, ...]) -> list[dict]:  # noqa: ANN001
 
 
 def run(retriever) -> dict:  # noqa: ANN001
+    from assistant.text import content_words
+
     t0 = time.perf_counter()
-    cal = collect(retriever, CALIBRATION)
-    rep = collect(retriever, REPORT)
+    df: Counter = Counter()  # in how many passages each stem occurs
+    for c in retriever.lexical.chunks:
+        df.update(content_words(f"{c.section}\n{c.text}"))
+    calibration = [s for s in CALIBRATION if (HERE / s).is_file()]
+    report = [s for s in REPORT if (HERE / s).is_file()]
+    cal = collect(retriever, calibration, df)
+    rep = collect(retriever, report, df)
     families = {}
     for name, family in FAMILIES.items():
         params, rule = choose(family, cal)
@@ -175,7 +175,7 @@ def run(retriever) -> dict:  # noqa: ANN001
             "calibration": judge(rule, cal),
             "cross_validation": cross_validate(family, cal),
             "report": judge(rule, rep),
-            "report_per_set": {s: judge(rule, [r for r in rep if r["set"] == s]) for s in REPORT},
+            "report_per_set": {s: judge(rule, [r for r in rep if r["set"] == s]) for s in report},
         }
     from evals.run import PREVIOUS_MIN_DENSE_SCORE as previous
 
@@ -185,8 +185,8 @@ def run(retriever) -> dict:  # noqa: ANN001
         "machine": f"{platform.machine()}, {os.cpu_count()} cœurs",
         "seconds": round(time.perf_counter() - t0, 1),
         "budget": FALSE_ABSTENTION_BUDGET,
-        "calibration_sets": list(CALIBRATION),
-        "report_sets": [s for s in REPORT if (HERE / s).is_file()],
+        "calibration_sets": calibration,
+        "report_sets": report,
         "in_service": retriever.settings.min_dense_score,
         "previous": {
             "min_dense_score": previous,
