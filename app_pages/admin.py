@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import streamlit as st
 
 from app_pages import common
+from assistant.auth import Throttle, admin_secret, password_matches
 from assistant.errors import CapacitiesError
-from assistant.web import (
-    MAX_UPLOAD_MB,
-    Throttle,
-    admin_secret,
-    check_upload,
-    delete_document,
-    escape_markdown,
-    feedback_store,
-    password_matches,
-    save_upload,
-)
+from assistant.feedback import feedback_store
+from assistant.files import read_json
+from assistant.render import escape_markdown
+from ingest.corpus import MAX_UPLOAD_MB, check_upload, delete_document, save_upload
+from ingest.manifest import Manifest
 
 s = common.settings()
 st.title("Administration")
@@ -85,32 +79,29 @@ def _reingest(title: str, rebuild: bool = False) -> None:
 
 # --------------------------------------------------------------------------- documents
 with tab_docs:
-    from ingest.pipeline import read_manifest
-
-    manifest = read_manifest(s.manifest_path)
-    report_path = s.data_dir / "ingest_report.json"
-    last = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
+    manifest = Manifest.read(s.manifest_path)
+    last = read_json(s.report_path, {})
     rows = [
         {
             "document": src,
-            "titre": d.get("title", ""),
-            "pages": d.get("pages", 0),
-            "passages": d.get("chunks", 0),
-            "indexé le": (d.get("ingested_at") or "—")[:16].replace("T", " "),
-            "avertissements": " · ".join(d.get("warnings", [])),
+            "titre": d.title,
+            "pages": d.pages,
+            "passages": d.chunks,
+            "indexé le": (d.ingested_at or "—")[:16].replace("T", " "),
+            "avertissements": " · ".join(d.warnings),
         }
-        for src, d in sorted(manifest["documents"].items())
+        for src, d in sorted(manifest.documents.items())
     ]
     st.metric("Documents indexés", len(rows))
     # a deliverable that speaks to an AI may have been tampered with: said first, page by page
-    for src, d in sorted(manifest["documents"].items()):
-        for w in d.get("warnings", []):
+    for src, d in sorted(manifest.documents.items()):
+        for w in d.warnings:
             if "adressées à une IA" in w:
                 st.warning(escape_markdown(f"{src} : {w}"), icon=":material/gpp_maybe:")
     st.dataframe(rows, hide_index=True, width="stretch")
     for src, msg in (last.get("failed") or {}).items():
         st.error(escape_markdown(f"Dernière ingestion — {src} : {msg}"))
-    if manifest.get("dirty"):
+    if manifest.dirty:
         st.warning("La dernière ingestion n'est pas allée au bout : relancez-la.")
 
     can_ingest = common.app_ingests(s)

@@ -9,9 +9,10 @@ import streamlit as st
 
 from app_pages import common
 from assistant.errors import CapacitiesError
+from assistant.feedback import feedback_store
 from assistant.prompts import EXAMPLES, FOLLOW_UPS
+from assistant.render import escape_markdown, export_markdown, safe_markdown
 from assistant.types import Answer
-from assistant.web import escape_markdown, export_markdown, feedback_store, safe_markdown
 
 s, assistant = common.boot()
 

@@ -15,10 +15,10 @@ from assistant.answer import Assistant
 from assistant.errors import CapacitiesError
 from assistant.hostile import plain
 from assistant.models import Embedder, load_embedder
+from assistant.render import citation_label, escape_markdown, quote, render_page
 from assistant.retrieve import Retriever
 from assistant.settings import Settings
 from assistant.types import Answer, Passage
-from assistant.web import citation_label, escape_markdown, quote, render_page
 
 MODES = {"agent": "Agent : étapes à suivre", "elu": "Élu : résumé en langage clair"}
 
@@ -40,9 +40,9 @@ def embedder(key: str, _s: Settings) -> Embedder:
 @st.cache_resource
 def _chroma(key: str, _s: Settings):  # noqa: ANN202
     """One client per process for a Chroma server (None for the embedded store)."""
-    from assistant.store import _chroma_client
+    from assistant.store import chroma_client
 
-    return _chroma_client(_s) if _s.chroma_url else None
+    return chroma_client(_s) if _s.chroma_url else None
 
 
 def index_version(s: Settings) -> str:
@@ -187,9 +187,9 @@ def ensure_index(s: Settings) -> None:
     with state["lock"]:
         first_check, state["checked"] = not state["checked"], True
     if first_check:
-        from ingest.pipeline import read_manifest
+        from ingest.manifest import Manifest
 
-        first = not read_manifest(s.manifest_path)["documents"]
+        first = not Manifest.read(s.manifest_path).documents
         title = "Construction de l'index (première utilisation)" if first else "Mise à jour de l'index"
         start_ingest(s, title, startup=True)
     if not state.get("startup") or st.session_state.get("_ingest_seen") == state["runs"]:

@@ -6,8 +6,8 @@ import streamlit as st
 
 from app_pages import common
 from assistant.errors import CapacitiesError
+from assistant.render import safe_markdown
 from assistant.summary import summarize
-from assistant.web import safe_markdown
 
 s, assistant = common.boot()
 

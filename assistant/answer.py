@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING
 
 from assistant.compose import further_reading
 from assistant.errors import CapacitiesError
-from assistant.hostile import gives_orders, strip_markup, without_escapes
+from assistant.hostile import clean_for_model, gives_orders, strip_markup, without_escapes
 from assistant.screening import (
     GENERIC_WORDS,
     check_question,
-    clean_for_model,
     expand_acronyms,
     resolve_follow_up,
     screen_question,

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 
 from assistant import blocks as B
 from assistant import prompts
-from assistant.hostile import gives_orders
+from assistant.hostile import gives_orders, strip_citation_marks
 from assistant.readability import kandel_moles
-from assistant.screening import GENERIC_WORDS, is_procedure_question, strip_citation_marks, wants_list
+from assistant.screening import GENERIC_WORDS, is_procedure_question, wants_list
 from assistant.text import content_words, sentences
 from assistant.types import Answer, Passage, Suggestion
 

@@ -21,6 +21,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.errors import CapacitiesError
+
 CACHE_DIR = Path(os.environ.get("CAPACITIES_MODEL_CACHE", Path.home() / ".cache" / "capacities" / "models"))
 
 EMBEDDER_NAME = "embeddinggemma-300m"
@@ -61,7 +63,7 @@ GGUF_MODELS = {
 }
 
 
-class FetchError(RuntimeError):
+class FetchError(CapacitiesError):
     """A model could not be assembled; the message is in French, for the user."""
 
 
@@ -193,20 +195,3 @@ def fetch_gguf(name: str, cache_dir: Path = CACHE_DIR) -> Path:
         part.replace(target)
     stamp.write_text("ok\n")
     return target
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    try:
-        if not args or args[0] == "embedder":
-            print(fetch_embedder())
-        else:
-            print(fetch_gguf(args[0]))
-    except FetchError as e:
-        _say(f"Erreur : {e}")
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -23,10 +23,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from ingest.types import Document
+from assistant.text import sentences
+from assistant.types import Document
 
 # --------------------------------------------------------------------------- folding for screening
 
@@ -399,3 +398,24 @@ def terminal_safe(text: str, limit: int = 300) -> str:
 def without_escapes(text: str) -> str:
     """Generated text fit for a terminal: escape sequences and control characters out, line breaks kept."""
     return _ANSI.sub("", text.replace("\r\n", "\n")) if text else text
+
+
+# --------------------------------------------------------------------------- what a model or a reader is shown
+
+_CITATION_LIKE = re.compile(r"\s*\[\d{1,3}\]")  # "[2]" in a document would pass for one of our citations
+
+
+def clean_for_model(text: str) -> str:
+    """A passage as a generative model is shown it: without markup, without the sentences that give
+    orders to an AI and without "[n]" marks that look like our citations (a model that obeys them has
+    nothing to obey). The index holds no such sentence (``assistant.hostile`` at ingestion): this is
+    the second line, for an index built before it or a sentence split differently."""
+    lines = []
+    for line in strip_markup(text).split("\n"):
+        lines.append(" ".join(s for s in sentences(line) if not gives_orders(s)))
+    return _CITATION_LIKE.sub("", "\n".join(lines))
+
+
+def strip_citation_marks(text: str) -> str:
+    """Without "[n]" marks that a reader would take for the assistant's citations."""
+    return _CITATION_LIKE.sub("", text)

@@ -1,6 +1,6 @@
 """Question screening: control characters and length, orders to the assistant, prompt-leak and
-fabrication requests, follow-ups, the kind of answer a question wants; and passages as a generative
-model is shown them (``clean_for_model``; what speaks to an AI is ``assistant.hostile``)."""
+fabrication requests, follow-ups, the kind of answer a question wants. (What in a document speaks to
+an AI, and passages as a model is shown them, are ``assistant.hostile``.)"""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import re
 import unicodedata
 
 from assistant.errors import CapacitiesError
-from assistant.hostile import gives_orders, strip_markup
 from assistant.settings import Settings
-from assistant.text import sentences
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 
@@ -80,18 +78,6 @@ _ORDER = re.compile(
     r"\bignore (all|previous|the above)" + _CLAUSE_END,
     re.IGNORECASE,
 )
-_CITATION_LIKE = re.compile(r"\s*\[\d{1,3}\]")  # "[2]" in a document would pass for one of our citations
-
-
-def clean_for_model(text: str) -> str:
-    """A passage as a generative model is shown it: without markup, without the sentences that give
-    orders to an AI and without "[n]" marks that look like our citations (a model that obeys them has
-    nothing to obey). The index holds no such sentence (``assistant.hostile`` at ingestion): this is
-    the second line, for an index built before it or a sentence split differently."""
-    lines = []
-    for line in strip_markup(text).split("\n"):
-        lines.append(" ".join(s for s in sentences(line) if not gives_orders(s)))
-    return _CITATION_LIKE.sub("", "\n".join(lines))
 
 
 def is_procedure_question(question: str) -> bool:
@@ -180,11 +166,6 @@ _LIST_QUESTION = re.compile(
 def wants_list(question: str) -> bool:
     """ "Quelles exigences je peux écrire dans le CCAP ?": the answer is a list, though not a procedure."""
     return bool(_LIST_QUESTION.search(question))
-
-
-def strip_citation_marks(text: str) -> str:
-    """Without "[n]" marks that a reader would take for the assistant's citations."""
-    return _CITATION_LIKE.sub("", text)
 
 
 def expand_acronyms(text: str, glossary: dict[str, str]) -> str:

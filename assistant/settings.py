@@ -90,6 +90,25 @@ class Settings:
     def manifest_path(self) -> Path:
         return self.data_dir / "manifest.json"
 
+    @property
+    def glossary_path(self) -> Path:
+        """The corpus's acronyms and their meanings, written by ingestion."""
+        return self.data_dir / "glossary.json"
+
+    @property
+    def report_path(self) -> Path:
+        """What the last ingestion did."""
+        return self.data_dir / "ingest_report.json"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.data_dir / "feedback.sqlite"
+
+    @property
+    def trash_dir(self) -> Path:
+        """Deliverables removed or replaced from the app, kept rather than destroyed."""
+        return self.data_dir / "trash"
+
 
 ALIASES = {"CAPACITIES_CHROMA_HOST": "chroma_url"}  # old environment variable -> setting
 

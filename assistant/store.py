@@ -26,6 +26,7 @@ from urllib.parse import urlparse
 
 from assistant import faults
 from assistant.errors import CapacitiesError
+from assistant.files import fsync_tree, remove_stale
 from assistant.settings import Settings
 from assistant.text import prefix_tokens, tokens
 from assistant.types import Chunk
@@ -44,7 +45,8 @@ def parse_chroma_url(url: str) -> tuple[str, int, bool]:
     return parsed.hostname, parsed.port or (443 if ssl else 8000), ssl
 
 
-def _chroma_client(settings: Settings):  # noqa: ANN202
+def chroma_client(settings: Settings):  # noqa: ANN202
+    """The Chroma client the settings name: a server's (``chroma_url``) or the data folder's."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -107,24 +109,15 @@ def reset_chroma_cache() -> None:
     SharedSystemClient.clear_system_cache()
 
 
-def _fsync_tree(folder: Path) -> None:
-    """Flush every file of a folder, then the folder itself, to the disk."""
-    for path in [*folder.iterdir(), folder]:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def check_same_model(built: str | None, built_dim: int | None, model: str, dim: int | None) -> None:
+    """Refuse to mix vectors of two models in one index (``built``: the model the index was made with)."""
+    if built is None or (built == model and (built_dim is None or dim is None or int(built_dim) == dim)):
+        return
+    shown = f" ({built_dim} dimensions)" if built_dim else ""
+    raise CapacitiesError(
+        f"L'index a été construit avec le modèle « {built} »{shown}, pas avec « {model} » "
+        f"({dim or '?'}). Relancez `capacities ingest --rebuild` pour reconstruire l'index avec le nouveau modèle."
+    )
 
 
 def snapshot_digest(ids: object) -> str:
@@ -139,7 +132,7 @@ class DenseStore:
         self, settings: Settings, model_name: str | None, dim: int | None, client: object | None = None
     ) -> None:
         """``model_name=None`` opens whatever is there (reading, or deleting documents only)."""
-        self.client = client if client is not None else _chroma_client(settings)
+        self.client = client if client is not None else chroma_client(settings)
         self.name = settings.collection
         self.model_name, self.dim = model_name, dim
         self.collection = self.client.get_or_create_collection(
@@ -151,12 +144,8 @@ class DenseStore:
         meta = self.collection.metadata or {}
         if model_name is None:
             self.model_name, self.dim = meta.get("embed_model"), meta.get("embed_dim")
-        elif meta.get("embed_model") != model_name or int(meta.get("embed_dim", dim)) != dim:
-            raise CapacitiesError(
-                f"L'index a été construit avec le modèle « {meta.get('embed_model')} » "
-                f"({meta.get('embed_dim')} dimensions), pas avec « {model_name} » ({dim}). "
-                "Relancez `capacities ingest --rebuild` pour reconstruire l'index avec le nouveau modèle."
-            )
+        else:
+            check_same_model(meta.get("embed_model"), meta.get("embed_dim"), model_name, dim)
 
     def count(self) -> int:
         return self.collection.count()
@@ -197,6 +186,41 @@ class DenseStore:
             out += [Chunk(id=i, text=d, **m) for i, d, m in rows]
         return sorted(out, key=lambda c: (c.source, c.index))
 
+    # --- whole rows, for a backup and its restore
+
+    def export_rows(self, ids: list[str]) -> tuple[list[dict], list[list[float]]]:
+        """The stored rows with these ids ({id, text, metadata}) and their vectors, in the order given
+        (those absent are left out)."""
+        rows, vectors = [], []
+        for start in range(0, len(ids), 500):
+            got = self.collection.get(ids=ids[start : start + 500], include=["documents", "metadatas", "embeddings"])
+            by_id = {
+                i: (d, m, v)
+                for i, d, m, v in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True)
+            }
+            for i in ids[start : start + 500]:
+                if i in by_id:
+                    doc, meta, vec = by_id[i]
+                    rows.append({"id": i, "text": doc, "metadata": meta})
+                    vectors.append(vec)
+        return rows, vectors
+
+    def import_rows(self, rows: list[dict], vectors: object) -> None:
+        """Store rows as ``export_rows`` gave them, with their vectors (a sequence of the same length)."""
+        for start in range(0, len(rows), 500):
+            part = rows[start : start + 500]
+            self.collection.upsert(
+                ids=[r["id"] for r in part],
+                documents=[r["text"] for r in part],
+                metadatas=[r["metadata"] for r in part],
+                embeddings=[list(map(float, v)) for v in vectors[start : start + len(part)]],
+            )
+
+    def rename(self, name: str) -> None:
+        """Give the collection another name (the name must be free)."""
+        self.collection.modify(name=name)
+        self.name = name
+
     # --- the published list of chunk ids (what readers on any machine may show)
 
     def publish(self, ids: object) -> str:
@@ -234,7 +258,10 @@ class DenseStore:
             k += min(max(0, n - published), 20 * k)
         where = {"source": {"$in": list(sources)}} if sources else None
         res = self.collection.query(query_embeddings=[vector], n_results=min(k, n), where=where, include=["distances"])
-        return [(i, 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+        hits = [(i, 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+        # equal cosines (two copies of a text) come in the order Chroma stored them: by id instead, so a
+        # restored or rebuilt index answers in the same order
+        return sorted(hits, key=lambda h: (-h[1], h[0]))
 
 
 def _sidecar(client: object, name: str):  # noqa: ANN202
@@ -267,8 +294,16 @@ def published_ids(client: object, name: str) -> tuple[str, list[str]] | None:
     raise CapacitiesError("La liste publiée des passages change sans cesse dans Chroma ; réessayez dans un instant.")
 
 
+def stored_count(client: object, name: str) -> int:
+    """How many chunks the collection ``name`` holds (0 when there is none)."""
+    try:
+        return client.get_collection(name).count()
+    except Exception:  # noqa: BLE001 - chromadb raises NotFoundError or ValueError depending on the version
+        return 0
+
+
 def drop_collection(settings: Settings, client: object | None = None) -> None:
-    client = client if client is not None else _chroma_client(settings)
+    client = client if client is not None else chroma_client(settings)
     for name in (settings.collection, settings.collection + PUBLISHED_SUFFIX):
         with contextlib.suppress(Exception):  # absent collection: nothing to drop
             client.delete_collection(name)
@@ -327,7 +362,7 @@ class LexicalIndex:
             with (tmp / "chunks.json").open("w", encoding="utf-8") as f:
                 json.dump([asdict(c) for c in self.chunks], f, ensure_ascii=False)
             (tmp / "snapshot.json").write_text(json.dumps({"digest": self.digest, "chunks": len(self.chunks)}))
-            _fsync_tree(tmp)  # on disk before the rename: a power cut never leaves an empty chunks.json
+            fsync_tree(tmp)  # on disk before the rename: a power cut never leaves an empty chunks.json
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)  # a full disk must not leave half a folder behind
             raise
@@ -337,10 +372,8 @@ class LexicalIndex:
         faults.point("bm25")
         os.replace(tmp, folder)
         shutil.rmtree(old, ignore_errors=True)
-        for left in folder.parent.glob(f"{folder.name}.*-*"):  # left by a process killed mid-swap
-            pid = left.name.rsplit("-", 1)[-1]
-            if pid.isdigit() and not _alive(int(pid)):
-                shutil.rmtree(left, ignore_errors=True)
+        # left by a process killed mid-swap
+        remove_stale(folder.parent, f"{folder.name}.*-*", lambda name: name.rsplit("-", 1)[-1])
 
     @staticmethod
     def _folder(folder: Path) -> Path | None:
@@ -430,7 +463,7 @@ def open_lexical(settings: Settings, client: object | None = None) -> LexicalInd
     if client is None:
         if not settings.chroma_url and not settings.chroma_dir.is_dir():
             raise CapacitiesError(NO_INDEX)
-        client = _chroma_client(settings)
+        client = chroma_client(settings)
     published = published_ids(client, settings.collection)
     if published is None:
         if has_local:
@@ -454,6 +487,6 @@ def open_lexical(settings: Settings, client: object | None = None) -> LexicalInd
 def published_stamp(settings: Settings, client: object | None = None) -> str | None:
     """A cheap value that changes when a new snapshot is published (for readers that reload)."""
     if settings.chroma_url or client is not None:
-        head = published_head(client if client is not None else _chroma_client(settings), settings.collection)
+        head = published_head(client if client is not None else chroma_client(settings), settings.collection)
         return head["digest"] if head else None
     return LexicalIndex.local_digest(settings.bm25_dir)

@@ -18,9 +18,9 @@ from assistant.compose import (
     trim_words,
 )
 from assistant.errors import CapacitiesError
-from assistant.hostile import gives_orders
+from assistant.hostile import gives_orders, strip_citation_marks
 from assistant.readability import kandel_moles
-from assistant.screening import expand_acronyms, strip_citation_marks
+from assistant.screening import expand_acronyms
 from assistant.text import content_words, sentences
 from assistant.types import Answer, Passage
 

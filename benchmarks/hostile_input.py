@@ -18,8 +18,8 @@ from benchmarks.common import save
 
 
 def _clean_seconds(n: int) -> float:
+    from assistant.types import Page
     from ingest.clean import clean_document_pages
-    from ingest.types import Page
 
     text = "Début. " + "a" * n + "-\nb fin.\n"
     t0 = time.perf_counter()
@@ -27,7 +27,7 @@ def _clean_seconds(n: int) -> float:
     return time.perf_counter() - t0
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:  # noqa: ARG001 - no options
     from assistant.models import HashEmbedder
     from assistant.settings import Settings
     from ingest.pipeline import run_ingest

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         env = os.environ | {"CAPACITIES_CORPUS_DIR": str(corpus), "CAPACITIES_DATA_DIR": str(s.data_dir)}
         t0 = time.perf_counter()
         cli = subprocess.run(
-            [sys.executable, "-m", "assistant.cli", "ingest", "--no-progress"], env=env, capture_output=True, text=True
+            [sys.executable, "-m", "capacities", "ingest", "--no-progress"], env=env, capture_output=True, text=True
         )
         noop_cli = time.perf_counter() - t0
         assert cli.returncode == 0 and not noop.added and not noop.model_loaded, cli.stderr

@@ -13,19 +13,13 @@ average at the start and end is recorded: absolute figures are only comparable w
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
-from pathlib import Path
 
-from benchmarks.common import percentile, save
-
-QUESTIONS = Path(__file__).resolve().parent.parent / "evals" / "questions.jsonl"
-
-
-def load_questions(path: Path = QUESTIONS) -> list[str]:
-    return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+from benchmarks.common import save
+from evals.questions import question_texts
+from measure import percentile
 
 
 def generic_forward(model: object, question: str) -> object:
@@ -50,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     assistant = Assistant.load(s)
     load_s = time.perf_counter() - t0
-    questions = load_questions()
+    questions = question_texts()
     for q in questions:  # warm-up: first calls pay for lazy initialisation
         assistant.ask(q)
     embedder = assistant.retriever.embedder

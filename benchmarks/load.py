@@ -25,18 +25,9 @@ import time
 import traceback
 from pathlib import Path
 
-from benchmarks.common import RESULTS, machine, percentile, rss_mb
-
-QUESTIONS = Path(__file__).resolve().parent.parent / "evals" / "questions.jsonl"
-FALLBACK = ["Comment organiser un atelier avec les usagers ?", "Comment publier des données ouvertes ?"]
-
-
-def load_questions(path: Path = QUESTIONS) -> list[str]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return FALLBACK
-    return [json.loads(line)["question"] for line in lines if line.strip()] or FALLBACK
+from benchmarks.common import RESULTS
+from evals.questions import question_texts
+from measure import machine, percentile, rss_mb
 
 
 def app_asker():  # noqa: ANN201
@@ -163,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         ask, assistant = None, Assistant.load(s)
     load_s = time.perf_counter() - t0
-    result = run(assistant, load_questions(), args.users, args.seconds, args.think, ask=ask)
+    result = run(assistant, question_texts(), args.users, args.seconds, args.think, ask=ask)
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "machine": machine(),

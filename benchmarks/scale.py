@@ -44,7 +44,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import percentile, rss_mb, save
+from benchmarks.common import save
+from measure import percentile, rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 PIAF = ROOT / "evals" / "data" / "piaf-v1.1.json"
@@ -212,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
     from assistant.settings import Settings
     from assistant.store import DenseStore, LexicalIndex
     from evals.cache import EmbeddingCache
-    from evals.run import load_questions
+    from evals.questions import PROJECT, load_questions
     from evals.squad import load_squad, subset_contexts
 
     s = Settings.from_env()
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
     (base_dir / "texts.json").write_text(json.dumps(base_texts, ensure_ascii=False), encoding="utf-8")
     np.save(base_dir / "vectors.npy", base_vecs)
 
-    qs = [q["question"] for q in load_questions(ROOT / "evals" / "questions.jsonl")]
+    qs = [q["question"] for q in load_questions(PROJECT)]
     qs = qs[: args.queries] if args.queries else qs
     queries = {q: cache.query(embedder, q) for q in qs}
     cache.save()

@@ -144,7 +144,7 @@ def cross_validate(family: list, rows: list[dict]) -> dict:
 
 
 def collect(retriever, files: list[str], df: Counter) -> list[dict]:  # noqa: ANN001
-    from evals.run import load_questions
+    from evals.questions import load_questions
 
     rows = []
     for name in files:

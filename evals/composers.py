@@ -33,6 +33,7 @@ from evals.metrics import (
     ordered_steps,
     points_coverage,
 )
+from measure import pct
 
 HERE = Path(__file__).resolve().parent
 COMPOSERS = ("previous", "quote", "compose", "live")
@@ -71,7 +72,6 @@ def evaluate(assistant, questions: list[dict], live: bool = False) -> dict:  # n
     from assistant.readability import kandel_moles
     from assistant.screening import is_procedure_question, wants_list
     from evals.legacy_composer import legacy_answer
-    from evals.run import _pct
 
     s = assistant.settings
     embed, qvec, neighbour = (
@@ -152,7 +152,7 @@ def evaluate(assistant, questions: list[dict], live: bool = False) -> dict:  # n
             "lists_quoted": r["lists"][1],
             "elu_kandel_moles": round(statistics.mean(r["km"]), 1) if r["km"] else None,
             "elu_sources_kandel_moles": round(statistics.mean(r["km_src"]), 1) if r["km_src"] else None,
-            "latency_ms": {"p50": _pct(r["ms"], 50), "p95": _pct(r["ms"], 95)},
+            "latency_ms": {"p50": pct(r["ms"], 50), "p95": pct(r["ms"], 95)},
             "non_advice_examples": r["bad_examples"][:12],
         }
     return {"composers": summary, "per_question": per_q}
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from assistant.answer import Assistant
     from assistant.settings import Settings
-    from evals.run import load_questions
+    from evals.questions import load_questions
 
     assistant = Assistant.load(Settings.from_env())
     assistant.ask("échauffement", mode="agent")

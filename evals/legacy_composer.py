@@ -8,10 +8,10 @@ import re
 from dataclasses import dataclass
 
 from assistant.compose import Citer as _Citer
-from assistant.hostile import gives_orders
+from assistant.hostile import gives_orders, strip_citation_marks
 from assistant.readability import kandel_moles
 from assistant.screening import GENERIC_WORDS as _QUESTION_WORDS
-from assistant.screening import expand_acronyms, is_procedure_question, strip_citation_marks
+from assistant.screening import expand_acronyms, is_procedure_question
 from assistant.text import content_words
 from assistant.text import sentences as _sentences
 from assistant.types import Answer, Passage

@@ -29,7 +29,6 @@ from evals.metrics import (
     answer_body,
     doc_gains,
     first_rank,
-    gold_file,
     is_gold_doc,
     is_gold_page,
     markers_resolved,
@@ -39,6 +38,8 @@ from evals.metrics import (
     points_coverage,
     retrieval_summary,
 )
+from evals.questions import load_questions
+from measure import pct
 
 HERE = Path(__file__).resolve().parent
 CONFIGS = ("naive", "bm25", "dense", "hybrid_v1", "hybrid")
@@ -59,21 +60,6 @@ TARGETS = {  # the issues' quality targets on the project's set (reported, never
     "markers_resolved": 1.0,
     "hybrid_p50_ms": 80.0,
 }
-
-
-def load_questions(path: Path) -> list[dict]:
-    """Questions of a JSONL file; gold entries may name their document ``file`` or ``source``."""
-    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-    for r in rows:
-        r["expected"] = [{"file": gold_file(e), "pages": sorted(e["pages"])} for e in r.get("expected", [])]
-        r.setdefault("answer_points", [])
-    return rows
-
-
-def _pct(xs: list[float], q: float) -> float | None:
-    from benchmarks.common import percentile
-
-    return round(percentile(xs, q), 1) if xs else None
 
 
 def calibrate(best_dense: list[tuple[float, bool]]) -> tuple[float, float]:
@@ -124,7 +110,7 @@ def evaluate_retrieval(search, questions: list[dict], k: int = 10) -> tuple[dict
     out = {
         "page": retrieval_summary(page_ranks, page_ndcg),
         "document": retrieval_summary(doc_ranks, doc_ndcg),
-        "search_ms": {"p50": _pct(ms, 50), "p95": _pct(ms, 95)},
+        "search_ms": {"p50": pct(ms, 50), "p95": pct(ms, 95)},
     }
     return out, per_q
 
@@ -202,7 +188,7 @@ def evaluate_answers(assistant, questions: list[dict], settings) -> tuple[dict, 
         "answer_points_questions": len(coverage),
         "elu_kandel_moles": round(sum(elu_km) / max(1, len(elu_km)), 1),
         "elu_sources_kandel_moles": round(sum(elu_src_km) / max(1, len(elu_src_km)), 1),
-        "latency_ms": {"p50": _pct(lat, 50), "p95": _pct(lat, 95)},
+        "latency_ms": {"p50": pct(lat, 50), "p95": pct(lat, 95)},
     }
     return result, per_q
 
@@ -347,7 +333,7 @@ def _pts(x: float) -> str:
 
 
 def render_project(r: dict) -> str:  # noqa: PLR0915
-    from benchmarks.common import machine
+    from measure import machine
 
     m = machine()
     kinds = ", ".join(f"{v} {k}" for k, v in r["kinds"].items())
@@ -548,7 +534,7 @@ def chart_project(r: dict, path: Path) -> None:
 
 
 def render_squad(r: dict) -> str:
-    from benchmarks.common import machine
+    from measure import machine
 
     m = machine()
     subset = " ; contextes tirés au sort avec la même graine" if r["contexts"] < r["contexts_in_file"] else ""

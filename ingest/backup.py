@@ -24,11 +24,14 @@ import zlib
 from pathlib import Path
 
 from assistant.errors import CapacitiesError
+from assistant.files import write_json_atomic
 from assistant.settings import Settings
-from assistant.store import DenseStore, LexicalIndex, _chroma_client, drop_collection
-from ingest.pipeline import discover, ingest_lock, read_manifest, write_json_atomic
+from assistant.store import DenseStore, LexicalIndex, chroma_client, drop_collection, stored_count
+from ingest.corpus import discover
+from ingest.manifest import Manifest, ingest_lock
 
 FORMAT = 1
+MANIFEST, GLOSSARY = "manifest.json", "glossary.json"  # the archive's copies of the data folder's files
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -42,28 +45,22 @@ def create(settings: Settings, archive: Path, corpus: bool = True) -> dict:
     import numpy as np
 
     with ingest_lock(settings.data_dir):
-        manifest = read_manifest(settings.manifest_path)
-        if manifest.get("dirty"):
+        manifest = Manifest.read(settings.manifest_path)
+        if manifest.dirty:
             raise CapacitiesError(
                 "La dernière ingestion n'est pas allée au bout : relancez `capacities ingest` avant de sauvegarder."
             )
-        if not manifest["documents"]:
+        if not manifest.documents:
             raise CapacitiesError("Index vide : rien à sauvegarder (lancez d'abord `capacities ingest`).")
         store = DenseStore(settings, None, None)
         published = store.published()
-        ids = sorted(published[1]) if published else sorted(i for d in manifest["documents"].values() for i in d["ids"])
-        rows, vectors = [], []
-        for start in range(0, len(ids), 500):
-            got = store.collection.get(ids=ids[start : start + 500], include=["documents", "metadatas", "embeddings"])
-            for i, doc, meta, vec in zip(
-                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
-            ):
-                rows.append({"id": i, "text": doc, "metadata": meta})
-                vectors.append(np.asarray(vec, dtype=np.float32))
+        ids = sorted(published[1]) if published else sorted(i for d in manifest.documents.values() for i in d.ids or [])
+        rows, vectors = store.export_rows(ids)
         if len(rows) != len(ids):
             raise CapacitiesError("Des passages publiés manquent dans Chroma : relancez `capacities ingest`.")
         buf = io.BytesIO()
-        np.save(buf, np.stack(vectors) if vectors else np.zeros((0, store.dim or 0), dtype=np.float32))
+        empty = np.zeros((0, store.dim or 0), dtype=np.float32)
+        np.save(buf, np.asarray(vectors, dtype=np.float32) if vectors else empty)
         info = {
             "format": FORMAT,
             "date": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -71,7 +68,7 @@ def create(settings: Settings, archive: Path, corpus: bool = True) -> dict:
             "embed_model": store.model_name,
             "embed_dim": store.dim,
             "chunks": len(rows),
-            "documents": len(manifest["documents"]),
+            "documents": len(manifest.documents),
         }
         tmp = archive.with_name(archive.name + ".part")
         try:
@@ -97,14 +94,14 @@ def _why(e: OSError) -> str:
 
 
 def _write(
-    tar_path: Path, settings: Settings, info: dict, manifest: dict, rows: list, buf: io.BytesIO, corpus: bool
+    tar_path: Path, settings: Settings, info: dict, manifest: Manifest, rows: list, buf: io.BytesIO, corpus: bool
 ) -> None:
     """The archive's members, in the order a reader of the archive finds them useful."""
     with tarfile.open(tar_path, "w:gz") as tar:
         _add_bytes(tar, "backup.json", json.dumps(info, ensure_ascii=False, indent=1).encode())
-        _add_bytes(tar, "manifest.json", json.dumps(manifest, ensure_ascii=False).encode())
-        glossary = settings.data_dir / "glossary.json"
-        _add_bytes(tar, "glossary.json", glossary.read_bytes() if glossary.is_file() else b"{}")
+        _add_bytes(tar, MANIFEST, json.dumps(manifest.to_json(), ensure_ascii=False).encode())
+        glossary = settings.glossary_path
+        _add_bytes(tar, GLOSSARY, glossary.read_bytes() if glossary.is_file() else b"{}")
         _add_bytes(tar, "chunks.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode())
         _add_bytes(tar, "embeddings.npy", buf.getvalue())
         if corpus and settings.corpus_dir.is_dir():
@@ -135,7 +132,7 @@ def _read_archive(archive: Path, root: Path, settings: Settings) -> tuple[dict, 
         lines = (root / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
         rows = [json.loads(line) for line in lines if line]
         vectors = np.load(root / "embeddings.npy", allow_pickle=False)
-        for name in ("manifest.json", "glossary.json"):
+        for name in (MANIFEST, GLOSSARY):
             json.loads((root / name).read_text(encoding="utf-8"))
     except CapacitiesError:
         raise
@@ -175,11 +172,8 @@ def restore(settings: Settings, archive: Path, force: bool = False) -> dict:
     with ingest_lock(settings.data_dir), tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         info, rows, vectors = _read_archive(archive, root, settings)
-        client = _chroma_client(settings)
-        try:
-            existing = client.get_collection(settings.collection).count()
-        except Exception:  # noqa: BLE001 - absent collection
-            existing = 0
+        client = chroma_client(settings)
+        existing = stored_count(client, settings.collection)
         if existing and not force:
             raise CapacitiesError(
                 f"La collection « {settings.collection} » contient déjà {existing} passages ; "
@@ -188,28 +182,21 @@ def restore(settings: Settings, archive: Path, force: bool = False) -> dict:
         beside = dataclasses.replace(settings, collection=f"{settings.collection}-restore")
         drop_collection(beside, client)
         staged = DenseStore(beside, info["embed_model"], info["embed_dim"], client=client)
-        for start in range(0, len(rows), 500):
-            part = rows[start : start + 500]
-            staged.collection.upsert(
-                ids=[r["id"] for r in part],
-                documents=[r["text"] for r in part],
-                metadatas=[r["metadata"] for r in part],
-                embeddings=vectors[start : start + len(part)].tolist(),
-            )
-        if staged.collection.count() != len(rows):
+        staged.import_rows(rows, vectors)
+        if staged.count() != len(rows):
             drop_collection(beside, client)
             raise CapacitiesError(
                 "La restauration n'a pas pu écrire tous les passages ; l'index actuel n'a pas été touché."
             )
         # complete: the switch (the old collection goes, the new one takes its name)
         drop_collection(settings, client)
-        staged.collection.modify(name=settings.collection)
+        staged.rename(settings.collection)
         store = DenseStore(settings, info["embed_model"], info["embed_dim"], client=client)
         store.publish(r["id"] for r in rows)
         chunks = store.get_chunks(r["id"] for r in rows)
         LexicalIndex.build(chunks).save(settings.bm25_dir)
-        write_json_atomic(settings.data_dir / "glossary.json", json.loads((root / "glossary.json").read_text()))
-        write_json_atomic(settings.manifest_path, json.loads((root / "manifest.json").read_text()))
+        write_json_atomic(settings.glossary_path, json.loads((root / GLOSSARY).read_text()))
+        write_json_atomic(settings.manifest_path, json.loads((root / MANIFEST).read_text()))
         restored = 0
         corpus = root / "corpus"
         if corpus.is_dir():

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
-from ingest.types import Page
+from assistant.types import Page
 
 
 def _wordset(words: str) -> frozenset[str]:

@@ -1,28 +1,20 @@
-"""load -> clean -> split -> embed -> store, incrementally, with progress and a report.
+"""Ingestion: load -> clean -> screen -> split -> embed -> store, incrementally, with progress and a report.
 
-The manifest (``data/manifest.json``) lists every indexed document by content hash with its
-chunk ids. A run goes: read and split what changed; embed and upsert new chunks into Chroma
-(deterministic ids: re-upserting creates no duplicates), rewriting the manifest atomically after
-each document; then **publish**: build the BM25 index from exactly the chunks the manifest names
-and swap it in, record the same ids in Chroma (``DenseStore.publish``); only then delete chunks
-nobody names any more. Readers only show chunks of the published snapshot, so during a run they
-see the old index, after it the new one. A run stopped at any point (Ctrl-C, kill -9, full disk)
-leaves the previous snapshot in service and the manifest ``dirty``; the next run finishes the job.
-Fault points for tests: ``assistant/faults.py``.
+A run (``run_ingest``) plans what changed since the manifest (``ingest/manifest.py``: every indexed
+document by content hash, with its chunk ids), reads and splits those documents, then embeds and
+upserts their new chunks into Chroma (deterministic ids: re-upserting creates no duplicates),
+rewriting the manifest atomically after each document, and last publishes the new snapshot
+(``ingest/publish.py``). A run stopped at any point (Ctrl-C, kill -9, full disk) leaves the previous
+snapshot in service and the manifest ``dirty``; the next run finishes the job. Fault points for
+tests: ``assistant/faults.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import fcntl
 import hashlib
-import json
-import os
-import re
 import time
-import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -31,24 +23,23 @@ from assistant.blocks import decode as decode_blocks
 from assistant.blocks import pack_vectors
 from assistant.errors import CapacitiesError
 from assistant.fetch import sha256_file
+from assistant.files import read_json, write_json_atomic
 from assistant.hostile import InjectionScreen, screen_document
 from assistant.models import Embedder, load_embedder
 from assistant.settings import Settings
-from assistant.store import Chunk, DenseStore, LexicalIndex, _alive, drop_collection, snapshot_digest
-from ingest.glossary import build_glossary
-from ingest.load import readable_stem
+from assistant.store import Chunk, DenseStore, LexicalIndex, drop_collection
+from assistant.types import Document
+from ingest.corpus import curated_titles, discover, screen_files
+from ingest.load import load_document
+from ingest.manifest import DocumentEntry, Manifest, ingest_lock
+from ingest.publish import publish
 from ingest.split import split_document
-from ingest.types import Document
-
-SUFFIXES = {".pdf", ".md", ".markdown", ".txt"}
-# attribution and licence files live beside the deliverables but are not deliverables
-SKIP_PREFIXES = ("licen", "readme", "sources")
-MANIFEST_VERSION = 1
+from ingest.titles import readable_stem
 
 
 @dataclass
 class IngestReport:
-    """What a run did; printed at the end and written to ``data/ingest_report.json``."""
+    """What a run did; printed at the end and written to ``Settings.report_path``."""
 
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -110,77 +101,6 @@ class IngestReport:
         return "\n".join(lines)
 
 
-def discover(corpus_dir: Path) -> dict[str, Path]:
-    """Deliverables under the corpus folder, by source path relative to it."""
-    if not corpus_dir.is_dir():
-        raise CapacitiesError(f"Dossier du corpus introuvable : {corpus_dir}. Indiquez-le avec --corpus.")
-    out = {}
-    for p in sorted(corpus_dir.rglob("*")):
-        rel = p.relative_to(corpus_dir)
-        if any(part.startswith(".") for part in rel.parts) or not p.is_file():
-            continue
-        if p.suffix.lower() in SUFFIXES and not p.name.lower().startswith(SKIP_PREFIXES):
-            out[rel.as_posix()] = p
-    return out
-
-
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-
-
-def printable_name(name: str) -> str:
-    """A file name fit for a terminal, a report or a web page: control characters shown as \\xNN."""
-    return _UNSAFE_NAME.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
-
-
-def screen_files(files: dict[str, Path], corpus_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
-    """(files to read, refused files -> French message): names with control characters, two names that
-    differ only by their Unicode form (NFC and NFD "général.md"), links leaving the corpus. (A name
-    that speaks to an AI is refused when the file is read: judging it may need the model.)"""
-    root = corpus_dir.resolve()
-    ok, refused = {}, {}
-    by_form: dict[str, str] = {}
-    # the composed (NFC) spelling first: it is the one kept when a twin exists
-    for src, path in sorted(
-        files.items(),
-        key=lambda kv: (unicodedata.normalize("NFC", kv[0]), kv[0] != unicodedata.normalize("NFC", kv[0])),
-    ):
-        shown = printable_name(src)
-        form = unicodedata.normalize("NFC", src)
-        if shown != src:
-            refused[shown] = (
-                f"{shown} : nom de fichier avec des caractères de contrôle ou invisibles ; "
-                "renommez le fichier (lettres, chiffres, tirets) puis relancez l'ingestion."
-            )
-        elif form in by_form:
-            refused[src] = (
-                f"{ascii(src)[1:-1]} : même nom que « {by_form[form]} », écrit avec d'autres caractères Unicode "
-                "(accents composés ou décomposés, NFC/NFD) ; gardez un seul des deux fichiers."
-            )
-        elif not path.resolve().is_relative_to(root):
-            refused[src] = (
-                f"{src} : lien vers un fichier hors du dossier du corpus, ignoré ; copiez le document dans le corpus."
-            )
-        else:
-            ok[src] = path
-            by_form[form] = src
-    return dict(sorted(ok.items())), refused
-
-
-def curated_titles(corpus_dir: Path) -> dict[str, str]:
-    """Titles set by hand in the ``title`` column of ``SOURCES.tsv`` (path relative to the corpus),
-    for documents whose own title is missing or poor (a cover in capitals, a page heading)."""
-    import csv
-
-    path = corpus_dir / "SOURCES.tsv"
-    if not path.is_file():
-        return {}
-    with path.open(encoding="utf-8", newline="") as f:
-        rows = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return {
-            r["file"]: " ".join(r["title"].split()) for r in rows if r.get("file") and (r.get("title") or "").strip()
-        }
-
-
 def embed_title(chunk: Chunk) -> str:
     """What the embedder is told about where a passage comes from."""
     if chunk.section and chunk.section != chunk.title:
@@ -205,6 +125,8 @@ def pipeline_fingerprint(settings: Settings) -> str:
     here = Path(__file__).resolve().parent
     for name in (
         "load.py",
+        "pdf.py",
+        "titles.py",
         "clean.py",
         "split.py",
         "types.py",
@@ -226,65 +148,6 @@ def _too_big(src: str, size: str, limit: int, setting: str) -> str:
         f"{src} : document trop volumineux ({size} ; limite {shown}, CAPACITIES_MAX_DOC_{setting}) ; "
         "découpez-le en plusieurs fichiers ou relevez la limite."
     )
-
-
-def _readable_json(path: Path) -> bool:
-    try:
-        json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return False
-    return True
-
-
-def _check_model(manifest: dict, model_name: str) -> None:
-    if manifest.get("embed_model") not in (None, model_name):
-        raise CapacitiesError(
-            f"L'index a été construit avec « {manifest['embed_model']} » et le modèle configuré est "
-            f"« {model_name} ». Relancez avec --rebuild."
-        )
-
-
-def read_manifest(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("version") == MANIFEST_VERSION:
-            return data
-    except (OSError, ValueError):
-        pass
-    return {"version": MANIFEST_VERSION, "embed_model": None, "documents": {}}
-
-
-def write_json_atomic(path: Path, data: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
-        raise
-    faults.point("manifest")
-    os.replace(tmp, path)
-    for left in path.parent.glob(f".{path.name}.*.tmp"):  # left by a process killed before its rename
-        pid = left.name.rsplit(".", 2)[-2]
-        if pid.isdigit() and not _alive(int(pid)):
-            left.unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def ingest_lock(data_dir: Path) -> Iterator[None]:
-    """One ingestion at a time per data folder; the lock goes away with the process."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / ".ingest.lock").open("w") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise CapacitiesError(
-                "Une autre ingestion est en cours sur ce dossier de données ; attendez qu'elle finisse."
-            ) from None
-        yield
 
 
 ProgressCallback = Callable[[str, int, int, str], None]  # (stage, done, total, current document)
@@ -329,7 +192,7 @@ def run_ingest(
     """Bring the indexes in line with the corpus folder and return what was done."""
     try:
         with ingest_lock(settings.data_dir):
-            return _run(settings, rebuild, embedder, embedder_factory, client, progress, loader)
+            return _Run(settings, embedder, embedder_factory, client, progress, loader).run(rebuild)
     except OSError as e:
         raise CapacitiesError(storage_message(settings, e)) from None
     except CapacitiesError:
@@ -367,228 +230,199 @@ def storage_message(settings: Settings, e: OSError) -> str:
     )
 
 
-def _run(settings, rebuild, embedder, embedder_factory, client, progress, loader) -> IngestReport:  # noqa: ANN001, PLR0912, PLR0915
-    if loader is None:
-        from ingest.load import load_document
+class _Run:
+    """One run: plan what changed, read it, embed and store it, publish (``run``)."""
 
-        loader = load_document
-    report = IngestReport()
-    # the model, loaded once: by the screening of sentences that may speak to an AI, or to embed
-    loaded: list[Embedder] = [embedder] if embedder is not None else []
+    def __init__(self, settings, embedder, embedder_factory, client, progress, loader) -> None:  # noqa: ANN001
+        self.settings, self.client, self.progress = settings, client, progress
+        self.loader = loader or load_document
+        self.factory, self.embedder = embedder_factory, embedder
+        self.report = IngestReport()
+        encode = self._screen_encode if settings.screen_meaning else None
+        self.screen = InjectionScreen(encode, Path(settings.embed_model).name)
 
-    def model() -> Embedder:
-        if not loaded:
-            loaded.append(embedder_factory(settings))
-            report.model_loaded = True
-        return loaded[0]
+    def model(self) -> Embedder:
+        """The model, loaded once: by the screening of sentences that may speak to an AI, or to embed."""
+        if self.embedder is None:
+            self.embedder = self.factory(self.settings)
+            self.report.model_loaded = True
+        return self.embedder
 
-    def screen_encode(texts: list[str]) -> list[list[float]] | None:
-        encode = getattr(model(), "embed_for_screening", None)
+    def _screen_encode(self, texts: list[str]) -> list[list[float]] | None:
+        encode = getattr(self.model(), "embed_for_screening", None)
         return encode(texts) if encode else None
 
-    screen = InjectionScreen(screen_encode if settings.screen_meaning else None, Path(settings.embed_model).name)
-    files, refused = screen_files(discover(settings.corpus_dir), settings.corpus_dir)
-    report.failed.update(refused)
-    if rebuild:
-        drop_collection(settings, client)
-        settings.manifest_path.unlink(missing_ok=True)
-    manifest = read_manifest(settings.manifest_path)
-    docs_state: dict = manifest["documents"]
-    hashes = {src: sha256_file(p) for src, p in files.items()}
-    fingerprint = pipeline_fingerprint(settings)
-    # the code or settings that turn a file into chunks changed: every document is read again
-    # (only chunks whose text changed are embedded again)
-    code_changed = manifest.get("pipeline") not in (None, fingerprint)
-    titles = curated_titles(settings.corpus_dir)
-    todo = [
-        s
-        for s in files
-        if code_changed
-        or docs_state.get(s, {}).get("sha256") != hashes[s]
-        or (s in titles and docs_state.get(s, {}).get("title") != titles[s])  # a title set or changed by hand
-    ]
-    removed = [s for s in docs_state if s not in files]
-    report.unchanged = [s for s in files if s not in todo]
-    # an empty or cut-short BM25 snapshot or glossary (a power cut, a full disk) is rebuilt, not trusted
-    bm25_ok = LexicalIndex.readable(settings.bm25_dir) and _readable_json(settings.data_dir / "glossary.json")
-    if not todo and not removed and bm25_ok and not manifest.get("dirty"):
-        return report  # nothing to do: the model is not even loaded
+    def run(self, rebuild: bool) -> IngestReport:
+        s, report = self.settings, self.report
+        files, refused = screen_files(discover(s.corpus_dir), s.corpus_dir)
+        report.failed.update(refused)
+        if rebuild:
+            drop_collection(s, self.client)
+            s.manifest_path.unlink(missing_ok=True)
+        manifest = Manifest.read(s.manifest_path)
+        todo, removed = self._plan(files, manifest)
+        # an empty or cut-short BM25 snapshot or glossary (a power cut, a full disk) is rebuilt, not trusted
+        settled = (
+            LexicalIndex.readable(s.bm25_dir) and read_json(s.glossary_path, None) is not None and not manifest.dirty
+        )
+        if not todo and not removed and settled:
+            return report  # nothing to do: the model is not even loaded
+        prepared = self._read(files, todo)
+        if not prepared and not removed and settled:
+            return report  # only failures: the index stays as it was, the model is not loaded
+        store = self._embed_and_store(manifest, prepared, removed)
+        if not report.interrupted:
+            t0 = time.perf_counter()
+            publish(s, store, manifest, report, self.screen)
+            report.seconds["store"] += time.perf_counter() - t0
+        return report
 
-    # 1. read, clean, screen and split what changed (fast; OCR aside), before embedding
-    prepared: list[tuple[str, Document, list[Chunk]]] = []
-    bar = _progress(len(todo), "Lecture", "doc", progress)
-    for src in todo:
-        bar.set_postfix_str(src[-40:])
-        t0 = time.perf_counter()
-        size = files[src].stat().st_size
-        if files[src].suffix.lower() != ".pdf" and size > 4 * settings.max_doc_chars:  # no need to read it to know
-            report.failed[src] = _too_big(src, f"{size:,} octets", settings.max_doc_chars, "CHARS")
+    def _plan(self, files: dict[str, Path], manifest: Manifest) -> tuple[list[str], list[str]]:
+        """(documents to read, documents to remove). A document is read again when it is new, its file
+        changed or its curated title did, or when the code or settings that turn a file into chunks
+        changed (then only the chunks whose text changed are embedded again)."""
+        docs = manifest.documents
+        self.hashes = {src: sha256_file(p) for src, p in files.items()}
+        self.fingerprint = pipeline_fingerprint(self.settings)
+        code_changed = manifest.pipeline not in (None, self.fingerprint)
+        self.titles = curated_titles(self.settings.corpus_dir)
+        todo = [
+            src
+            for src in files
+            if code_changed
+            or src not in docs
+            or docs[src].sha256 != self.hashes[src]
+            or (src in self.titles and docs[src].title != self.titles[src])  # a title set or changed by hand
+        ]
+        self.report.unchanged = [src for src in files if src not in todo]
+        return todo, [src for src in docs if src not in files]
+
+    def _read(self, files: dict[str, Path], todo: list[str]) -> list[tuple[str, Document, list[Chunk]]]:
+        """Read, clean, screen and split what changed (fast; OCR aside), before anything is embedded."""
+        prepared = []
+        bar = _progress(len(todo), "Lecture", "doc", self.progress)
+        for src in todo:
+            bar.set_postfix_str(src[-40:])
+            got = self._read_one(src, files[src])
+            if isinstance(got, str):
+                self.report.failed[src] = got
+            else:
+                prepared.append((src, *got))
             bar.update()
-            continue
-        if screen.hostile([readable_stem(Path(src).stem)])[0]:  # only for what is read: a no-op run loads no model
-            report.failed[src] = (
+        bar.close()
+        return prepared
+
+    def _read_one(self, src: str, path: Path) -> tuple[Document, list[Chunk]] | str:
+        """The document and its chunks, or why it is refused (a French line; its previous version stays)."""
+        s, t0 = self.settings, time.perf_counter()
+        size = path.stat().st_size
+        if path.suffix.lower() != ".pdf" and size > 4 * s.max_doc_chars:  # no need to read it to know
+            return _too_big(src, f"{size:,} octets", s.max_doc_chars, "CHARS")
+        if self.screen.hostile([readable_stem(Path(src).stem)])[0]:  # only for what is read: a no-op run loads no model
+            return (
                 f"{src} : nom de fichier contenant une consigne adressée à une IA ; renommez le fichier "
                 "(son sujet, en quelques mots) puis relancez l'ingestion."
             )
-            bar.update()
-            continue
         try:
-            doc = loader(files[src], settings.corpus_dir, ocr=settings.ocr)
+            doc = self.loader(path, s.corpus_dir, ocr=s.ocr)
         except CapacitiesError as e:
-            report.failed[src] = str(e)
-            bar.update()
-            continue
+            return str(e)
         except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
-            report.failed[src] = f"{src} : lecture impossible ({type(e).__name__} : {e})."
-            bar.update()
-            continue
-        if doc.stats.get("chars", 0) > settings.max_doc_chars:
-            report.failed[src] = _too_big(
-                src, f"{int(doc.stats['chars']):,} caractères", settings.max_doc_chars, "CHARS"
-            )
-            bar.update()
-            continue
-        if src in titles:
-            doc.title = titles[src]
-        doc = screen_document(doc, screen, readable_stem(Path(src).stem))
+            return f"{src} : lecture impossible ({type(e).__name__} : {e})."
+        if doc.stats.get("chars", 0) > s.max_doc_chars:
+            return _too_big(src, f"{int(doc.stats['chars']):,} caractères", s.max_doc_chars, "CHARS")
+        if src in self.titles:
+            doc.title = self.titles[src]
+        doc = screen_document(doc, self.screen, readable_stem(Path(src).stem))
         t1 = time.perf_counter()
-        chunks = split_document(doc, settings.chunk_size, settings.chunk_overlap, settings.chunk_within_pages)
-        report.seconds["load"] += t1 - t0
-        report.seconds["split"] += time.perf_counter() - t1
-        if not chunks:
-            report.failed[src] = f"{src} : aucun texte exploitable (document vide ou scanné sans OCR)."
-        elif len(chunks) > settings.max_doc_passages:
-            report.failed[src] = _too_big(src, f"{len(chunks):,} passages", settings.max_doc_passages, "PASSAGES")
-        else:
-            prepared.append((src, doc, chunks))
-        bar.update()
+        chunks = split_document(doc, s.chunk_size, s.chunk_overlap, s.chunk_within_pages)
+        self.report.seconds["load"] += t1 - t0
+        self.report.seconds["split"] += time.perf_counter() - t1
         faults.point("parse")
-    bar.close()
+        if not chunks:
+            return f"{src} : aucun texte exploitable (document vide ou scanné sans OCR)."
+        if len(chunks) > s.max_doc_passages:
+            return _too_big(src, f"{len(chunks):,} passages", s.max_doc_passages, "PASSAGES")
+        return doc, chunks
 
-    if not prepared and not removed and bm25_ok and not manifest.get("dirty"):
-        return report  # only failures: the index stays as it was, the model is not loaded
+    def _open_store(self, manifest: Manifest, need_model: bool) -> DenseStore:
+        """The dense store, with the model when it is loaded or needed (a new index is created with it;
+        an existing one is opened without it)."""
+        if need_model or self.embedder is not None:
+            emb = self.model()
+            manifest.check_model(emb.name)
+            return DenseStore(self.settings, emb.name, emb.dim, client=self.client)
+        return DenseStore(self.settings, None, None, client=self.client)
 
-    # 2. embed and store document by document, committing the manifest after each.
-    # Chunks whose id (content + location) is already stored are not embedded again.
-    def with_model(emb: Embedder | None) -> tuple[Embedder, DenseStore]:
-        emb = emb or model()
-        _check_model(manifest, emb.name)
-        return emb, DenseStore(settings, emb.name, emb.dim, client=client)
-
-    # a new index needs the model to be created; an existing one is opened without it
-    embedder = embedder or (loaded[0] if loaded else None)
-    if embedder is not None or (manifest.get("embed_model") is None and prepared):
-        embedder, store = with_model(embedder)
-    else:
-        store = DenseStore(settings, None, None, client=client)
-    existing = {src: store.ids_for_source(src) for src, _, _ in prepared}
-    to_embed = {src: [c for c in chunks if c.id not in existing[src]] for src, _, chunks in prepared}
-    if embedder is None and any(to_embed.values()):
-        embedder, store = with_model(None)
-    manifest["embed_model"] = store.model_name
-    manifest["pipeline"] = fingerprint
-    manifest["dirty"] = True  # cleared once the BM25 index matches the dense store
-    write_json_atomic(settings.manifest_path, manifest)
-    batch = max(1, settings.embed_batch_size)
-    total_batches = sum((len(c) + batch - 1) // batch for c in to_embed.values())
-    bar = _progress(total_batches, "Embeddings", "lot", progress)
-    try:
-        for src, doc, chunks in prepared:
-            bar.set_postfix_str(src[-40:])
-            todo_chunks = to_embed[src]
-            for i in range(0, len(todo_chunks), batch):
-                part = todo_chunks[i : i + batch]
-                t0 = time.perf_counter()
-                vectors, part = embed_chunks(embedder, part)
-                t1 = time.perf_counter()
-                store.upsert(part, vectors)
-                report.seconds["embed"] += t1 - t0
-                report.seconds["store"] += time.perf_counter() - t1
-                bar.update()
-                faults.point("embed")
-            t0 = time.perf_counter()
-            store.update_metadata([c for c in chunks if c.id in existing[src]])  # same input, maybe new index
-            # the document's previous chunks stay until the new snapshot is published (readers use them)
-            report.seconds["store"] += time.perf_counter() - t0
-            faults.point("store")
-            (report.updated if src in docs_state else report.added).append(src)
-            docs_state[src] = {
-                # what was read, not what was hashed before: a file changed mid-read is read again next time
-                "sha256": doc.sha256 or hashes[src],
-                "title": doc.title,
-                "pages": len(doc.pages),
-                "chunks": len(chunks),
-                "embedded": len(todo_chunks),
-                "warnings": doc.warnings,
-                "stats": doc.stats,
-                "ids": sorted(c.id for c in chunks),
-                "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            }
-            report.documents[src] = {k: docs_state[src][k] for k in ("pages", "chunks", "warnings", "stats")}
-            report.pages += len(doc.pages)
-            report.chunks += len(chunks)
-            report.embedded += len(todo_chunks)
-            write_json_atomic(settings.manifest_path, manifest)
-        for src in removed:
-            del docs_state[src]
-            report.removed.append(src)
-        if removed:
-            write_json_atomic(settings.manifest_path, manifest)
-    except KeyboardInterrupt:
-        report.interrupted = True
-    finally:
-        bar.close()
-    if report.interrupted:
-        return report
-
-    t0 = time.perf_counter()
-    publish(settings, store, manifest, report, screen)
-    report.seconds["store"] += time.perf_counter() - t0
-    return report
-
-
-def publish(
-    settings: Settings, store: DenseStore, manifest: dict, report: IngestReport, screen: InjectionScreen | None = None
-) -> None:
-    """3. Publish exactly the chunks the manifest names, then delete the chunks nobody names.
-
-    BM25 snapshot swapped in with a rename, the same ids recorded in Chroma, the glossary; only
-    then the garbage collection of old chunks, and the manifest marked clean last.
-    """
-    docs_state: dict = manifest["documents"]
-    wanted: dict[str, set[str]] = {}
-    for src, d in docs_state.items():
-        ids = d.get("ids")  # manifests written before ids were recorded: ask the store
-        wanted[src] = set(ids) if ids is not None else store.ids_for_source(src)
-    chunks = store.get_chunks(set().union(*wanted.values()) if wanted else set())
-    got = {c.id for c in chunks}
-    lost = sorted(src for src, ids in wanted.items() if not ids <= got)
-    for src in lost:  # the store was wiped or restored from elsewhere: read the document again next time
-        del docs_state[src]
-        report.failed[src] = (
-            f"{src} : passages absents de Chroma (index effacé ou restauré ?) ; relancez `capacities ingest`."
+    def _embed_and_store(self, manifest: Manifest, prepared: list, removed: list[str]) -> DenseStore:
+        """Embed and store document by document, committing the manifest after each. Chunks whose id
+        (content + location) is already stored are not embedded again; a document's previous chunks
+        stay until the new snapshot is published (readers use them)."""
+        s, report, docs = self.settings, self.report, manifest.documents
+        store = self._open_store(manifest, need_model=manifest.embed_model is None and bool(prepared))
+        existing = {src: store.ids_for_source(src) for src, _, _ in prepared}
+        to_embed = {src: [c for c in chunks if c.id not in existing[src]] for src, _, chunks in prepared}
+        if self.embedder is None and any(to_embed.values()):
+            store = self._open_store(manifest, need_model=True)
+        manifest.embed_model, manifest.pipeline = store.model_name, self.fingerprint
+        manifest.dirty = True  # cleared once the BM25 index matches the dense store
+        manifest.write(s.manifest_path)
+        batch = max(1, s.embed_batch_size)
+        bar = _progress(
+            sum((len(c) + batch - 1) // batch for c in to_embed.values()), "Embeddings", "lot", self.progress
         )
-    chunks = [c for c in chunks if c.source not in lost]
-    published = {c.id for c in chunks}
-    LexicalIndex.build(chunks).save(settings.bm25_dir)
-    faults.point("publish")
-    store.publish(published)
-    glossary = build_glossary(c.text for c in chunks)
-    # an élu answer spells out these acronyms: a definition that speaks to an AI never gets there
-    flags = (screen or InjectionScreen()).hostile(list(glossary.values()))
-    report.glossary_refused = sorted(a for a, f in zip(glossary, flags, strict=True) if f)
-    write_json_atomic(
-        settings.data_dir / "glossary.json", {a: g for a, g in glossary.items() if a not in report.glossary_refused}
-    )
-    faults.point("gc")
-    stray = store.all_ids() - published  # old versions, removed documents, runs stopped midway
-    store.delete_ids(stray)
-    manifest["dirty"] = False
-    manifest["published"] = snapshot_digest(published)
-    write_json_atomic(settings.manifest_path, manifest)
+        try:
+            for src, doc, chunks in prepared:
+                bar.set_postfix_str(src[-40:])
+                todo = to_embed[src]
+                for i in range(0, len(todo), batch):
+                    t0 = time.perf_counter()
+                    vectors, part = embed_chunks(self.embedder, todo[i : i + batch])
+                    t1 = time.perf_counter()
+                    store.upsert(part, vectors)
+                    report.seconds["embed"] += t1 - t0
+                    report.seconds["store"] += time.perf_counter() - t1
+                    bar.update()
+                    faults.point("embed")
+                t0 = time.perf_counter()
+                store.update_metadata([c for c in chunks if c.id in existing[src]])  # same input, maybe new index
+                report.seconds["store"] += time.perf_counter() - t0
+                faults.point("store")
+                (report.updated if src in docs else report.added).append(src)
+                docs[src] = DocumentEntry(
+                    # what was read, not what was hashed before: a file changed mid-read is read again next time
+                    sha256=doc.sha256 or self.hashes[src],
+                    title=doc.title,
+                    pages=len(doc.pages),
+                    chunks=len(chunks),
+                    embedded=len(todo),
+                    warnings=doc.warnings,
+                    stats=doc.stats,
+                    ids=sorted(c.id for c in chunks),
+                    ingested_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                )
+                report.documents[src] = {
+                    "pages": len(doc.pages),
+                    "chunks": len(chunks),
+                    "warnings": doc.warnings,
+                    "stats": doc.stats,
+                }
+                report.pages += len(doc.pages)
+                report.chunks += len(chunks)
+                report.embedded += len(todo)
+                manifest.write(s.manifest_path)
+            for src in removed:
+                del docs[src]
+                report.removed.append(src)
+            if removed:
+                manifest.write(s.manifest_path)
+        except KeyboardInterrupt:
+            report.interrupted = True
+        finally:
+            bar.close()
+        return store
 
 
 def save_report(settings: Settings, report: IngestReport) -> Path:
-    path = settings.data_dir / "ingest_report.json"
-    write_json_atomic(path, report.to_json())
-    return path
+    write_json_atomic(settings.report_path, report.to_json())
+    return settings.report_path

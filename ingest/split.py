@@ -9,7 +9,7 @@ import re
 from assistant import blocks as typed_blocks
 from assistant.store import Chunk
 from assistant.text import fold
-from ingest.types import Document
+from assistant.types import Document
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _NUMBERED_HEADING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,4}\.|[A-Z]\.)\s+[A-ZÀ-Ý]")

@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-backups/capacities-$(date +%Y%m%d-%H%M%S).tar.gz}"
 shift || true
-exec .venv/bin/python -m ingest.backup create "$out" "$@"
+exec "${CAPACITIES_VENV:-.venv}/bin/python" -m capacities backup "$out" "$@"

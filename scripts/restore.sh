@@ -2,4 +2,4 @@
 # Restore an archive written by scripts/backup.sh: scripts/restore.sh FILE [--force]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/python -m ingest.backup restore "$@"
+exec "${CAPACITIES_VENV:-.venv}/bin/python" -m capacities restore "$@"

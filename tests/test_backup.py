@@ -44,7 +44,7 @@ def _run(env, *args, stdin=None) -> subprocess.CompletedProcess:
 
 
 def _cli(env, *args, stdin=None):
-    return _run(env, sys.executable, "-m", "assistant.cli", *args, stdin=stdin)
+    return _run(env, sys.executable, "-m", "capacities", *args, stdin=stdin)
 
 
 def _answers(env) -> tuple[list, list]:
@@ -120,12 +120,14 @@ def test_backup_wipe_restore_chroma_server(tmp_path):
 def test_backup_refused_while_an_ingestion_is_unfinished(settings, tmp_path):
     from assistant.models import HashEmbedder
     from ingest.backup import create
-    from ingest.pipeline import read_manifest, run_ingest, write_json_atomic
+    from ingest.manifest import Manifest
+    from ingest.pipeline import run_ingest
 
     write_md(settings.corpus_dir, "a.md", "Un texte sur les ateliers avec les usagers.")
     run_ingest(settings, embedder=HashEmbedder(256), progress=False)
-    manifest = read_manifest(settings.manifest_path)
-    write_json_atomic(settings.manifest_path, manifest | {"dirty": True})
+    manifest = Manifest.read(settings.manifest_path)
+    manifest.dirty = True
+    manifest.write(settings.manifest_path)
     with pytest.raises(CapacitiesError, match="relancez `capacities ingest`"):
         create(settings, tmp_path / "x.tar.gz")
 

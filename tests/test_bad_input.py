@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import build_pdf, make_pdf, write_md
 
-import ingest.load as load
+import ingest.pdf as pdf
 from assistant.answer import Assistant
 from assistant.errors import CapacitiesError
 from assistant.models import HashEmbedder
@@ -24,7 +24,8 @@ from assistant.retrieve import Retriever
 from assistant.screening import check_question
 from assistant.settings import PROJECT_ROOT
 from assistant.store import LexicalIndex
-from ingest.pipeline import read_manifest, run_ingest
+from ingest.manifest import Manifest
+from ingest.pipeline import run_ingest
 
 GOOD = "# Ateliers\nOrganiser un atelier avec les usagers du territoire : inviter, écouter, restituer aux élus."
 BODY = "Les collectivités publient leurs données ouvertes avec les usagers du service public. "
@@ -43,7 +44,7 @@ def _with_bad_file(settings, name: str, data: bytes | None = None, path: Path | 
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     report = _ingest(settings)
-    assert "bon.md" in read_manifest(settings.manifest_path)["documents"]  # everything else is kept
+    assert "bon.md" in Manifest.read(settings.manifest_path).documents  # everything else is kept
     assert any(c.source == "bon.md" for c in LexicalIndex.load(settings.bm25_dir).chunks)
     msg = report.failed.get(name)
     if msg is not None:
@@ -126,12 +127,12 @@ def test_two_thousand_blank_pages(settings, tmp_path, monkeypatch):
     with path.open("wb") as f:
         writer.write(f)
     # with OCR on and Tesseract "installed", blank pages are recognised without running it
-    monkeypatch.setattr(load.shutil, "which", lambda _name: "/usr/bin/tesseract")
+    monkeypatch.setattr(pdf.shutil, "which", lambda _name: "/usr/bin/tesseract")
 
     def no_ocr(*_a):
         raise AssertionError("Tesseract run on a blank page")
 
-    monkeypatch.setattr(load, "_run_tesseract", no_ocr)
+    monkeypatch.setattr(pdf, "_run_tesseract", no_ocr)
     t0 = time.perf_counter()
     _, msg = _with_bad_file(dataclasses.replace(settings, ocr=True), "blanc.pdf", path.read_bytes())
     assert time.perf_counter() - t0 < 60
@@ -191,7 +192,7 @@ def test_file_name_with_control_characters(settings):
     assert shown == "rapport\\x1b[31m\\x07.md"  # shown escaped, never as raw control characters
     assert "caractères de contrôle" in msg and "renommez" in msg
     assert not re.search(r"[\x00-\x1f]", report.summary().replace("\n", ""))
-    assert len(read_manifest(settings.manifest_path)["documents"]) == 1
+    assert len(Manifest.read(settings.manifest_path).documents) == 1
 
 
 def test_file_name_with_dot_dot_or_link_outside_the_corpus(settings, tmp_path):

@@ -93,7 +93,7 @@ def _env(corpus: Path, data: Path, url: str, collection: str) -> dict[str, str]:
 
 def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "assistant.cli", *args],
+        [sys.executable, "-m", "capacities", *args],
         env=os.environ | env,
         cwd=PROJECT_ROOT,
         input=stdin,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.types import Page
 from ingest.clean import (
     clean_document_pages,
     is_garbage,
@@ -15,7 +16,6 @@ from ingest.clean import (
     normalize_whitespace,
     remove_running_lines,
 )
-from ingest.types import Page
 
 PDF_DIR = Path(__file__).resolve().parents[1] / "corpus" / "pdf"
 LIGATURES = "".join(chr(c) for c in range(0xFB00, 0xFB07))

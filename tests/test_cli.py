@@ -37,7 +37,7 @@ def env(tmp_path) -> dict[str, str]:
 
 
 def test_help_is_instant_and_does_not_import_torch():
-    code = "import sys, assistant.cli as c; c.build_parser().format_help(); print('torch' in sys.modules)"
+    code = "import sys, capacities.cli as c; c.build_parser().format_help(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT)
     assert out.stdout.strip() == "False"
     r = run(["--help"], {})
@@ -104,7 +104,7 @@ def test_a_long_running_reader_answers_from_a_newly_published_index(env, tmp_pat
     """Issue 18, point 9: `search -` kept the snapshot it started with."""
     assert run(["ingest", "--no-progress"], env).returncode == 0
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant.cli", "search", "-"],
+        [sys.executable, "-m", "capacities", "search", "-"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -107,7 +107,7 @@ def test_answer_points_lexical_measure() -> None:
 
 
 def test_load_questions_accepts_both_keys(tmp_path: Path) -> None:
-    from evals.run import load_questions
+    from evals.questions import load_questions
 
     p = tmp_path / "q.jsonl"
     rows = [
@@ -248,8 +248,8 @@ def test_evaluate_retrieval_and_targets() -> None:
 def test_question_set_is_complete_and_gold_pages_exist() -> None:
     from pypdf import PdfReader
 
-    from evals.run import load_questions
-    from ingest.pipeline import discover
+    from evals.questions import load_questions
+    from ingest.corpus import discover
 
     raw = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert all("source" not in e for r in raw for e in r["expected"]), "clé « file » attendue"

@@ -30,7 +30,8 @@ from assistant.models import HashEmbedder
 from assistant.retrieve import Retriever
 from assistant.settings import PROJECT_ROOT
 from assistant.store import DenseStore, LexicalIndex, open_lexical, reset_chroma_cache
-from ingest.pipeline import ingest_lock, read_manifest, run_ingest
+from ingest.manifest import Manifest, ingest_lock
+from ingest.pipeline import run_ingest
 
 PROC = "Pour lancer un marché public, il faut d'abord définir le besoin avec les usagers du service. "
 ATELIER = "Un atelier de co-conception réunit les agents et les habitants autour d'un prototype. "
@@ -70,7 +71,7 @@ def _env(settings) -> dict[str, str]:
 
 def _cli(settings, *args, extra=None, prefix=(), timeout=120):
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "assistant.cli", *args],
+        [*prefix, sys.executable, "-m", "capacities", *args],
         env=os.environ | _env(settings) | (extra or {}),
         cwd=PROJECT_ROOT,
         capture_output=True,
@@ -111,21 +112,20 @@ def _assert_equals_fresh_rebuild(settings, tmp_path) -> None:
     store = DenseStore(settings, None, None)
     dense_ids = store.collection.get(include=[])["ids"]
     bm25_ids = _snapshot(settings)
-    manifest = read_manifest(settings.manifest_path)
-    manifest_ids = [i for d in manifest["documents"].values() for i in d["ids"]]
+    manifest = Manifest.read(settings.manifest_path)
+    manifest_ids = [i for d in manifest.documents.values() for i in d.ids]
     published = store.published()
     assert len(dense_ids) == len(set(dense_ids)) and len(bm25_ids) == len(set(bm25_ids))  # no duplicates
     assert sorted(dense_ids) == sorted(bm25_ids) == sorted(manifest_ids) == expected  # no orphans, nothing lost
     assert published is not None and sorted(published[1]) == expected
-    assert manifest["dirty"] is False
-    assert manifest["documents"].keys() == read_manifest(fresh.manifest_path)["documents"].keys()
-    fresh_docs = read_manifest(fresh.manifest_path)["documents"]
-    for src, d in manifest["documents"].items():
+    assert manifest.dirty is False
+    fresh_docs = Manifest.read(fresh.manifest_path).documents
+    assert manifest.documents.keys() == fresh_docs.keys()
+    for src, d in manifest.documents.items():
         # same entry as a fresh rebuild (how many chunks this run had to embed, and when, aside)
-        own = {"embedded", "ingested_at"}
-        fresh_entry = fresh_docs[src]
-        assert {k: v for k, v in d.items() if k not in own} == {k: v for k, v in fresh_entry.items() if k not in own}
-        assert d["chunks"] == len(d["ids"])
+        same = {"embedded": 0, "ingested_at": ""}
+        assert dataclasses.replace(d, **same) == dataclasses.replace(fresh_docs[src], **same)
+        assert d.chunks == len(d.ids)
     assert sorted(p.name for p in settings.data_dir.iterdir() if p.name.startswith(("bm25", ".manifest"))) == [
         "bm25"
     ], "leftover temporary files"
@@ -178,7 +178,7 @@ def test_kill_9_at_each_stage_then_rerun_equals_fresh_rebuild(indexed, v2_ids, p
     r = _cli(settings, "ingest", "--no-progress", extra={faults.ENV: f"{point}:{KILL_POINTS[point]}"})
     assert r.returncode == -signal.SIGKILL, (point, r.stdout, r.stderr)
     # killed while reading, nothing was written yet; after that, the manifest says the run is unfinished
-    assert read_manifest(settings.manifest_path)["dirty"] is (point != "parse")
+    assert Manifest.read(settings.manifest_path).dirty is (point != "parse")
     seen = _reader_check(settings, [v1, v2_ids])  # the index answers queries: old or new, whole
     if point in ("parse", "embed", "store", "manifest"):
         assert seen == v1
@@ -211,7 +211,7 @@ def test_second_ingestion_is_refused_across_processes(indexed):
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from ingest.pipeline import ingest_lock\n"
+            "import sys, time; from pathlib import Path; from ingest.manifest import ingest_lock\n"
             f"with ingest_lock(Path({str(settings.data_dir)!r})):\n"
             "    print('verrou', flush=True); time.sleep(60)",
         ],
@@ -347,7 +347,7 @@ def test_disk_full_gives_a_clear_message_and_keeps_the_previous_index(indexed, v
     settings, v1 = indexed
     import bm25s
 
-    import ingest.pipeline as pipeline
+    import assistant.files as files
 
     if target == "chroma-upsert":
         monkeypatch.setattr(DenseStore, "upsert", _chroma_full)
@@ -363,7 +363,7 @@ def test_disk_full_gives_a_clear_message_and_keeps_the_previous_index(indexed, v
                 _enospc()
             real(fd)
 
-        monkeypatch.setattr(pipeline.os, "fsync", fsync)
+        monkeypatch.setattr(files.os, "fsync", fsync)
     else:
         monkeypatch.setattr(DenseStore, "publish", _enospc)
     with pytest.raises(CapacitiesError) as exc:

@@ -22,10 +22,10 @@ from assistant.errors import CapacitiesError
 from assistant.hostile import InjectionScreen, fold_for_screening, gives_orders, plain, remove_orders, strip_markup
 from assistant.models import HashEmbedder, OpenAICompatibleChat
 from assistant.prompts import user_message
+from assistant.render import citation_label, export_markdown
 from assistant.retrieve import Retriever
 from assistant.store import LexicalIndex
 from assistant.types import Answer, Passage
-from assistant.web import citation_label, export_markdown
 from ingest.glossary import build_glossary
 from ingest.pipeline import run_ingest
 
@@ -130,7 +130,7 @@ def test_every_variant_leaves_the_index_and_is_named_in_the_report(settings, mod
 def test_a_passage_screened_only_at_query_time_is_still_never_quoted():
     """An index built before the screen: the composer and the model's view still drop the orders."""
     from assistant.compose import extractive_answer
-    from assistant.screening import clean_for_model
+    from assistant.hostile import clean_for_model
 
     text = BODY.format(order=ISSUE_VARIANTS[1]).replace("# Publier les données de la commune\n\n", "")
     p = Passage("a", text, "guide.md", "Guide", 1, 1, "Publier les données de la commune", 0, score=1.0, dense=0.9)

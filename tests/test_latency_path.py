@@ -100,10 +100,11 @@ def test_real_embeddinggemma_query_vectors_unchanged():
     """EmbeddingGemma on the eval questions: the lean path gives the generic forward's vectors."""
     from assistant.models import load_embedder
     from assistant.settings import Settings
-    from benchmarks.latency import QUESTIONS, generic_forward, load_questions
+    from benchmarks.latency import generic_forward
+    from evals.questions import question_texts
 
     embedder = load_embedder(Settings(embed_model="embeddinggemma-300m"))
-    questions = load_questions(QUESTIONS) + ["données ouvertes " * 200]  # the last one is past the window
+    questions = question_texts() + ["données ouvertes " * 200]  # the last one is past the window
     for q in questions:
         fast = torch.tensor(embedder.embed_query(q))
         ref = torch.nn.functional.normalize(generic_forward(embedder.model, q).float(), dim=-1)[0]

@@ -16,7 +16,8 @@ from conftest import make_pdf, write_md
 
 from assistant.models import HashEmbedder
 from assistant.store import DenseStore, LexicalIndex
-from ingest.pipeline import read_manifest, run_ingest
+from ingest.manifest import Manifest
+from ingest.pipeline import run_ingest
 
 PROC = "Pour lancer un marché, il faut d'abord définir le besoin avec les usagers. " * 8
 OTHER = "La sobriété numérique réduit l'empreinte environnementale des services. " * 8
@@ -29,16 +30,16 @@ def _ingest(settings, **kw):
 def _state(settings):
     store = DenseStore(settings, "hash-256", 256)
     idx = LexicalIndex.load(settings.bm25_dir)
-    manifest = read_manifest(settings.manifest_path)
+    manifest = Manifest.read(settings.manifest_path)
     return store, idx, manifest
 
 
 def _consistent(settings) -> int:
     """Dense store, BM25 chunks and manifest all describe the same chunks; returns their count."""
     store, idx, manifest = _state(settings)
-    expected = sum(d["chunks"] for d in manifest["documents"].values())
+    expected = sum(d.chunks for d in manifest.documents.values())
     assert store.count() == len(idx.chunks) == expected
-    assert {c.source for c in idx.chunks} == set(manifest["documents"])
+    assert {c.source for c in idx.chunks} == set(manifest.documents)
     return expected
 
 
@@ -90,7 +91,7 @@ def test_bad_files_are_reported_and_do_not_lose_the_index(settings):
     assert all(msg for msg in r.failed.values())
     assert r.added == ["ok.md"]
     _, idx, manifest = _state(settings)
-    assert "pdf/good.pdf" in manifest["documents"]  # the last good version stays indexed
+    assert "pdf/good.pdf" in manifest.documents  # the last good version stays indexed
     assert _consistent(settings) > n
 
 
@@ -151,11 +152,11 @@ def test_kill_9_mid_run_then_resume(settings, tmp_path):
     )
     proc = subprocess.run([sys.executable, str(script)], env=os.environ | {"PYTHONPATH": os.getcwd()})
     assert proc.returncode == -signal.SIGKILL
-    assert read_manifest(settings.manifest_path).get("dirty") is True
+    assert Manifest.read(settings.manifest_path).dirty is True
     r = _ingest(settings)
     assert r.ok
     assert _consistent(settings) > 0
-    assert len(read_manifest(settings.manifest_path)["documents"]) == 4
+    assert len(Manifest.read(settings.manifest_path).documents) == 4
 
 
 def test_rebuild_and_report_json(settings):
@@ -216,5 +217,5 @@ def test_titles_set_in_sources_tsv_replace_extracted_ones(settings):
     assert r.updated == ["markdown/a.md"] and r.unchanged == ["markdown/b.md"]
     _, idx, manifest = _state(settings)
     assert {c.title for c in idx.chunks if c.source == "markdown/a.md"} == {"Guide des achats publics"}
-    assert manifest["documents"]["markdown/a.md"]["title"] == "Guide des achats publics"
+    assert manifest.documents["markdown/a.md"].title == "Guide des achats publics"
     _consistent(settings)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.common import percentile, rss_mb
 from benchmarks.scale import synthetic
+from measure import percentile, rss_mb
 
 CONTEXTS = [
     "Le compostage collectif réduit les déchets. Il demande un référent. Les habitants y apportent leurs restes.",

@@ -142,7 +142,7 @@ def test_api_key_is_not_in_settings_output_nor_reports(settings, tmp_path):
     env = os.environ | {"CAPACITIES_LLM_API_KEY": SECRET, "CAPACITIES_DATA_DIR": str(tmp_path / "data")}
     for args in (["settings"], ["settings", "--markdown"], ["stats"]):
         r = subprocess.run(
-            [sys.executable, "-m", "assistant.cli", *args], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True
+            [sys.executable, "-m", "capacities", *args], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True
         )
         assert r.returncode == 0 and SECRET not in r.stdout + r.stderr
         if args == ["settings"]:

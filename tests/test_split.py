@@ -1,6 +1,6 @@
 from assistant.store import Chunk
+from assistant.types import Document, Page
 from ingest.split import heading_of, split_document
-from ingest.types import Document, Page
 
 
 def _doc(pages: list[str]) -> Document:

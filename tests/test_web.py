@@ -7,23 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from assistant.auth import Throttle, admin_secret, password_matches
 from assistant.errors import CapacitiesError
+from assistant.feedback import FeedbackStore
+from assistant.render import export_markdown, render_page, safe_markdown
 from assistant.settings import Settings
 from assistant.types import Answer, Passage
-from assistant.web import (
-    MAX_UPLOAD_MB,
-    FeedbackStore,
-    Throttle,
-    admin_secret,
-    check_upload,
-    delete_document,
-    export_markdown,
-    password_matches,
-    render_page,
-    safe_markdown,
-    sanitize_filename,
-    save_upload,
-)
+from ingest.corpus import MAX_UPLOAD_MB, check_upload, delete_document, sanitize_filename, save_upload
 from tests.conftest import build_pdf
 
 PASSAGE = Passage(

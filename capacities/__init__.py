@@ -1,0 +1,1 @@
+"""Front-ends above the libraries: the `capacities` command line."""
