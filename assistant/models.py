@@ -8,12 +8,9 @@ Heavy libraries (torch, sentence_transformers) are imported inside functions so 
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
 import threading
-import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -40,34 +37,6 @@ class Embedder(Protocol):
 
 
 Spans = list[list[tuple[int, int]]]
-
-
-class HashEmbedder:
-    """Deterministic hashed bag of words (crc32): no model, for tests and quick demos only."""
-
-    def __init__(self, dim: int = 256) -> None:
-        self.name = f"hash-{dim}"
-        self.dim = dim
-
-    def _vec(self, text: str) -> list[float]:
-        v = [0.0] * self.dim
-        for tok in re.findall(r"\w+", text.lower()):
-            v[zlib.crc32(tok.encode()) % self.dim] += 1.0
-        norm = math.sqrt(sum(x * x for x in v)) or 1.0
-        return [x / norm for x in v]
-
-    def embed_documents(self, texts: list[str], titles: list[str] | None = None) -> list[list[float]]:
-        return [self._vec(t) for t in texts]
-
-    def embed_blocks(
-        self, texts: list[str], titles: list[str] | None, spans: Spans
-    ) -> tuple[list[list[float]], list[list[list[float]]]]:
-        """Each span hashed on its own words: the same shape as late chunking, without a model."""
-        spans_out = [[self._vec(t[a:b]) for a, b in sp] for t, sp in zip(texts, spans, strict=True)]
-        return self.embed_documents(texts, titles), spans_out
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vec(text)
 
 
 def cpu_has_fast_bf16() -> bool:
@@ -376,11 +345,20 @@ def resolve_embedder_path(model: str) -> str:
     return model
 
 
+_FACTORIES: dict[str, Callable[[str], Embedder]] = {}
+
+
+def register_embedder(prefix: str, factory: Callable[[str], Embedder]) -> None:
+    """Let ``CAPACITIES_EMBED_MODEL`` values that start with ``prefix`` build another kind of embedder
+    (``factory(name)``): the tests' fake, or an integration of one's own."""
+    _FACTORIES[prefix] = factory
+
+
 def load_embedder(settings: Settings) -> Embedder:
-    """Build the embedder named by the settings (``hash`` or ``hash-DIM`` selects the test embedder)."""
-    if settings.embed_model.startswith("hash"):
-        dim = settings.embed_model.partition("-")[2]
-        return HashEmbedder(int(dim) if dim else 256)
+    """Build the embedder named by the settings: a registered kind, else a sentence-transformers model."""
+    for prefix, factory in _FACTORIES.items():
+        if settings.embed_model.startswith(prefix):
+            return factory(settings.embed_model)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     set_threads(settings.threads)
     path = resolve_embedder_path(settings.embed_model)

@@ -14,18 +14,18 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import build_pdf, make_pdf, write_md
 
 import ingest.pdf as pdf
 from assistant.answer import Assistant
 from assistant.errors import CapacitiesError
-from assistant.models import HashEmbedder
 from assistant.retrieve import Retriever
 from assistant.screening import check_question
 from assistant.settings import PROJECT_ROOT
 from assistant.store import LexicalIndex
 from ingest.manifest import Manifest
 from ingest.pipeline import run_ingest
+from tests.fakes import HashEmbedder
+from tests.helpers import build_pdf, indexed_assistant, make_pdf, write_md
 
 GOOD = "# Ateliers\nOrganiser un atelier avec les usagers du territoire : inviter, écouter, restituer aux élus."
 BODY = "Les collectivités publient leurs données ouvertes avec les usagers du service public. "
@@ -65,7 +65,7 @@ def test_every_row_of_the_catalogue_names_an_existing_test():
     text = DOCS.read_text(encoding="utf-8")
     names = re.findall(r"`(test_\w+)`", text)
     assert len(names) >= 15
-    suite = "\n".join(p.read_text(encoding="utf-8") for p in (PROJECT_ROOT / "tests").glob("test_*.py"))
+    suite = "\n".join(p.read_text(encoding="utf-8") for p in (PROJECT_ROOT / "tests").rglob("test_*.py"))
     missing = [n for n in names if f"def {n}(" not in suite]
     assert not missing
 
@@ -229,9 +229,7 @@ def test_markdown_in_another_encoding(settings, encoding):
 @pytest.fixture
 def assistant(settings):
     write_md(settings.corpus_dir, "bon.md", GOOD)
-    _ingest(settings)
-    s = dataclasses.replace(settings, min_dense_score=0.0)
-    return Assistant.load(s, Retriever(s, embedder=HashEmbedder(256)))
+    return indexed_assistant(settings)
 
 
 def test_empty_question(assistant):

@@ -22,16 +22,16 @@ import sys
 import uuid
 
 import pytest
-from conftest import make_pdf, write_md
 
 from assistant import faults
 from assistant.errors import CapacitiesError
-from assistant.models import HashEmbedder
 from assistant.retrieve import Retriever
 from assistant.settings import PROJECT_ROOT
 from assistant.store import DenseStore, LexicalIndex, open_lexical, reset_chroma_cache
 from ingest.manifest import Manifest, ingest_lock
 from ingest.pipeline import run_ingest
+from tests.fakes import HashEmbedder
+from tests.helpers import make_pdf, write_md
 
 PROC = "Pour lancer un marché public, il faut d'abord définir le besoin avec les usagers du service. "
 ATELIER = "Un atelier de co-conception réunit les agents et les habitants autour d'un prototype. "
@@ -65,7 +65,6 @@ def _env(settings) -> dict[str, str]:
         "CAPACITIES_EMBED_MODEL": "hash-256",
         "CAPACITIES_EMBED_BATCH_SIZE": str(settings.embed_batch_size),
         "CAPACITIES_OCR": "0",
-        "PYTHONPATH": str(PROJECT_ROOT),
     }
 
 
@@ -280,7 +279,7 @@ def test_readers_during_ingestion_see_old_or_new_never_half(indexed, v2_ids, mon
 
 READER = """
 import json, sys, time
-from assistant.models import HashEmbedder
+from tests.fakes import HashEmbedder
 from assistant.retrieve import Retriever
 from assistant.settings import Settings
 from assistant.store import DenseStore, open_lexical, published_stamp, reset_chroma_cache

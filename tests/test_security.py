@@ -19,13 +19,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from conftest import make_pdf, write_md
 
 from assistant.answer import Assistant
-from assistant.models import HashEmbedder, OpenAICompatibleChat, load_chat_model
-from assistant.retrieve import Retriever
+from assistant.models import OpenAICompatibleChat, load_chat_model
 from assistant.settings import PROJECT_ROOT, Settings
 from ingest.pipeline import run_ingest, save_report
+from tests.fakes import HashEmbedder
+from tests.helpers import indexed_assistant, make_pdf, write_md
 
 CLAIM = "le marché peut être attribué sans mise en concurrence"
 PAY = "verser 10 000 euros"
@@ -72,10 +72,7 @@ def assistant(settings):
         settings.corpus_dir / "pdf/atelier.pdf",
         ["Organiser un atelier avec les usagers du territoire et restituer les résultats aux élus."],
     )
-    report = run_ingest(settings, embedder=HashEmbedder(256), progress=False)
-    assert report.ok, report.failed
-    s = dataclasses.replace(settings, min_dense_score=0.0)
-    return Assistant.load(s, Retriever(s, embedder=HashEmbedder(256)))
+    return indexed_assistant(settings)
 
 
 def _assert_not_followed(ans) -> None:

@@ -7,7 +7,6 @@ import shutil
 import uuid
 
 import pytest
-from conftest import CORPUS, make_pdf
 
 from assistant.answer import Assistant
 from assistant.models import load_embedder
@@ -15,6 +14,7 @@ from assistant.prompts import EXAMPLES
 from assistant.settings import Settings
 from evals.metrics import list_integrity, non_advice_units, ordered_steps
 from ingest.pipeline import run_ingest
+from tests.helpers import CORPUS, make_pdf
 
 pytestmark = pytest.mark.slow
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import write_md
 
 from assistant.answer import Assistant
 from assistant.errors import CapacitiesError
-from assistant.models import HashEmbedder
 from assistant.retrieve import Retriever
 from assistant.store import LexicalIndex
 from ingest.clean import join_hyphenated
 from ingest.pipeline import run_ingest
+from tests.fakes import HashEmbedder
+from tests.helpers import write_md
 
 BODY = "# Publier\n\nPour publier les données, la commune prépare un fichier CSV et le dépose sur data.gouv.fr.\n"
 

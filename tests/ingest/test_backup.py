@@ -12,10 +12,10 @@ import tarfile
 import uuid
 
 import pytest
-from conftest import make_pdf, write_md
 
 from assistant.errors import CapacitiesError
 from assistant.settings import PROJECT_ROOT
+from tests.helpers import make_pdf, write_md
 
 QUESTIONS = "publier des données ouvertes\natelier avec les usagers\nnumérique responsable\n"
 
@@ -96,11 +96,10 @@ def test_backup_wipe_restore_embedded(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.chroma_server
 def test_backup_wipe_restore_chroma_server(tmp_path):
-    from test_chroma_server import CHROMA, ChromaServer
+    from tests.helpers import ChromaServer
 
-    if not CHROMA.exists():
-        pytest.skip("the chroma command is not installed")
     server = ChromaServer(tmp_path / "chroma-server")
     try:
         env = _env(tmp_path, CAPACITIES_CHROMA_URL=server.url)
@@ -118,10 +117,10 @@ def test_backup_wipe_restore_chroma_server(tmp_path):
 
 
 def test_backup_refused_while_an_ingestion_is_unfinished(settings, tmp_path):
-    from assistant.models import HashEmbedder
     from ingest.backup import create
     from ingest.manifest import Manifest
     from ingest.pipeline import run_ingest
+    from tests.fakes import HashEmbedder
 
     write_md(settings.corpus_dir, "a.md", "Un texte sur les ateliers avec les usagers.")
     run_ingest(settings, embedder=HashEmbedder(256), progress=False)
@@ -202,9 +201,9 @@ def test_a_damaged_backup_restored_with_force_leaves_the_index_in_service(tmp_pa
 def test_a_backup_on_a_full_disk_is_a_french_error_without_a_part_file(settings, tmp_path, monkeypatch):
     import errno
 
-    from assistant.models import HashEmbedder
     from ingest import backup
     from ingest.pipeline import run_ingest
+    from tests.fakes import HashEmbedder
 
     _corpus(settings.corpus_dir)
     assert run_ingest(settings, embedder=HashEmbedder(256), progress=False).ok

@@ -12,12 +12,12 @@ import sys
 import textwrap
 
 import pytest
-from conftest import make_pdf, write_md
 
-from assistant.models import HashEmbedder
 from assistant.store import DenseStore, LexicalIndex
 from ingest.manifest import Manifest
 from ingest.pipeline import run_ingest
+from tests.fakes import HashEmbedder
+from tests.helpers import make_pdf, write_md
 
 PROC = "Pour lancer un marché, il faut d'abord définir le besoin avec les usagers. " * 8
 OTHER = "La sobriété numérique réduit l'empreinte environnementale des services. " * 8
@@ -132,7 +132,7 @@ def test_kill_9_mid_run_then_resume(settings, tmp_path):
             f"""
             import os, signal
             from pathlib import Path
-            from assistant.models import HashEmbedder
+            from tests.fakes import HashEmbedder
             from assistant.settings import Settings
             from ingest.pipeline import run_ingest
 
@@ -150,7 +150,7 @@ def test_kill_9_mid_run_then_resume(settings, tmp_path):
             """
         )
     )
-    proc = subprocess.run([sys.executable, str(script)], env=os.environ | {"PYTHONPATH": os.getcwd()})
+    proc = subprocess.run([sys.executable, str(script)], env=os.environ)  # PYTHONPATH: conftest
     assert proc.returncode == -signal.SIGKILL
     assert Manifest.read(settings.manifest_path).dirty is True
     r = _ingest(settings)

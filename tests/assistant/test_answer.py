@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from conftest import make_pdf, write_md
 
-from assistant.answer import Assistant, check_citations
+from assistant.answer import check_citations
 from assistant.errors import CapacitiesError
-from assistant.models import HashEmbedder, OpenAICompatibleChat
-from assistant.retrieve import Retriever
+from assistant.models import OpenAICompatibleChat
 from assistant.screening import check_question, resolve_follow_up
 from assistant.summary import summarize
 from assistant.types import Passage
-from ingest.pipeline import run_ingest
+from tests.helpers import indexed_assistant, make_pdf, write_md
 
 MARCHE = """# Rédiger un marché public responsable
 Le RGESN (Référentiel général d'écoconception de services numériques) guide l'acheteur.
@@ -40,11 +37,7 @@ ATELIER = [
 def assistant(settings, ephemeral_client):
     write_md(settings.corpus_dir, "markdown/marche.md", MARCHE)
     make_pdf(settings.corpus_dir / "pdf/atelier.pdf", ATELIER)
-    emb = HashEmbedder(256)
-    report = run_ingest(settings, embedder=emb, client=ephemeral_client, progress=False)
-    assert report.ok, report.failed
-    s = dataclasses.replace(settings, min_dense_score=0.0)
-    return Assistant.load(s, Retriever(s, embedder=emb, client=ephemeral_client))
+    return indexed_assistant(settings, ephemeral_client)
 
 
 def _numbered(text: str) -> list[str]:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
-from conftest import write_md
-
 from assistant import blocks as B
-from assistant.models import HashEmbedder
 from assistant.retrieve import Retriever
 from assistant.store import DenseStore
 from ingest.pipeline import run_ingest
+from tests.fakes import HashEmbedder
+from tests.helpers import write_md
 
 GUIDE = (
     "# Publier les données de la commune\n\n"

@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import make_pdf, run_cli, write_md
 
 from assistant.settings import PROJECT_ROOT
+from tests.helpers import make_pdf, run_cli, write_md
 
 STEPS = (
     "# Publier des données\nPour publier un jeu de données, voici la démarche.\n"

@@ -6,10 +6,10 @@ import re
 
 from assistant import blocks as B
 from assistant.compose import MEANING, extractive_answer, rank_by_meaning, suggestions
-from assistant.models import HashEmbedder
 from assistant.readability import kandel_moles
 from assistant.types import Passage
 from evals.metrics import answer_body, body_words, list_integrity, non_advice_units, ordered_steps
+from tests.fakes import HashEmbedder
 
 MOISSONNAGE = (
     "4.4.2 Comment utiliser le service de moissonnage?\n"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CORPUS
 
 from assistant import blocks as B
 from ingest.load import load_document
 from ingest.split import running_lines, split_document
+from tests.helpers import CORPUS
 
 ACHATS = "pdf/dinum_guide_achats_numeriques_responsables_2021.pdf"
 PUBLIER = "pdf/etalab_guide_publier_data_gouv.pdf"

@@ -6,7 +6,6 @@ card and its page image, and saves screenshots under test-artifacts/ (look at th
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import PROJECT_ROOT
-from tests.conftest import build_pdf, write_md
+from tests.helpers import CHROMIUM, build_pdf, free_port, write_md
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 FLAGS = [
     "--headless",
@@ -31,19 +29,11 @@ FLAGS = [
     "--disable-quic",
 ]
 
-pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture
 def served_app(tmp_path: Path):  # noqa: ANN201
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium manquant : scripts/setup.sh l'installe (apt-get install chromium).")
     corpus = tmp_path / "corpus"
     build_pdf(
         corpus / "pdf" / "guide_donnees.pdf",
@@ -109,7 +99,7 @@ def test_question_answer_and_citation_card_in_a_real_browser(served_app: str) ->
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="fr-FR")
             page.goto(served_app, wait_until="domcontentloaded")
@@ -171,7 +161,7 @@ def test_titles_from_documents_fetch_nothing_and_link_nowhere(hostile_app: str) 
     app_host = urlparse(hostile_app).netloc
     requests: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="fr-FR")
             page.on("request", lambda r: requests.append(r.url))

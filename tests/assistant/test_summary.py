@@ -6,13 +6,13 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from conftest import CORPUS
 
 from assistant.readability import kandel_moles
 from assistant.summary import POINTS, summarize
 from evals.metrics import answer_body, answer_units, non_advice_units
 from ingest.load import load_document
 from ingest.split import split_document
+from tests.helpers import CORPUS
 
 DOCS = ["pdf/dinum_guide_achats_numeriques_responsables_2021.pdf", "pdf/etalab_guide_publier_data_gouv.pdf"]
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from assistant.types import Page
@@ -16,8 +14,9 @@ from ingest.clean import (
     normalize_whitespace,
     remove_running_lines,
 )
+from tests.helpers import CORPUS
 
-PDF_DIR = Path(__file__).resolve().parents[1] / "corpus" / "pdf"
+PDF_DIR = CORPUS / "pdf"
 LIGATURES = "".join(chr(c) for c in range(0xFB00, 0xFB07))
 
 FRENCH = (

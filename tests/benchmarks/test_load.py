@@ -9,12 +9,12 @@ import sys
 import time
 
 import pytest
-from conftest import write_md
 
-from assistant.models import HashEmbedder
 from assistant.settings import PROJECT_ROOT
 from benchmarks.load import run
 from ingest.pipeline import run_ingest
+from tests.fakes import HashEmbedder
+from tests.helpers import write_md
 
 GUIDE = (
     "# Ateliers\nOrganiser un atelier avec les usagers : inviter, écouter, restituer.\n"

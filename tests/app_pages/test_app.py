@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from assistant import prompts
 from assistant.render import escape_markdown
 from assistant.settings import PROJECT_ROOT
-from tests.conftest import build_pdf, write_md
+from tests.helpers import build_pdf, write_md
 
 APP = str(PROJECT_ROOT / "app.py")
 PDF_TITLE = "Guide des données locales"

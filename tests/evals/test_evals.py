@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, make_pdf, write_md
 
+from assistant.settings import PROJECT_ROOT
 from evals.metrics import (
     doc_gains,
     first_rank,
@@ -25,8 +25,9 @@ from evals.metrics import (
     points_coverage,
     retrieval_summary,
 )
+from tests.helpers import CORPUS, make_pdf, write_md
 
-QUESTIONS = Path(__file__).resolve().parent.parent / "evals" / "questions.jsonl"
+QUESTIONS = PROJECT_ROOT / "evals" / "questions.jsonl"
 
 
 @dataclass(frozen=True)

@@ -7,17 +7,15 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import build_pdf as make_pdf
 
 from assistant.errors import CapacitiesError
 from ingest.clean import is_garbage
 from ingest.load import load_document
+from tests.helpers import CORPUS
+from tests.helpers import build_pdf as make_pdf
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 PDF_DIR = CORPUS / "pdf"
 LIGATURES = "".join(chr(c) for c in range(0xFB00, 0xFB07))
-HAS_TESSERACT = shutil.which("tesseract") is not None
-OCR_SKIP_REASON = "tesseract is not installed"
 
 BODY = [
     "Objectif",
@@ -261,7 +259,7 @@ def test_scanned_pdf_without_ocr(tmp_path: Path, no_tesseract: None) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not HAS_TESSERACT, reason=OCR_SKIP_REASON)
+@pytest.mark.tesseract
 def test_scanned_pdf_is_ocred(tmp_path: Path) -> None:
     lines = [
         "Compte rendu de réunion",
@@ -318,7 +316,7 @@ def test_pdfium_extractor() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not HAS_TESSERACT, reason=OCR_SKIP_REASON)
+@pytest.mark.tesseract
 def test_numa_garbage_is_ocred() -> None:
     start = time.perf_counter()
     doc = load_document(PDF_DIR / "anct_numa_workshop_2020.pdf", CORPUS)

@@ -9,71 +9,23 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
-from conftest import make_pdf, write_md
 
 from assistant.errors import CapacitiesError
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.store import LexicalIndex, parse_chroma_url
+from tests.helpers import ChromaServer, free_port, make_pdf, write_md
 
-CHROMA = Path(sys.executable).with_name("chroma")
 QUESTIONS = "publier des données ouvertes\natelier avec les usagers\nnumérique responsable\n"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ChromaServer:
-    """`chroma run` on 127.0.0.1, a free port and a private folder; stopped by its process id."""
-
-    def __init__(self, path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = (path.parent / "chroma.log").open("w")
-        self.proc = subprocess.Popen(
-            [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        import httpx
-
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"chroma run exited with {self.proc.returncode}")
-            try:
-                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("chroma run did not answer within 60 s")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
 
 
 @pytest.fixture
 def chroma_server(tmp_path):
-    if not CHROMA.exists():
-        pytest.skip("the chroma command is not installed")
     server = ChromaServer(tmp_path / "chroma-server")
     yield server
     server.stop()
@@ -123,6 +75,7 @@ def test_unreachable_server_is_a_clear_message(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.chroma_server
 def test_ingest_and_search_through_a_chroma_server_two_processes_agree(chroma_server, tmp_path):
     corpus = tmp_path / "corpus"
     write_md(

@@ -1,7 +1,7 @@
 """Hostile content (issue 17): orders hidden in passages, titles, sections, file names and glossary
 entries are never obeyed, rendered or quoted; markup never reaches another viewer; a model server's
 body never gives a traceback or an escape sequence; nor does a question that is not UTF-8. Every
-hostile file is built inside its test. The browser case is in tests/test_e2e_browser.py."""
+hostile file is built inside its test. The browser case is in tests/app_pages/test_browser.py."""
 
 from __future__ import annotations
 
@@ -15,19 +15,19 @@ import unicodedata
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from conftest import build_pdf, run_cli, write_md
 
 from assistant.answer import Assistant, check_grounding
 from assistant.errors import CapacitiesError
 from assistant.hostile import InjectionScreen, fold_for_screening, gives_orders, plain, remove_orders, strip_markup
-from assistant.models import HashEmbedder, OpenAICompatibleChat
+from assistant.models import OpenAICompatibleChat
 from assistant.prompts import user_message
 from assistant.render import citation_label, export_markdown
-from assistant.retrieve import Retriever
 from assistant.store import LexicalIndex
 from assistant.types import Answer, Passage
 from ingest.glossary import build_glossary
 from ingest.pipeline import run_ingest
+from tests.fakes import HashEmbedder
+from tests.helpers import build_pdf, indexed_assistant, run_cli, write_md
 
 # the issue's own examples: the lead one, then the 16 variants it could still quote
 ISSUE_VARIANTS = [
@@ -71,8 +71,7 @@ QUESTION = "Comment publier les données de la commune sur data.gouv.fr ?"
 
 
 def _assistant(settings) -> Assistant:
-    s = dataclasses.replace(settings, min_dense_score=0.0)
-    return Assistant.load(s, Retriever(s, embedder=HashEmbedder(256)))
+    return indexed_assistant(settings, ingest=False)
 
 
 def _indexed_text(settings) -> str:

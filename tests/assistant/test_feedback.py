@@ -1,0 +1,38 @@
+"""Feedback on answers, stored, updated and listed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.feedback import FeedbackStore
+from assistant.types import Answer, Passage
+
+PASSAGE = Passage(
+    id="c1",
+    text="Créez une organisation au nom de la mairie.",
+    source="pdf/g.pdf",
+    title="Guide",
+    page_start=2,
+    page_end=2,
+    section="Publier",
+    index=0,
+)
+
+
+def test_feedback_is_stored_updated_and_listed(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "fb.sqlite")
+    answer = Answer("Réponse [1]", "agent", "extractive", False, citations=[PASSAGE])
+    up = store.add("Question A ?", answer, 1)
+    down = store.add("Question B ?", answer, 0, "il manque une étape")
+    store.update(up, rating=0)
+    store.update(up, comment="  page fausse  ")
+    assert store.counts() == {"up": 0, "down": 2}
+    rows = store.latest(rating=0)
+    assert [r["id"] for r in rows] == [down, up]  # newest first
+    assert rows[1]["comment"] == "page fausse" and rows[0]["comment"] == "il manque une étape"
+    assert rows[0]["pages"] == [{"source": "pdf/g.pdf", "page": 2}]
+    assert rows[0]["answer"] == "Réponse [1]"
+    with pytest.raises(ValueError):
+        store.add("Q", answer, 5)
