@@ -66,7 +66,9 @@ def _assistant(key: str, version: str, _s: Settings) -> Assistant:
         from assistant.store import reset_chroma_cache
 
         reset_chroma_cache()
-    return Assistant.load(_s, Retriever(_s, embedder=embedder(key, _s), client=_chroma(key, _s)))
+    retriever = Retriever(_s, embedder=embedder(key, _s), client=_chroma(key, _s))
+    retriever.warm_up()  # under the loading spinner, not in the first answer's time
+    return Assistant.load(_s, retriever)
 
 
 def assistant(s: Settings) -> Assistant:

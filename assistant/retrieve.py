@@ -83,7 +83,7 @@ def second_stage(candidates: list[Passage]) -> list[Passage]:
 def load_glossary(settings: Settings) -> dict[str, str]:
     """The corpus's acronyms and their meanings (``glossary.json``, written by ingestion)."""
     try:
-        return json.loads((settings.data_dir / "glossary.json").read_text(encoding="utf-8"))
+        return json.loads(settings.glossary_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # absent, or left empty by a power cut: answers go on without it
         return {}
 
@@ -118,9 +118,15 @@ class Retriever:
         """The published passages' words (for ``expand``), gathered at the first question."""
         return Vocabulary(c.text for c in self.lexical.chunks)
 
-    def expand(self, query: str) -> str:
+    def warm_up(self) -> None:
+        """Pay now what the first question would: the corpus's vocabulary, the model's first forward
+        pass and the vector index's first read (the app does it while its page loads)."""
+        _ = self.vocabulary
+        self.search("échauffement", k=1)
+
+    def expand(self, query: str, settings: Settings | None = None) -> str:
         """The question with the corpus's words for its unknown words and its acronyms' meanings."""
-        if not self.settings.query_expansion:
+        if not (settings or self.settings).query_expansion:
             return query
         return expand_query(query, self.vocabulary, self.glossary)
 
@@ -148,11 +154,10 @@ class Retriever:
     def sources(self) -> list[str]:
         return sorted({c.source for c in self.lexical.chunks})
 
-    def _dense(self, expanded: str, sources: list[str] | None) -> list[tuple[str, float]]:
+    def _dense(self, expanded: str, sources: list[str] | None, want: int) -> list[tuple[str, float]]:
         """The best published chunks by cosine for the expanded question. During an ingestion the store
         also holds its new, unpublished chunks: asked for that many more, so they never crowd the
         published ones out."""
-        want = self.settings.candidates
         try:
             hits = self.dense.query(self._embedding(expanded), want, sources, published=len(self.lexical.by_id))
         except CapacitiesError:
@@ -162,11 +167,15 @@ class Retriever:
             return []
         return [(i, d) for i, d in hits if i in self.lexical.by_id][:want]
 
-    def search(self, query: str, k: int | None = None, sources: list[str] | None = None) -> list[Passage]:
-        s = self.settings
+    def search(
+        self, query: str, k: int | None = None, sources: list[str] | None = None, settings: Settings | None = None
+    ) -> list[Passage]:
+        """The ``k`` best passages for the question. ``settings``: other retrieval settings for this search
+        only (weights, candidates, second stage…: what evaluations compare), over the same indexes."""
+        s = settings or self.settings
         k = k or s.top_k
-        query = self.expand(query)  # once, for the embedder and both BM25 fields
-        dense_hits = self._dense(query, sources) if s.dense_weight else []
+        query = self.expand(query, s)  # once, for the embedder and both BM25 fields
+        dense_hits = self._dense(query, sources, s.candidates) if s.dense_weight else []
         lex_hits = self.lexical.search(query, s.candidates, sources) if s.bm25_weight else []
         dense_score = dict(dense_hits)
         lex_score = dict(lex_hits)

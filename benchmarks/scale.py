@@ -149,15 +149,13 @@ def child_serve(folder: Path, model: str, dim: int, queries: dict[str, list[floa
     qs = list(queries)
     for q in qs[:5]:  # warm-up: Chroma loads its HNSW index at the first query
         for cs in configs.values():
-            retriever.settings = cs
-            retriever.search(q, k=s.top_k)
+            retriever.search(q, k=s.top_k, settings=cs)
     times: dict[str, dict[str, list[float]]] = {name: {q: [] for q in qs} for name in configs}
     for _ in range(rounds):
         for q in qs:
             for name, cs in configs.items():  # interleaved, so drift hits every configuration alike
-                retriever.settings = cs
                 t1 = time.perf_counter()
-                retriever.search(q, k=s.top_k)
+                retriever.search(q, k=s.top_k, settings=cs)
                 times[name][q].append((time.perf_counter() - t1) * 1000)
     return {
         "rss_mb_start": round(rss0, 1),

@@ -84,7 +84,7 @@ def false_abstentions(retriever, covered: list[dict], settings) -> dict:  # noqa
     previous = dataclasses.replace(settings, min_dense_score=PREVIOUS_MIN_DENSE_SCORE)
     now = before = 0
     for q in covered:
-        passages = retriever.search(q["question"], k=settings.top_k)
+        passages = retriever.search(q["question"], k=settings.top_k, settings=settings)
         now += not covers(q["question"], passages, settings)
         before += not covers(q["question"], passages, previous)
     return {"covered": len(covered), "false_abstentions": now, "previous_threshold": before}
@@ -232,8 +232,7 @@ def run_project(args: argparse.Namespace) -> dict:
 
     def searcher(s):  # noqa: ANN001, ANN202
         def search(question: str, k: int):  # noqa: ANN202
-            retriever.settings = s
-            return retriever.search(question, k=k)
+            return retriever.search(question, k=k, settings=s)
 
         return search
 
@@ -249,7 +248,6 @@ def run_project(args: argparse.Namespace) -> dict:
         searches[name]("échauffement", 10)  # first call pays for lazy initialisation
         retrieval[name], per_config[name] = evaluate_retrieval(searches[name], answerable)
         print(f"  {LABELS[name]} : {retrieval[name]['page']}", file=sys.stderr)
-    retriever.settings = settings
 
     # abstention threshold: best cosine among the passages an answer would use, covered or not
     scored = []
@@ -271,7 +269,6 @@ def run_project(args: argparse.Namespace) -> dict:
             heldout_retrieval[Path(path).name] = {
                 name: evaluate_retrieval(searches[name], covered)[0] for name in ("naive", "hybrid_v1", "hybrid")
             }
-            retriever.settings = settings
             heldout_abstention[Path(path).name] = false_abstentions(retriever, covered, settings)
     per_question = {}
     for q, (best, _) in zip(questions, scored, strict=True):

@@ -142,11 +142,10 @@ def run_squad(  # noqa: ANN001
         "configs": {},
     }
     for name, cs in configs.items():
-        retriever.settings = cs
         ranks, ms = [], []
         for _, q, ci in qs:
             t1 = time.perf_counter()
-            hits = retriever.search(q, k=10)
+            hits = retriever.search(q, k=10, settings=cs)
             ms.append((time.perf_counter() - t1) * 1000)
             ranks.append(first_rank([h.source == f"ctx{ci}" for h in hits]))
         m = retrieval_summary(ranks, ks=(1, 5, 10))
