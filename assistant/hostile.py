@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.text import sentences
+from assistant.text import CONTROL, sentences
 from assistant.types import Document
 
 # --------------------------------------------------------------------------- folding for screening
@@ -377,13 +377,12 @@ _ANSI = re.compile(
 )
 
 _MD_LINK = re.compile(r"\[([^\[\]]*)\]\([^)]*\)")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def plain(text: str, limit: int = 200) -> str:
     """A label (a title, a section, a file name) as plain words: no markup, link, control character
     or line break; at most ``limit`` characters."""
-    text = _CONTROL.sub(" ", _ANSI.sub(" ", text or ""))
+    text = CONTROL.sub(" ", _ANSI.sub(" ", text or ""))
     text = " ".join(_MD_LINK.sub(r"\1", strip_markup(text)).split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.errors import CapacitiesError
+from assistant.fetch import EMBEDDER_NAME
 from assistant.hostile import terminal_safe
 from assistant.settings import Settings
-
-DEFAULT_EMBEDDER = "embeddinggemma-300m"
 
 
 class Embedder(Protocol):
@@ -335,7 +334,7 @@ class GemmaQueryPath:
 
 def resolve_embedder_path(model: str) -> str:
     """The default name maps to the model assembled offline; anything else is passed through."""
-    if model == DEFAULT_EMBEDDER and not Path(model).exists():
+    if model == EMBEDDER_NAME and not Path(model).exists():
         from assistant.fetch import FetchError, fetch_embedder
 
         try:

@@ -9,8 +9,7 @@ import unicodedata
 
 from assistant.errors import CapacitiesError
 from assistant.settings import Settings
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+from assistant.text import CONTROL_BUT_LINES
 
 
 def readable(text: str) -> str:
@@ -30,7 +29,7 @@ def _as_cp1252(m: re.Match) -> str:
 def check_question(question: str, settings: Settings) -> str:
     """The question cleaned of control characters, or a French error saying what to change."""
     q = unicodedata.normalize("NFC", readable(question or ""))
-    q = _CONTROL.sub(" ", q)
+    q = CONTROL_BUT_LINES.sub(" ", q)
     q = re.sub(r"[ \t]+", " ", q).strip()
     if not q:
         raise CapacitiesError(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from assistant.errors import CapacitiesError
+from assistant.fetch import EMBEDDER_NAME
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +26,7 @@ class Settings:
     collection: str = "capacities"  # Chroma collection name
     app_ingest: str = "auto"  # app indexes corpus/ and takes uploads: auto (not with a Chroma server), yes, no
     # --- embedding
-    embed_model: str = "embeddinggemma-300m"  # sentence-transformers path or id; the default is assembled offline
+    embed_model: str = EMBEDDER_NAME  # sentence-transformers path or id; the default is assembled offline
     embed_dtype: str = "auto"  # auto (bfloat16 if the CPU has AMX or AVX512-BF16, else float32), float32, bfloat16
     embed_batch_size: int = 16  # chunks per embedding batch
     embed_titles: bool = True  # give the model each passage's document title and section (EmbeddingGemma format)

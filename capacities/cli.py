@@ -210,9 +210,14 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch_model(args: argparse.Namespace) -> int:
-    from assistant.fetch import fetch_embedder, fetch_gguf
+    from assistant.fetch import EMBEDDER_NAME, fetch_embedder, fetch_gguf
 
-    print(fetch_embedder() if args.name == "embedder" else fetch_gguf(args.name))
+    if args.name != "embedder":
+        print(fetch_gguf(args.name))
+    elif _settings(args).embed_model == EMBEDDER_NAME:
+        print(fetch_embedder())
+    else:  # another model is configured (CAPACITIES_EMBED_MODEL): nothing to assemble
+        print(f"Modèle configuré : {_settings(args).embed_model} (rien à assembler).", file=sys.stderr)
     return 0
 
 

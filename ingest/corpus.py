@@ -14,6 +14,7 @@ from pathlib import Path
 
 from assistant.errors import CapacitiesError
 from assistant.settings import Settings
+from assistant.text import CONTROL
 
 # the formats read, and the corpus folder an upload of each goes to
 FOLDERS = {".pdf": "pdf", ".md": "markdown", ".markdown": "markdown", ".txt": "markdown"}
@@ -44,12 +45,9 @@ def discover(corpus_dir: Path) -> dict[str, Path]:
     return out
 
 
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-
-
 def printable_name(name: str) -> str:
     """A file name fit for a terminal, a report or a web page: control characters shown as \\xNN."""
-    return _UNSAFE_NAME.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
 
 
 def screen_files(files: dict[str, Path], corpus_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:

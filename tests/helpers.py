@@ -12,9 +12,31 @@ import time
 from pathlib import Path
 
 from assistant.settings import PROJECT_ROOT, Settings
+from assistant.types import Passage
 from tests.fakes import HashEmbedder
 
 CORPUS = PROJECT_ROOT / "corpus"
+# a cited passage, for what shows answers (export, feedback, cards)
+PASSAGE = Passage(
+    id="c1",
+    text="Créez une organisation au nom de la mairie.",
+    source="pdf/g.pdf",
+    title="Guide",
+    page_start=2,
+    page_end=2,
+    section="Publier",
+    index=0,
+)
+
+# the first two words of each of the six steps of data.gouv.fr's publishing procedure (the corpus's guide)
+DATAGOUV_STEPS = [
+    ["Vous", "créez"],
+    ["Vous", "publiez"],
+    ["Vous", "demandez"],
+    ["La", "configuration"],
+    ["Le", "moissonneur"],
+    ["Les", "données"],
+]
 CHROMA = Path(sys.executable).with_name("chroma")  # the server command, installed with chromadb
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's, installed by scripts/setup.sh --browser
 

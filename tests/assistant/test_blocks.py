@@ -7,7 +7,7 @@ import pytest
 from assistant import blocks as B
 from ingest.load import load_document
 from ingest.split import running_lines, split_document
-from tests.helpers import CORPUS
+from tests.helpers import CORPUS, DATAGOUV_STEPS
 
 ACHATS = "pdf/dinum_guide_achats_numeriques_responsables_2021.pdf"
 PUBLIER = "pdf/etalab_guide_publier_data_gouv.pdf"
@@ -45,14 +45,7 @@ def test_numbered_heading_with_its_level_then_a_procedure_in_order(docs):
     lead = find(blocks, "Le principe du moissonnage")
     assert lead.kind == B.LEAD
     items = [b for b in blocks if b.group == lead.group and b.kind == B.ITEM]
-    assert [i.text.split()[:2] for i in items] == [
-        ["Vous", "créez"],
-        ["Vous", "publiez"],
-        ["Vous", "demandez"],
-        ["La", "configuration"],
-        ["Le", "moissonneur"],
-        ["Les", "données"],
-    ]
+    assert [i.text.split()[:2] for i in items] == DATAGOUV_STEPS
     assert all(not i.text[:1].isdigit() for i in items)  # the numbers are the list's, not the text's
 
 

@@ -10,6 +10,7 @@ from assistant.readability import kandel_moles
 from assistant.types import Passage
 from evals.metrics import answer_body, body_words, list_integrity, non_advice_units, ordered_steps
 from tests.fakes import HashEmbedder
+from tests.helpers import DATAGOUV_STEPS
 
 MOISSONNAGE = (
     "4.4.2 Comment utiliser le service de moissonnage?\n"
@@ -72,14 +73,9 @@ def test_the_procedure_is_quoted_whole_in_order_with_its_continuation():
     assert lines[1].startswith("Il est possible de demander au moissonneur")  # what precedes the lead-in
     assert lines[2].startswith("Le principe du moissonnage") and lines[2].endswith("[1]")
     steps = [line for line in lines if re.match(r"\d\. ", line)]
-    assert [s.split()[1:3] for s in steps] == [
-        ["Vous", "créez"],
-        ["Vous", "publiez"],
-        ["Vous", "demandez"],
-        ["La", "configuration"],
-        ["Le", "moissonneur"],
-        ["Les", "données"],
-    ]  # items 1 to 6: none left out, the overlap of the two chunks not repeated
+    assert [
+        s.split()[1:3] for s in steps
+    ] == DATAGOUV_STEPS  # items 1 to 6: none left out, the overlap of the two chunks not repeated
     assert steps[-1].endswith("[2]")  # the items of the next page are cited to it
     assert [(c.page_start) for c in ans.citations][:2] == [12, 13]
     assert ordered_steps(ans.text) == 6

@@ -7,18 +7,8 @@ from pathlib import Path
 import pytest
 
 from assistant.feedback import FeedbackStore
-from assistant.types import Answer, Passage
-
-PASSAGE = Passage(
-    id="c1",
-    text="Créez une organisation au nom de la mairie.",
-    source="pdf/g.pdf",
-    title="Guide",
-    page_start=2,
-    page_end=2,
-    section="Publier",
-    index=0,
-)
+from assistant.types import Answer
+from tests.helpers import PASSAGE
 
 
 def test_feedback_is_stored_updated_and_listed(tmp_path: Path) -> None:

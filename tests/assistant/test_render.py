@@ -10,18 +10,7 @@ import pytest
 from assistant.errors import CapacitiesError
 from assistant.render import export_markdown, render_page, safe_markdown
 from assistant.types import Answer, Passage
-from tests.helpers import build_pdf
-
-PASSAGE = Passage(
-    id="c1",
-    text="Créez une organisation au nom de la mairie.",
-    source="pdf/g.pdf",
-    title="Guide",
-    page_start=2,
-    page_end=2,
-    section="Publier",
-    index=0,
-)
+from tests.helpers import PASSAGE, build_pdf
 
 
 def pdf_bytes(tmp_path: Path, **kw: object) -> bytes:

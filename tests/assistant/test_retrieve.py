@@ -172,5 +172,6 @@ def test_the_expanded_question_reaches_the_embedder_and_bm25(settings, ephemeral
     assert asked == ["Comment écoconcevoir ? (écoconception)"]
     assert hits[0].id == "id0" and hits[0].lexical is not None  # the stem field found it through the added word
     unexpanded = dataclasses.replace(s, query_expansion=False)
-    assert all(p.lexical is None for p in r.search(question, k=2, settings=unexpanded))  # no stem of the question is the corpus's
+    # no stem of the question is the corpus's
+    assert all(p.lexical is None for p in r.search(question, k=2, settings=unexpanded))
     assert asked[-1] == question
