@@ -137,7 +137,8 @@ def start_ingest(s: Settings, title: str, rebuild: bool = False, startup: bool =
 
 
 def _ingest_job(s: Settings, rebuild: bool, state: dict) -> None:
-    from ingest.pipeline import run_ingest, save_report
+    from ingest.pipeline import run_ingest
+    from ingest.report import save_report
 
     def on_progress(stage: str, done: int, total: int, label: str) -> None:
         frac = min(done / total if total else 1.0, 1.0)

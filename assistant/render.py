@@ -1,10 +1,12 @@
 """Text from documents and models shown safely: Markdown escaped or defused, a conversation exported
-as Markdown, and a cited PDF page drawn with its passage highlighted."""
+as Markdown, an answer as JSON for another program, and a cited PDF page drawn with its passage
+highlighted."""
 
 from __future__ import annotations
 
 import re
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from assistant.errors import CapacitiesError
@@ -126,3 +128,18 @@ def _fragments(passage: str, words: int = 6) -> list[str]:
             starts.append(len(toks) - words)  # the sentence's last words too
         out += [" ".join(toks[i : i + words]) for i in starts]
     return out[:40]
+
+
+def answer_json(answer: Answer) -> dict:
+    """An answer for another program: no HTML or script address in any string."""
+    return {
+        "answer": strip_markup(answer.text),
+        "mode": answer.mode,
+        "backend": answer.backend,
+        "abstained": answer.abstained,
+        "citations": [
+            {"n": i, "source": p.source, "page": p.page_start, "text": strip_markup(p.text)}
+            for i, p in enumerate(answer.citations, 1)
+        ],
+        "suggestions": [asdict(x) for x in answer.suggestions],
+    }

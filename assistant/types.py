@@ -67,22 +67,6 @@ class Answer:
     question: str = ""  # the question as retrieval saw it (after resolving a follow-up)
     suggestions: list[Suggestion] = field(default_factory=list)  # next questions (extractive answers)
 
-    def to_json(self) -> dict:
-        """For another program: no HTML or script address in any string (``assistant.hostile``)."""
-        from assistant.hostile import strip_markup
-
-        return {
-            "answer": strip_markup(self.text),
-            "mode": self.mode,
-            "backend": self.backend,
-            "abstained": self.abstained,
-            "citations": [
-                {"n": i, "source": p.source, "page": p.page_start, "text": strip_markup(p.text)}
-                for i, p in enumerate(self.citations, 1)
-            ],
-            "suggestions": [asdict(x) for x in self.suggestions],
-        }
-
 
 @dataclass(frozen=True)
 class Page:

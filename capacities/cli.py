@@ -39,7 +39,8 @@ def _run(func, args: argparse.Namespace) -> int:  # noqa: ANN001
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from ingest.pipeline import run_ingest, save_report
+    from ingest.pipeline import run_ingest
+    from ingest.report import save_report
 
     s = _settings(args)
     print(f"Corpus : {s.corpus_dir}\nIndex : {s.data_dir}", file=sys.stderr)
@@ -126,6 +127,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.answer import Answer, Assistant
+    from assistant.render import answer_json
     from assistant.screening import check_question
 
     s = _settings(args)
@@ -141,7 +143,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             assistant = fresh.get()
             if args.json or (args.question == "-" and not interactive):
                 ans = assistant.ask(q, mode=args.mode, backend=args.backend, sources=args.doc, history=history)
-                print(json.dumps(ans.to_json(), ensure_ascii=False), flush=True)
+                print(json.dumps(answer_json(ans), ensure_ascii=False), flush=True)
             else:
                 ans, streamed = None, False
                 for piece in assistant.stream(
@@ -172,12 +174,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_summarize(args: argparse.Namespace) -> int:
     from assistant.answer import Assistant
+    from assistant.render import answer_json
     from assistant.summary import summarize
 
     s = _settings(args)
     assistant = Assistant.load(s)
     ans = summarize(assistant.retriever, args.source, "elu" if args.elu else "agent", assistant.glossary)
-    print(json.dumps(ans.to_json(), ensure_ascii=False) if args.json else ans.text)
+    print(json.dumps(answer_json(ans), ensure_ascii=False) if args.json else ans.text)
     return 0
 
 

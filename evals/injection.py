@@ -88,11 +88,11 @@ def _slug(text: str) -> str:
 
 def _acronym(text: str) -> tuple[str, str]:
     """A long form made of the sentence's first words, and the acronym of their initials."""
-    from ingest.glossary import _SMALL
+    from ingest.glossary import SMALL_WORDS
 
     words = [w for w in re.findall(r"[A-Za-zÀ-ÿ]{2,}", text)][:7]
     long = " ".join(w[:1].upper() + w[1:] for w in words)
-    return "".join(w[0].upper() for w in words if w.lower() not in _SMALL), long
+    return "".join(w[0].upper() for w in words if w.lower() not in SMALL_WORDS), long
 
 
 def build_corpus(folder: Path, hostile: list[dict]) -> list[dict]:

@@ -133,7 +133,7 @@ def build_naive(
     folder = Path(data_dir) / "naive" / key if data_dir is not None and client is None else None
     if folder is not None and (folder / "DONE").is_file():
         store = _chroma(folder, name, emb)
-        info |= {"chunks": store._collection.count(), "folder": str(folder)}
+        info |= {"chunks": len(store.get(include=[])["ids"]), "folder": str(folder)}
         return NaiveRAG(store), info
     t0 = time.perf_counter()
     pages = load_pages(corpus_dir)
@@ -149,7 +149,7 @@ def build_naive(
         )
         tmp = partial[-1] if partial else folder.with_name(f"{key}.tmp-{uuid.uuid4().hex[:6]}")
         store = _chroma(tmp, name, emb)
-        got = store._collection.get(include=["documents", "metadatas"])
+        got = store.get(include=["documents", "metadatas"])
         stored = Counter((m["source"], m["page"], d) for d, m in zip(got["documents"], got["metadatas"], strict=True))
         todo = []
         for c in chunks:

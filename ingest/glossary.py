@@ -16,7 +16,25 @@ from assistant.text import fold
 ACRO = r"[A-Z][A-Z0-9&]{1,9}s?"
 _ACRO_THEN_LONG = re.compile(rf"\b({ACRO})\s*\(([^()\n]{{6,120}})\)")
 _LONG_THEN_ACRO = re.compile(rf"([A-Za-zÀ-ÿ'’\- ]{{6,140}})\(\s*({ACRO})\s*\)")
-_SMALL = {"de", "des", "du", "la", "le", "les", "l", "d", "et", "en", "a", "au", "aux", "pour", "sur", "un", "une"}
+SMALL_WORDS = {  # joining words an acronym skips ("Référentiel Général d'Écoconception")
+    "de",
+    "des",
+    "du",
+    "la",
+    "le",
+    "les",
+    "l",
+    "d",
+    "et",
+    "en",
+    "a",
+    "au",
+    "aux",
+    "pour",
+    "sur",
+    "un",
+    "une",
+}
 
 
 def _strip_elision(word: str) -> str:
@@ -62,8 +80,8 @@ def _long_form_before(acro: str, before: str) -> str | None:
     tails = []
     for start in range(len(words) - 1, max(-1, len(words) - 2 * n - 4), -1):
         tail = words[start:]
-        content = [w for w in tail if fold(w) not in _SMALL]
-        if fold(tail[0]) in _SMALL or len(content) < (n + 1) // 2:
+        content = [w for w in tail if fold(w) not in SMALL_WORDS]
+        if fold(tail[0]) in SMALL_WORDS or len(content) < (n + 1) // 2:
             continue
         if _initials_match(acro, content):
             tails.append((len(content) == n, -len(tail), tail))
@@ -88,7 +106,7 @@ def build_glossary(texts: Iterable[str]) -> dict[str, str]:
         flat = re.sub(r"\s+", " ", text)
         for m in _ACRO_THEN_LONG.finditer(flat):
             acro, long = m.group(1), m.group(2).strip(" ,;:")
-            words = [w for w in re.findall(r"[A-Za-zÀ-ÿ'’\-]+", long) if fold(w) not in _SMALL]
+            words = [w for w in re.findall(r"[A-Za-zÀ-ÿ'’\-]+", long) if fold(w) not in SMALL_WORDS]
             if len(words) >= (len(acro.rstrip("s")) + 1) // 2 and _initials_match(acro, words):
                 seen[acro][long] += 1
         for m in _LONG_THEN_ACRO.finditer(flat):

@@ -15,7 +15,7 @@ import errno
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from assistant import faults
@@ -23,7 +23,7 @@ from assistant.blocks import decode as decode_blocks
 from assistant.blocks import pack_vectors
 from assistant.errors import CapacitiesError
 from assistant.fetch import sha256_file
-from assistant.files import read_json, write_json_atomic
+from assistant.files import read_json
 from assistant.hostile import InjectionScreen, screen_document
 from assistant.models import Embedder, load_embedder
 from assistant.settings import Settings
@@ -33,72 +33,9 @@ from ingest.corpus import curated_titles, discover, screen_files
 from ingest.load import load_document
 from ingest.manifest import DocumentEntry, Manifest, ingest_lock
 from ingest.publish import publish
+from ingest.report import IngestReport
 from ingest.split import split_document
 from ingest.titles import readable_stem
-
-
-@dataclass
-class IngestReport:
-    """What a run did; printed at the end and written to ``Settings.report_path``."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)  # source -> French message
-    documents: dict[str, dict] = field(default_factory=dict)  # source -> pages, chunks, warnings, stats
-    pages: int = 0
-    chunks: int = 0
-    embedded: int = 0  # chunks actually embedded (the others were already in the store)
-    seconds: dict[str, float] = field(default_factory=lambda: {"load": 0.0, "split": 0.0, "embed": 0.0, "store": 0.0})
-    interrupted: bool = False
-    model_loaded: bool = False
-    glossary_refused: list[str] = field(default_factory=list)  # acronyms whose definition speaks to an AI
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed and not self.interrupted
-
-    def to_json(self) -> dict:
-        return asdict(self) | {"ok": self.ok}
-
-    def summary(self) -> str:
-        lines = [
-            f"Documents : {len(self.added)} ajouté(s), {len(self.updated)} mis à jour, "
-            f"{len(self.removed)} supprimé(s), {len(self.unchanged)} inchangé(s), {len(self.failed)} en échec.",
-            f"Traités dans ce passage : {self.pages} page(s), {self.chunks} passage(s), "
-            f"dont {self.embedded} calculé(s) par le modèle (les autres étaient déjà indexés).",
-        ]
-        for src, info in sorted(self.documents.items()):
-            st = info.get("stats", {})
-            extra = []
-            if "long_token_ratio_before" in st:
-                b, a = st["long_token_ratio_before"], st.get("long_token_ratio_after", st["long_token_ratio_before"])
-                if b >= 0.02 or a >= 0.02:
-                    extra.append(f"mots collés {b:.1%} → {a:.1%}")
-            if st.get("pages_ocr"):
-                extra.append(f"{int(st['pages_ocr'])} page(s) OCR")
-            if st.get("pages_skipped"):
-                extra.append(f"{int(st['pages_skipped'])} page(s) ignorée(s)")
-            lines.append(
-                f"  {src} : {info['pages']} p., {info['chunks']} passages" + (f" ({', '.join(extra)})" if extra else "")
-            )
-            lines += [f"    ⚠ {w}" for w in info.get("warnings", [])]
-        if self.glossary_refused:
-            refused = ", ".join(self.glossary_refused)
-            lines.append(f"  ⚠ glossaire : sigle(s) écarté(s), leur définition s'adresse à une IA : {refused}.")
-        for src, msg in sorted(self.failed.items()):
-            lines.append(f"  ✗ {msg}" if msg.startswith(src) else f"  ✗ {src} : {msg}")
-        if self.interrupted:
-            lines.append(
-                "Interrompu : l'index précédent reste utilisable ; relancez `capacities ingest` pour terminer."
-            )
-        t = self.seconds
-        lines.append(
-            f"Temps : lecture+nettoyage {t['load']:.1f} s, découpage {t['split']:.1f} s, "
-            f"embeddings {t['embed']:.1f} s, stockage {t['store']:.1f} s."
-        )
-        return "\n".join(lines)
 
 
 def embed_title(chunk: Chunk) -> str:
@@ -421,8 +358,3 @@ class _Run:
         finally:
             bar.close()
         return store
-
-
-def save_report(settings: Settings, report: IngestReport) -> Path:
-    write_json_atomic(settings.report_path, report.to_json())
-    return settings.report_path

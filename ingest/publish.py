@@ -9,8 +9,6 @@ readers see the old index, after it the new one, never half of each.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from assistant import faults
 from assistant.files import write_json_atomic
 from assistant.hostile import InjectionScreen
@@ -18,9 +16,7 @@ from assistant.settings import Settings
 from assistant.store import DenseStore, LexicalIndex, snapshot_digest
 from ingest.glossary import build_glossary
 from ingest.manifest import Manifest
-
-if TYPE_CHECKING:
-    from ingest.pipeline import IngestReport
+from ingest.report import IngestReport
 
 
 def publish(

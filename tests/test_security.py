@@ -23,7 +23,8 @@ import pytest
 from assistant.answer import Assistant
 from assistant.models import OpenAICompatibleChat, load_chat_model
 from assistant.settings import PROJECT_ROOT, Settings
-from ingest.pipeline import run_ingest, save_report
+from ingest.pipeline import run_ingest
+from ingest.report import save_report
 from tests.fakes import HashEmbedder
 from tests.helpers import indexed_assistant, make_pdf, write_md
 

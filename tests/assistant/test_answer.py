@@ -12,6 +12,7 @@ import pytest
 from assistant.answer import check_citations
 from assistant.errors import CapacitiesError
 from assistant.models import OpenAICompatibleChat
+from assistant.render import answer_json
 from assistant.screening import check_question, resolve_follow_up
 from assistant.summary import summarize
 from assistant.types import Passage
@@ -63,7 +64,7 @@ def test_procedure_question_gets_ordered_cited_steps(assistant):
     assert order == sorted(order, key=lambda s: MARCHE.index(s.split(" [")[0][:30]))
     assert "Pour aller plus loin" in ans.text and "markdown/marche.md" in ans.text
     _quoted_from_citation(ans)
-    js = ans.to_json()
+    js = answer_json(ans)
     assert set(js) == {"answer", "mode", "backend", "abstained", "citations", "suggestions"}
     assert js["citations"][0] == {"n": 1, "source": "markdown/marche.md", "page": 1, "text": ans.citations[0].text}
 

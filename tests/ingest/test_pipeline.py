@@ -164,7 +164,7 @@ def test_rebuild_and_report_json(settings):
     _ingest(settings)
     r = _ingest(settings, rebuild=True)
     assert r.added == ["a.md"]
-    from ingest.pipeline import save_report
+    from ingest.report import save_report
 
     data = json.loads(save_report(settings, r).read_text())
     assert data["ok"] is True and data["chunks"] >= 1 and "seconds" in data
