@@ -106,6 +106,21 @@ class Settings:
         return self.data_dir / "feedback.sqlite"
 
     @property
+    def lock_path(self) -> Path:
+        """Held by an ingestion, a backup or a restore (one at a time per data folder)."""
+        return self.data_dir / ".ingest.lock"
+
+    @property
+    def eval_cache_dir(self) -> Path:
+        """Embeddings of evaluation questions and contexts, kept between runs."""
+        return self.data_dir / "eval_cache"
+
+    @property
+    def naive_dir(self) -> Path:
+        """The naive LangChain baseline's indexes, one per corpus and model."""
+        return self.data_dir / "naive"
+
+    @property
     def trash_dir(self) -> Path:
         """Deliverables removed or replaced from the app, kept rather than destroyed."""
         return self.data_dir / "trash"

@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
         stored |= dict(zip(got["ids"], got["embeddings"], strict=True))
     corpus = [(c.text, stored[c.id]) for c in lexical.chunks if c.id in stored]
     embedder = load_embedder(s)
-    cache = EmbeddingCache(s.data_dir / "eval_cache", embedder.name)
+    cache = EmbeddingCache(s.eval_cache_dir, embedder.name)
     piaf = subset_contexts(load_squad(PIAF), args.piaf, seed=0).contexts if args.piaf else []
     piaf_vecs = cache.documents(embedder, piaf, label="PIAF") if piaf else np.zeros((0, len(corpus[0][1])))
     base_texts = [t for t, _ in corpus] + piaf

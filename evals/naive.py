@@ -120,9 +120,9 @@ def _chroma(folder: Path | None, name: str, embeddings, client=None):  # noqa: A
 
 
 def build_naive(
-    corpus_dir: Path, data_dir: Path | None, embedder, client=None, batch: int = 64, progress: bool = True
+    corpus_dir: Path, naive_dir: Path | None, embedder, client=None, batch: int = 64, progress: bool = True
 ) -> tuple[NaiveRAG, dict]:  # noqa: ANN001
-    """The naive index of ``corpus_dir``: reused from ``data_dir/naive/<key>`` when already built.
+    """The naive index of ``corpus_dir``: reused from ``naive_dir/<key>`` when already built.
 
     With ``client`` (e.g. an ephemeral Chroma client in tests) nothing is written to disk.
     """
@@ -130,7 +130,7 @@ def build_naive(
     name = f"naive-{key}"
     emb = lc_embeddings(embedder)
     info = {"key": key, "built": False}
-    folder = Path(data_dir) / "naive" / key if data_dir is not None and client is None else None
+    folder = Path(naive_dir) / key if naive_dir is not None and client is None else None
     if folder is not None and (folder / "DONE").is_file():
         store = _chroma(folder, name, emb)
         info |= {"chunks": len(store.get(include=[])["ids"]), "folder": str(folder)}
@@ -193,7 +193,7 @@ if __name__ == "__main__":  # build (or check) the cached naive index of the pro
     from assistant.settings import Settings
 
     s = Settings.from_env()
-    rag, meta = build_naive(s.corpus_dir, s.data_dir, load_embedder(s))
+    rag, meta = build_naive(s.corpus_dir, s.naive_dir, load_embedder(s))
     print(meta)
     for h in rag.search("Comment publier des données sur data.gouv.fr ?", k=3):
         print(h.source, h.page_start, h.text[:80].replace("\n", " "))

@@ -227,7 +227,7 @@ def run_project(args: argparse.Namespace) -> dict:
     retriever = assistant.retriever
     questions = load_questions(args.questions)
     answerable = [q for q in questions if q["expected"]]
-    naive, naive_info = build_naive(settings.corpus_dir, settings.data_dir, retriever.embedder)
+    naive, naive_info = build_naive(settings.corpus_dir, settings.naive_dir, retriever.embedder)
     print(f"Chargement : {time.perf_counter() - t0:.1f} s ; index naïf : {naive_info}", file=sys.stderr)
 
     def searcher(s):  # noqa: ANN001, ANN202
@@ -618,7 +618,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings.from_env()
     embedder = load_embedder(settings)
-    cache = EmbeddingCache(settings.data_dir / "eval_cache", embedder.name)
+    cache = EmbeddingCache(settings.eval_cache_dir, embedder.name)
     result = run_squad(
         args.squad, settings, embedder, cache, sample=args.sample, seed=args.seed, contexts=args.contexts
     )

@@ -44,7 +44,7 @@ def create(settings: Settings, archive: Path, corpus: bool = True) -> dict:
     """Write the archive; returns what it holds."""
     import numpy as np
 
-    with ingest_lock(settings.data_dir):
+    with ingest_lock(settings):
         manifest = Manifest.read(settings.manifest_path)
         if manifest.dirty:
             raise CapacitiesError(
@@ -169,7 +169,7 @@ def restore(settings: Settings, archive: Path, force: bool = False) -> dict:
 
     if not archive.is_file():
         raise CapacitiesError(f"Sauvegarde introuvable : {archive}.")
-    with ingest_lock(settings.data_dir), tempfile.TemporaryDirectory() as tmp:
+    with ingest_lock(settings), tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         info, rows, vectors = _read_archive(archive, root, settings)
         client = chroma_client(settings)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from assistant.errors import CapacitiesError
 from assistant.files import read_json, write_json_atomic
+from assistant.settings import Settings
 
 VERSION = 1
 
@@ -72,10 +73,10 @@ class Manifest:
 
 
 @contextlib.contextmanager
-def ingest_lock(data_dir: Path) -> Iterator[None]:
+def ingest_lock(settings: Settings) -> Iterator[None]:
     """One ingestion (or backup, or restore) at a time per data folder; the lock goes away with the process."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / ".ingest.lock").open("w") as f:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with settings.lock_path.open("w") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -128,7 +128,7 @@ def run_ingest(
 ) -> IngestReport:
     """Bring the indexes in line with the corpus folder and return what was done."""
     try:
-        with ingest_lock(settings.data_dir):
+        with ingest_lock(settings):
             return _Run(settings, embedder, embedder_factory, client, progress, loader).run(rebuild)
     except OSError as e:
         raise CapacitiesError(storage_message(settings, e)) from None

@@ -210,8 +210,9 @@ def test_second_ingestion_is_refused_across_processes(indexed):
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from ingest.manifest import ingest_lock\n"
-            f"with ingest_lock(Path({str(settings.data_dir)!r})):\n"
+            "import sys, time; from pathlib import Path; from assistant.settings import Settings\n"
+            "from ingest.manifest import ingest_lock\n"
+            f"with ingest_lock(Settings(data_dir=Path({str(settings.data_dir)!r}))):\n"
             "    print('verrou', flush=True); time.sleep(60)",
         ],
         cwd=PROJECT_ROOT,
@@ -236,7 +237,7 @@ def test_lock_is_released_by_a_killed_ingestion(indexed, v2_ids):
     settings, _ = indexed
     r = _cli(settings, "ingest", "--no-progress", extra={faults.ENV: "embed:1"})
     assert r.returncode == -signal.SIGKILL
-    with ingest_lock(settings.data_dir):  # no stale lock file blocks the next run
+    with ingest_lock(settings):  # no stale lock file blocks the next run
         pass
     assert _ingest(settings).ok and set(_snapshot(settings)) == v2_ids
 

@@ -319,7 +319,7 @@ def test_admin_removes_a_document_from_both_indexes(app_env: Path, monkeypatch: 
     assert not at.exception, [e.value for e in at.exception]
     s = Settings.from_env()
     assert not (s.corpus_dir / "markdown" / "sobriete.md").exists()
-    assert list((s.data_dir / "trash").glob("*-sobriete.md"))  # kept, recoverable
+    assert list(s.trash_dir.glob("*-sobriete.md"))  # kept, recoverable
     assert "markdown/sobriete.md" not in Manifest.read(s.manifest_path).documents
     assert all(c.source != "markdown/sobriete.md" for c in LexicalIndex.load(s.bm25_dir).chunks)
     at = start()  # the chat no longer cites it, dense side included

@@ -285,7 +285,7 @@ def test_naive_build_resumes_an_interrupted_build(tmp_path: Path, embedder) -> N
     partial = naive._chroma(tmp, f"naive-{key}", naive.lc_embeddings(embedder))
     partial.add_documents(chunks[:2])  # killed after two chunks
     del partial
-    rag, info = naive.build_naive(corpus, tmp_path / "data", embedder, progress=False)
+    rag, info = naive.build_naive(corpus, tmp_path / "data" / "naive", embedder, progress=False)
     assert rag.store._collection.count() == len(chunks) == info["chunks"]  # no duplicate, none missing
     assert not list((tmp_path / "data" / "naive").glob("*.tmp-*"))
 

@@ -67,7 +67,7 @@ def test_replacing_is_explicit_and_keeps_the_old_version(tmp_path: Path) -> None
     assert up.replaces
     kept = save_upload(up, second, s)
     assert (s.corpus_dir / "markdown" / "note.md").read_bytes() == second
-    assert kept is not None and kept.parent == s.data_dir / "trash" and kept.read_bytes() == first
+    assert kept is not None and kept.parent == s.trash_dir and kept.read_bytes() == first
     assert not list((s.corpus_dir / "markdown").glob(".*.part"))
 
 

@@ -51,7 +51,7 @@ def test_add_change_remove_and_noop(settings):
     r = _ingest(settings)
     assert sorted(r.added) == ["markdown/a.md", "pdf/b.pdf"] and r.ok
     n1 = _consistent(settings)
-    assert (settings.data_dir / "glossary.json").is_file()
+    assert settings.glossary_path.is_file()
     # the admin page's "indexé le" column: when each document was read
     entries = json.loads(settings.manifest_path.read_text(encoding="utf-8"))["documents"]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}", e["ingested_at"]) for e in entries.values())
