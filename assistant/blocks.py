@@ -40,7 +40,8 @@ _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 _NUMBERED = re.compile(r"^\s*((?:\d{1,2}|[A-Z])(?:\.\d{1,2}){0,3})\.?\s+(?=[A-ZÀ-Ý«\"“])")
 _DEEP_NUMBER = re.compile(r"^\s*((?:\d{1,2}|[A-Z])(?:\.\d{1,2}){1,3})\.?\s+[A-ZÀ-Ý]")
 _ROMAN = re.compile(r"^\s*[IVX]{1,4}\.\s+[A-ZÀ-Ý]")
-_BULLET = re.compile(r"^\s*(?:[-−•▪●◦*–—➢►✓→‣■□❖◾]|\(?\d{1,2}[.)°]|[a-h][.)])\s+")
+# the start of a list item in a document: a bullet sign, "1." "1)" "(1)" "1°", or "a)" to "h)"
+BULLET = re.compile(r"^\s*(?:[-−•▪●◦*–—➢►✓→‣■□❖◾]|\(?\d{1,2}[.)°]|[a-h][.)])\s+")
 _NUMBERED_ITEM = re.compile(r"^\s*\(?\d{1,2}[.)°]\s+")
 _ARROW = re.compile(r"^\s*[→➢►]\s*")
 _TOC_LINE = re.compile(r"^(?!\d{1,3}$).{3,110}?(?:\s…\s*|\s)(\d{1,3})$")
@@ -93,7 +94,7 @@ def heading_level(line: str) -> int:
         return min(_DEEP_NUMBER.match(s).group(1).count(".") + 1, 4)  # "X.1.1 Fiabilité et transparence…"
     if not s[:1].isalnum() or not (3 <= len(s) <= 90) or s.count(" ") > 12:
         return 0
-    if _BULLET.match(s) and not _NUMBERED.match(s):
+    if BULLET.match(s) and not _NUMBERED.match(s):
         return 0
     if s[-1] in ".,;:!»" or s[-1] == ")" and upper_share(s) <= 0.8:
         return 0
@@ -136,7 +137,7 @@ def _ends_sentence(line: str) -> bool:
 def _is_cell(line: str) -> bool:
     """A short fragment of a table: no sentence end, few words ("Moyen de", "preuve", "AUTRE")."""
     s = line.strip()
-    return len(s) <= 40 and not _ends_sentence(s) and len(s.split()) <= 5 and not _BULLET.match(s)
+    return len(s) <= 40 and not _ends_sentence(s) and len(s.split()) <= 5 and not BULLET.match(s)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -157,7 +158,7 @@ def _classify(s: str, running: frozenset[str]) -> tuple[str, int]:
     from assistant.text import fold
 
     key = fold(s).strip()
-    if s[:1].islower() and not _BULLET.match(s):
+    if s[:1].islower() and not BULLET.match(s):
         return PARAGRAPH, 0  # the rest of a wrapped line ("âgés de 5 ans ou plus ?")
     if key in running or _RUNNING.match(s):
         return RUNNING, 0
@@ -175,7 +176,7 @@ def _classify(s: str, running: frozenset[str]) -> tuple[str, int]:
     if s.endswith("?"):
         # a short question followed by its answer is a heading; a questionnaire item is a question
         return QUESTION, 0
-    if _BULLET.match(s):
+    if BULLET.match(s):
         return ITEM, 0
     return PARAGRAPH, 0
 
@@ -249,7 +250,7 @@ def parse_blocks(text: str, running: frozenset[str] = frozenset()) -> list[Block
                 if prev and prev.kind in (PARAGRAPH, ITEM) and (prev.text.endswith(":") or _ANNOUNCE.search(prev.text)):
                     blocks[-1] = _retype(prev, LEAD, group)  # "…, voici la démarche à suivre." leads its list
             open_list, unmarked = True, False
-            blocks.append(Block(ITEM, start, end, _BULLET.sub("", s).strip(), 0, group))
+            blocks.append(Block(ITEM, start, end, BULLET.sub("", s).strip(), 0, group))
             continue
         if kind == PARAGRAPH and open_list and unmarked and _next_item(blocks, group, s):
             blocks.append(Block(ITEM, start, end, s, 0, group))  # an unmarked item after "…suivantes :"
@@ -297,7 +298,7 @@ def _wraps(prev: Block, line: str) -> bool:
 
 def _extend(b: Block, text: str, end: int) -> Block:
     joined = re.sub(r"\s+", " ", text[b.start : end]).strip()
-    body = _BULLET.sub("", joined) if b.kind == ITEM else joined
+    body = BULLET.sub("", joined) if b.kind == ITEM else joined
     kind = QUESTION if b.kind == PARAGRAPH and body.endswith("?") else b.kind
     return Block(kind, b.start, end, body, b.level, b.group)
 
@@ -328,7 +329,7 @@ def _block_text(kind: str, raw: str) -> str:
     """A block's text: one line, without its list marker, its heading marks, wraps or leading pictograms."""
     body = _PICTOGRAM.sub("", re.sub(r"\s+", " ", raw).strip())
     if kind in (ITEM, LEAD):
-        body = _BULLET.sub("", body)
+        body = BULLET.sub("", body)
     elif kind == HEADING:
         m = _MD_HEADING.match(body)
         body = m.group(2).strip() if m else _ARROW.sub("", body)

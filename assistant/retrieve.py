@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from dataclasses import replace
 from functools import cached_property
 
+from assistant.blocks import BULLET
 from assistant.errors import CapacitiesError
 from assistant.expansion import Vocabulary, expand_query
 from assistant.models import Embedder, load_embedder
@@ -28,7 +28,6 @@ RESCORE_TOP = 20  # candidates the second stage re-scores
 W_FUSED = 0.5  # second stage: weight of the fused rank (its score over the best one's)
 W_DENSE = 1.0  # ... of the passage's cosine with the question
 W_PAGE = 0.1  # ... of the second-best cosine of another chunk of the same page (a page that answers twice)
-_LIST_START = re.compile(r"^\s*(?:[-•▪●◦*–]|\d{1,2}[.)]|[a-z][.)])\s+")
 
 
 def rrf(rankings: list[tuple[list[str], float]], k: int) -> dict[str, float]:
@@ -216,7 +215,7 @@ class Retriever:
             return p
         last_line = p.text.rstrip().rsplit("\n", 1)[-1]
         first_line = nxt.text.lstrip().split("\n", 1)[0]
-        continues = _LIST_START.match(last_line) and _LIST_START.match(first_line)
+        continues = BULLET.match(last_line) and BULLET.match(first_line)
         if not continues and not (first_line[:1].islower() and not p.text.rstrip().endswith((".", "!", "?"))):
             return p
         return replace(p, text=overlap_join(p.text, nxt.text), page_end=nxt.page_end)

@@ -13,7 +13,6 @@ from assistant.types import Document
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _NUMBERED_HEADING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,4}\.|[A-Z]\.)\s+[A-ZÀ-Ý]")
-_BULLET = re.compile(r"^\s*(?:[-•▪●◦*–]|\d{1,2}[.)])\s+")
 
 
 def heading_of(line: str) -> str | None:
@@ -24,7 +23,7 @@ def heading_of(line: str) -> str | None:
         return m.group(1).strip()
     if not s[:1].isalnum():
         return None  # "→ Base IMPACTS® ADEME", "• …": references and bullets, not titles
-    if not (3 <= len(s) <= 90) or _BULLET.match(s) and not _NUMBERED_HEADING.match(s):
+    if not (3 <= len(s) <= 90) or typed_blocks.BULLET.match(s) and not _NUMBERED_HEADING.match(s):
         return None
     if s[-1] in ".,;:!?)»" or s.count(" ") > 12:
         return None
