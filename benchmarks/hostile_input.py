@@ -27,8 +27,11 @@ def _clean_seconds(n: int) -> float:
     return time.perf_counter() - t0
 
 
+def _no_model(_settings: object) -> object:
+    raise RuntimeError("the oversized document must be refused before the model is loaded")
+
+
 def main(argv: list[str] | None = None) -> int:  # noqa: ARG001 - no options
-    from assistant.models import HashEmbedder
     from assistant.settings import Settings
     from ingest.pipeline import run_ingest
 
@@ -38,9 +41,9 @@ def main(argv: list[str] | None = None) -> int:  # noqa: ARG001 - no options
         corpus.mkdir()
         sentence = "La commune publie ses données ouvertes sur le portail national avec leur description. "
         (corpus / "gros.md").write_text("# Gros\n\n" + sentence * (30_000_000 // len(sentence)), encoding="utf-8")
-        s = Settings(corpus_dir=corpus, data_dir=Path(tmp) / "data", embed_model="hash-256", ocr=False)
+        s = Settings(corpus_dir=corpus, data_dir=Path(tmp) / "data", ocr=False)
         t0 = time.perf_counter()
-        report = run_ingest(s, embedder=HashEmbedder(256), progress=False)
+        report = run_ingest(s, embedder_factory=_no_model, progress=False)  # refused before any model is needed
         big = {
             "mb": 30,
             "seconds": round(time.perf_counter() - t0, 1),

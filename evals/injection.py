@@ -217,12 +217,12 @@ def end_to_end(embedder: object, hostile: list[dict], work: Path) -> dict:
 
 def corpus_false_positives(settings: Settings) -> dict:
     """What the screen removed from the real corpus (a clean corpus: every removal is a false positive)."""
-    from ingest.pipeline import read_manifest
+    from ingest.manifest import Manifest
 
-    docs = read_manifest(settings.manifest_path)["documents"]
+    docs = Manifest.read(settings.manifest_path).documents
     removed = {}
     for src, d in docs.items():
-        for w in d.get("warnings", []):
+        for w in d.warnings:
             m = re.search(r"adressées à une IA : (p\. [^(]+)\((\d+) phrase", w)
             if m:
                 removed[src] = {"pages": m.group(1).strip(), "sentences": int(m.group(2))}
