@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 
 from assistant.errors import CapacitiesError
@@ -175,3 +177,30 @@ def test_the_expanded_question_reaches_the_embedder_and_bm25(settings, ephemeral
     # no stem of the question is the corpus's
     assert all(p.lexical is None for p in r.search(question, k=2, settings=unexpanded))
     assert asked[-1] == question
+
+
+def test_equal_cosines_come_in_the_order_of_their_ids_whatever_the_order_stored(settings, ephemeral_client, embedder):
+    text = "Le même paragraphe, copié dans deux livrables."
+    chunks = [Chunk(i, text, f"pdf/{i}.pdf", "T", 1, 1, "S", 0) for i in ("b", "c", "a")]
+    vector = embedder.embed_documents([text])[0]
+    for order in (chunks, chunks[::-1]):
+        name = f"{settings.collection}-{order[0].id}"
+        store = DenseStore(
+            dataclasses.replace(settings, collection=name), embedder.name, embedder.dim, client=ephemeral_client
+        )
+        for c in order:  # stored one by one, in this order
+            store.upsert([c], [vector])
+        assert [i for i, _ in store.query(vector, 3)] == ["a", "b", "c"]
+
+
+def test_a_search_with_other_settings_leaves_the_retriever_as_it_was(settings, ephemeral_client, embedder):
+    from assistant.retrieve import Retriever
+
+    chunks = [_chunk(0, "Publier les données ouvertes de la commune."), _chunk(1, "Organiser un atelier.")]
+    store = DenseStore(settings, embedder.name, embedder.dim, client=ephemeral_client)
+    store.upsert(chunks, embedder.embed_documents([c.text for c in chunks]))
+    r = Retriever(settings, embedder=embedder, client=ephemeral_client, lexical=LexicalIndex.build(chunks))
+    bm25_only = dataclasses.replace(settings, dense_weight=0.0, prefix_weight=0.0)
+    hits = r.search("publier les données", k=2, settings=bm25_only)
+    assert [p.id for p in hits] == [chunks[0].id] and hits[0].dense is None  # BM25 alone: no cosine asked for
+    assert r.settings is settings and r.search("publier les données", k=2)[0].dense is not None

@@ -130,3 +130,8 @@ def test_a_long_running_reader_answers_from_a_newly_published_index(env, tmp_pat
         proc.wait(60)
     assert not any(r["source"] == "markdown/compost.md" for r in before)
     assert after and after[0]["source"] == "markdown/compost.md"
+
+
+def test_fetch_model_assembles_the_embedder_only_when_it_is_the_configured_one(env):
+    r = run(["fetch-model", "embedder"], env)  # env: the fake embedder is configured
+    assert r.returncode == 0 and "rien à assembler" in r.stderr and r.stdout == ""
