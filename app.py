@@ -12,12 +12,15 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages import interface
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # every model is read from disk, never from a hub
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 # a local icon: a Material icon as favicon is fetched from fonts.gstatic.com (offline, and a request out)
 ICON = str(Path(__file__).parent / "assets" / "favicon.png")
 st.set_page_config(page_title="Assistant CAPACities", page_icon=ICON, layout="wide")
+interface.install()  # lang="fr", Streamlit's own words in French, contrast, focus (RGAA)
 
 pages = [
     st.Page("app_pages/chat.py", title="Poser une question", icon=":material/forum:", default=True),

@@ -49,11 +49,11 @@ if not st.session_state.get("admin"):
     if submitted:
         throttle, client = _throttle(), _client()
         time.sleep(throttle.delay(client))  # slowed retries: 0 s, then 1, 2, 4… seconds after this client's failures
-        ok = password_matches(given, secret)
-        throttle.succeeded(client) if ok else throttle.failed(client)
-        if ok:
+        if password_matches(given, secret):  # (statements, not an expression: Streamlit would show its "None")
+            throttle.succeeded(client)
             st.session_state["admin"] = True
             st.rerun()
+        throttle.failed(client)
         st.error("Mot de passe incorrect.")
     st.stop()
 
@@ -112,7 +112,7 @@ with tab_docs:
             "si cette instance est la seule à écrire."
         )
     else:
-        st.subheader("Réindexer")
+        st.header("Réindexer", anchor="reindexer")
         st.caption("Incrémental : seuls les documents nouveaux, modifiés ou retirés sont traités.")
         col1, col2 = st.columns(2)
         if col1.button("Réindexer le corpus", icon=":material/sync:"):
@@ -121,7 +121,7 @@ with tab_docs:
         if rebuild and col2.button("Reconstruire l'index"):
             _reingest("Reconstruction complète", rebuild=True)
 
-        st.subheader("Retirer un document")
+        st.header("Retirer un document", anchor="retirer")
         if rows:
             victim = st.selectbox("Document à retirer", [r["document"] for r in rows], key="delete_doc")
             sure = st.checkbox("Je confirme : retirer ce document du corpus et des deux index", key="delete_ok")

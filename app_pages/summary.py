@@ -22,15 +22,17 @@ if not docs:
     st.stop()
 source = st.selectbox("Document", list(docs), format_func=lambda src: f"{docs[src]} ({src})", key="summary_doc")
 plain = st.toggle("Version pour élus (langage clair)", value=True, key="summary_elu")
-if st.button("Résumer", type="primary"):
+mode = "elu" if plain else "agent"
+shown = st.session_state.get("summary")
+# the toggle switched under a summary of this document: the summary follows it at once
+switched = shown is not None and shown.question == source and shown.mode != mode
+if st.button("Résumer", type="primary") or switched:
     try:
-        st.session_state["summary"] = summarize(
-            assistant.retriever, source, mode="elu" if plain else "agent", glossary=assistant.glossary
-        )
+        st.session_state["summary"] = summarize(assistant.retriever, source, mode=mode, glossary=assistant.glossary)
     except CapacitiesError as e:
         st.error(str(e))
 
 answer = st.session_state.get("summary")
-if answer is not None and answer.question == source:
+if answer is not None and answer.question == source and answer.mode == mode:
     st.markdown(safe_markdown(common.answer_body(answer)))  # the cards below give each point's page
     common.show_sources(answer, s, f"summary-{source}")

@@ -16,6 +16,7 @@ from pathlib import Path
 from assistant.errors import CapacitiesError
 from assistant.files import read_json, write_json_atomic
 from assistant.settings import Settings
+from assistant.store import check_same_model
 
 VERSION = 1
 
@@ -65,11 +66,7 @@ class Manifest:
 
     def check_model(self, model_name: str) -> None:
         """Refuse to add vectors of another model to the index."""
-        if self.embed_model not in (None, model_name):
-            raise CapacitiesError(
-                f"L'index a été construit avec « {self.embed_model} » et le modèle configuré est "
-                f"« {model_name} ». Relancez avec --rebuild."
-            )
+        check_same_model(self.embed_model, None, model_name, None)
 
 
 @contextlib.contextmanager

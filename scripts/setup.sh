@@ -37,6 +37,12 @@ fi
 # (only when it is the configured one: `fetch-model` reads CAPACITIES_EMBED_MODEL)
 "$VENV/bin/python" -m capacities fetch-model embedder >/dev/null
 
+# axe-core, the accessibility audit the browser test runs on each view (from the npm registry)
+if [ "$WITH_BROWSER" = 1 ] && [ ! -f "$VENV/npm/node_modules/axe-core/axe.min.js" ]; then
+  echo "[setup] installation d'axe-core (audit d'accessibilité du test navigateur)…"
+  npm install --no-save --no-audit --no-fund --silent --prefix "$VENV/npm" axe-core@4.14.1 >/dev/null
+fi
+
 # The end-to-end test drives Debian's Chromium (Playwright's own browser download does not work offline)
 if [ "$WITH_BROWSER" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -17,7 +17,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from assistant.settings import PROJECT_ROOT, Settings  # noqa: E402
 from tests.fakes import HashEmbedder, register  # noqa: E402
-from tests.helpers import CHROMA, CHROMIUM  # noqa: E402
+from tests.helpers import AXE, CHROMA, CHROMIUM  # noqa: E402
 
 register()
 # the processes tests start (the CLI, the app, benchmarks) know the fake embedder too
@@ -27,7 +27,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 
 NEEDS = {  # marker -> (is it here?, what is missing)
     "tesseract": (lambda: shutil.which("tesseract") is not None, "tesseract-ocr is not installed"),
-    "browser": (CHROMIUM.exists, "chromium is not installed (scripts/setup.sh --browser)"),
+    "browser": (lambda: CHROMIUM.exists() and AXE.exists(), "no chromium or axe-core (scripts/setup.sh --browser)"),
     "chroma_server": (CHROMA.exists, "the chroma command is not installed"),
 }
 

@@ -39,6 +39,7 @@ DATAGOUV_STEPS = [
 ]
 CHROMA = Path(sys.executable).with_name("chroma")  # the server command, installed with chromadb
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's, installed by scripts/setup.sh --browser
+AXE = Path(sys.prefix) / "npm" / "node_modules" / "axe-core" / "axe.min.js"  # the same, from npm
 
 
 def indexed_assistant(settings: Settings, client: object | None = None, ingest: bool = True):  # noqa: ANN201

@@ -200,6 +200,11 @@ def test_summary_page_gives_key_points_with_pages(app_env: Path) -> None:
     text = "\n".join(m.value for m in at.markdown)
     assert "Points clés" in text and "[1]" in text
     assert any(PDF_TITLE in e.label for e in at.expander)
+    # switching the élu toggle gives the other summary at once, not the old one until the next click
+    assert at.session_state["summary"].mode == "elu"
+    at.toggle(key="summary_elu").set_value(False).run()
+    assert at.session_state["summary"].mode == "agent"
+    assert "\n".join(m.value for m in at.markdown) != text
 
 
 def test_no_raw_html_from_documents_reaches_the_page(app_env: Path) -> None:

@@ -5,6 +5,7 @@ card and its page image, and saves screenshots under test-artifacts/ (look at th
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from app_pages.interface import ENGLISH
 from assistant.settings import PROJECT_ROOT
-from tests.helpers import CHROMIUM, build_pdf, free_port, write_md
+from tests.helpers import AXE, CHROMIUM, build_pdf, free_port, write_md
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 FLAGS = [
@@ -30,6 +32,7 @@ FLAGS = [
 ]
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
+ADMIN_PASSWORD = "mot-de-passe-de-test"
 
 
 @pytest.fixture
@@ -62,6 +65,7 @@ def _serve(corpus: Path, tmp_path: Path):  # noqa: ANN202
         "CAPACITIES_EMBED_MODEL": "hash-256",
         "CAPACITIES_OCR": "false",
         "CAPACITIES_MIN_DENSE_SCORE": "0",
+        "CAPACITIES_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "HF_HUB_OFFLINE": "1",
     }
     log = (tmp_path / "streamlit.log").open("w")
@@ -184,3 +188,86 @@ def test_titles_from_documents_fetch_nothing_and_link_nowhere(hostile_app: str) 
     assert not outside, outside
     assert not any("phish.example" in h or TRACKER in h for h in hrefs), hrefs
     assert not any(TRACKER in u for u in srcs), srcs
+
+
+def _audit(page, view: str) -> list[str]:  # noqa: ANN001
+    """axe-core on the page as it is; the report saved in test-artifacts/; the serious and critical findings."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    (ARTIFACTS / f"axe-{view}.json").write_text(json.dumps(result["violations"], ensure_ascii=False, indent=1))
+    return [
+        f"{view}: {v['id']} ({v['impact']}) {v['help']} — {v['nodes'][0]['target']}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def _english(page, view: str) -> list[str]:  # noqa: ANN001
+    """Streamlit's English words still seen (the page's text) or announced (its accessibility tree)."""
+    seen = page.locator("body").inner_text() + "\n" + page.locator("body").aria_snapshot()
+    return [f"{view}: « {w} »" for w in ENGLISH if w in seen]
+
+
+def _check(page, view: str, findings: list[str]) -> None:  # noqa: ANN001
+    page.wait_for_timeout(500)  # the interface script has translated what was just drawn
+    assert page.evaluate("document.documentElement.lang") == "fr", view
+    findings += _audit(page, view) + _english(page, view)
+    page.screenshot(path=str(ARTIFACTS / f"{view}.png"), full_page=True)
+
+
+def test_the_three_users_find_a_french_accessible_app(served_app: str) -> None:
+    """Issue 13: an agent (keyboard only), an élu and a maintainer, on desktop and on a phone: the page is in
+    French (lang and Streamlit's own words), axe-core finds nothing serious or critical on the four views,
+    and a new answer is in a live region."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    findings: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="fr-FR")
+            # the agent, keyboard only: Tab to the question box, type, Enter; open a source card with Enter
+            page.goto(served_app, wait_until="domcontentloaded")
+            box = page.get_by_test_id("stChatInputTextArea")
+            expect(box).to_be_visible(timeout=90_000)
+            for _ in range(60):
+                if page.evaluate("document.activeElement?.dataset?.testid") == "stChatInputTextArea":
+                    break
+                page.keyboard.press("Tab")
+            assert page.evaluate("document.activeElement?.dataset?.testid") == "stChatInputTextArea"
+            page.keyboard.type("Comment publier un jeu de données de la mairie sur le portail national ?")
+            page.keyboard.press("Enter")
+            card = page.get_by_test_id("stExpander").first
+            expect(card).to_be_visible(timeout=60_000)
+            log = page.locator('[role="log"][aria-live="polite"]')
+            expect(log).to_have_count(1)
+            expect(log).to_contain_text("Créez une organisation")  # the answer is inside the live region
+            card.locator("summary").focus()
+            page.keyboard.press("Enter")
+            expect(card).to_contain_text("Voir la page")
+            _check(page, "agent-chat", findings)
+            # the élu: a plain summary of a deliverable
+            page.goto(f"{served_app}/resume", wait_until="domcontentloaded")
+            page.get_by_role("button", name="Résumer").click()
+            expect(page.get_by_text("Points clés")).to_be_visible(timeout=60_000)
+            _check(page, "elu-summary", findings)
+            # the maintainer: a wrong password first (no stray "None"), then the right one
+            page.goto(f"{served_app}/admin", wait_until="domcontentloaded")
+            password = page.get_by_label("Mot de passe administrateur")
+            password.fill("mauvais")
+            password.press("Enter")
+            expect(page.get_by_text("Mot de passe incorrect.")).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("None", exact=True)).to_have_count(0)
+            password.fill(ADMIN_PASSWORD)
+            password.press("Enter")
+            expect(page.get_by_text("Documents indexés")).to_be_visible(timeout=30_000)
+            _check(page, "maintainer-admin", findings)
+            # a phone
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.goto(served_app, wait_until="domcontentloaded")
+            expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=30_000)
+            _check(page, "mobile-chat", findings)
+        finally:
+            browser.close()
+    assert not findings, findings
