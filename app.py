@@ -26,5 +26,9 @@ pages = [
     st.Page("app_pages/chat.py", title="Poser une question", icon=":material/forum:", default=True),
     st.Page("app_pages/summary.py", title="Résumé pour élus", icon=":material/summarize:", url_path="resume"),
     st.Page("app_pages/admin.py", title="Administration", icon=":material/lock:", url_path="admin"),
+    st.Page(
+        "app_pages/accessibility.py", title="Accessibilité", icon=":material/accessibility:", url_path="accessibilite"
+    ),
+    st.Page("app_pages/privacy.py", title="Données personnelles", icon=":material/shield:", url_path="donnees"),
 ]
 st.navigation(pages).run()

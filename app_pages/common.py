@@ -209,9 +209,18 @@ def ensure_index(s: Settings) -> None:
         st.warning(f"Certains documents n'ont pas pu être indexés :\n\n```\n{report.summary()}\n```")
 
 
+@st.cache_resource(ttl=86_400)
+def _purged(key: str, _s: Settings) -> int:
+    """Feedback past its retention deleted, once a day per process (``capacities purge-feedback`` too)."""
+    from assistant.feedback import feedback_store
+
+    return feedback_store(_s).purge(_s.feedback_retention_days)
+
+
 def boot() -> tuple[Settings, Assistant]:
     """What a page that answers needs: the settings, an up-to-date index, the loaded assistant."""
     s = settings()
+    _purged(_key(s), s)
     ensure_index(s)
     try:
         return s, assistant(s)

@@ -66,6 +66,14 @@ class FeedbackStore:
             rows = db.execute(f"SELECT * FROM feedback {where} ORDER BY id DESC LIMIT ?", args).fetchall()
         return [dict(r) | {"pages": json.loads(r["pages"])} for r in rows]
 
+    def purge(self, older_than_days: int) -> int:
+        """Delete the feedback older than this many days (0 or less: keep everything); how many went."""
+        if older_than_days <= 0:
+            return 0
+        cutoff = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(time.time() - older_than_days * 86_400))
+        with self._connect() as db:
+            return db.execute("DELETE FROM feedback WHERE created < ?", (cutoff,)).rowcount
+
     def counts(self) -> dict[str, int]:
         with self._connect() as db:
             up, down = db.execute(

@@ -62,6 +62,9 @@ class Settings:
     llm_temperature: float = 0.1  # sampling temperature of the LLM backends
     llm_max_tokens: int = 700  # maximum length of a generated answer
     max_question_chars: int = 2000  # longer questions are refused with a clear message
+    # --- the service as published
+    feedback_retention_days: int = 365  # ratings and comments older than this are deleted (app start, purge-feedback)
+    contact: str = ""  # address for accessibility and personal-data requests, shown on those pages
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:

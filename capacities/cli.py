@@ -224,6 +224,20 @@ def cmd_fetch_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge_feedback(args: argparse.Namespace) -> int:
+    from assistant.feedback import feedback_store
+
+    s = _settings(args)
+    days = s.feedback_retention_days if args.days is None else args.days
+    gone = feedback_store(s).purge(days)
+    print(
+        f"Avis supprimés : {gone} (plus de {days} jours)."
+        if days > 0
+        else "Durée de conservation illimitée : rien supprimé."
+    )
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from ingest.backup import create
 
@@ -330,6 +344,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--contexts", type=int, default=0, help="SQuAD : contextes indexés, tirés au sort (0 = tous)")
     sp.add_argument("--seed", type=int, default=0, help="SQuAD : graine des tirages")
     sp.set_defaults(func=cmd_eval)
+
+    sp = sub.add_parser("purge-feedback", help="supprimer les avis plus anciens que la durée de conservation")
+    sp.add_argument("--days", type=int, help="jours à garder (défaut : CAPACITIES_FEEDBACK_RETENTION_DAYS, 365)")
+    sp.set_defaults(func=cmd_purge_feedback)
 
     sp = sub.add_parser("backup", help="sauvegarder l'index (et le corpus) dans une archive .tar.gz")
     sp.add_argument("archive", type=Path, nargs="?", help="fichier à écrire (défaut : backups/capacities-DATE.tar.gz)")

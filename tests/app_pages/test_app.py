@@ -347,3 +347,24 @@ def test_a_reading_instance_never_writes_the_index(app_env: Path, monkeypatch: p
     at = login(open_admin(), "s3cret-maintenance")
     assert any("machine d'ingestion" in i.value for i in at.info)
     assert not at.file_uploader and not [b for b in at.button if b.label == "Réindexer le corpus"]
+
+
+def test_accessibility_and_personal_data_pages_say_what_they_must(app_env: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CAPACITIES_CONTACT", "accessibilite@mairie.example")
+    monkeypatch.setenv("CAPACITIES_FEEDBACK_RETENTION_DAYS", "90")
+    at = start()
+    at.switch_page("app_pages/accessibility.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = "\n".join(m.value for m in at.markdown)
+    for needed in (
+        "RGAA 4.1",
+        "non conforme",
+        "axe-core",
+        "clavier seul",
+        "Défenseur des droits",
+        "accessibilite@mairie",
+    ):
+        assert needed in text, needed
+    at.switch_page("app_pages/privacy.py").run()
+    text = "\n".join(m.value for m in at.markdown)
+    assert "**90 jours**" in text and "capacities purge-feedback" in text and "accessibilite@mairie" in text

@@ -135,3 +135,10 @@ def test_a_long_running_reader_answers_from_a_newly_published_index(env, tmp_pat
 def test_fetch_model_assembles_the_embedder_only_when_it_is_the_configured_one(env):
     r = run(["fetch-model", "embedder"], env)  # env: the fake embedder is configured
     assert r.returncode == 0 and "rien à assembler" in r.stderr and r.stdout == ""
+
+
+def test_purge_feedback_deletes_what_is_past_the_retention(env):
+    r = run(["purge-feedback", "--days", "30"], env)
+    assert r.returncode == 0 and "Avis supprimés : 0 (plus de 30 jours)" in r.stdout, r.stderr
+    r = run(["purge-feedback"], env | {"CAPACITIES_FEEDBACK_RETENTION_DAYS": "0"})
+    assert r.returncode == 0 and "rien supprimé" in r.stdout
