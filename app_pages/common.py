@@ -259,17 +259,14 @@ def show_sources(answer: Answer, s: Settings, key: str) -> None:
         toggle_key = f"page-{key}-{n}"
         # kept open while its page is shown: a rerun (e.g. the toggle) redraws the card closed otherwise
         with st.expander(citation_label(n, p), expanded=bool(st.session_state.get(toggle_key))):
-            text_col, page_col = st.columns([3, 2]) if is_pdf else (st.container(), None)
-            with text_col:
-                st.caption(escape_markdown(f"{p.source} · section : {plain(p.section) or '—'}"))
-                st.markdown(quote(p.text))
-                show = is_pdf and st.toggle("Voir la page", key=toggle_key)
-            if show and page_col is not None:
-                with page_col:
-                    _page_image(p, path)
+            st.caption(escape_markdown(f"{p.source} · section : {plain(p.section) or '—'}"))
+            st.markdown(quote(p.text))
+            # the page under its passage, as wide as the card: readable without the fullscreen button
+            if is_pdf and st.toggle("Voir la page", key=toggle_key):
+                _page_image(p, path, n, f"png-{toggle_key}")
 
 
-def _page_image(p: Passage, path: Path) -> None:
+def _page_image(p: Passage, path: Path, n: int, key: str) -> None:
     try:
         png, found = _page_png(str(path), path.stat().st_mtime_ns, p.page_start, p.text)
     except CapacitiesError as e:
@@ -279,6 +276,20 @@ def _page_image(p: Passage, path: Path) -> None:
         logging.getLogger("capacities.app").exception("page rendering failed")
         st.warning("Impossible d'afficher cette page du PDF.")
         return
-    st.image(png, caption=f"{plain(p.title)}, page {p.page_start} (passage surligné)", width="stretch")
+    title = plain(p.title)
+    st.image(
+        png,
+        caption=f"{title}, page {p.page_start} (passage surligné)",
+        width="stretch",
+        alt=f"Page {p.page_start} de « {title} », où le passage [{n}] est surligné ; son texte est cité au-dessus.",
+    )
+    st.download_button(
+        "Ouvrir la page en grand (image PNG)",
+        data=png,
+        file_name=f"{Path(p.source).stem}-page-{p.page_start}.png",
+        mime="image/png",
+        key=key,
+        icon=":material/zoom_in:",
+    )
     if not found:
         st.caption("Le passage n'a pas pu être surligné sur l'image (texte du PDF différent du texte nettoyé).")

@@ -92,17 +92,17 @@ def render_page(pdf_path: Path, page: int, passage: str, scale: float = 1.6):  #
         image = pg.render(scale=scale).to_pil().convert("RGB")
         height = pg.get_height()
         textpage = pg.get_textpage()
-        boxes = []
+        hits = []
         for fragment in _fragments(passage):
             searcher = textpage.search(fragment, match_case=False, match_whole_word=False)
             hit = searcher.get_next()
             if hit:
-                start, count = hit
-                for i in range(start, start + count):
-                    left, bottom, right, top = textpage.get_charbox(i)
-                    if right > left:
-                        boxes.append((left * scale, (height - top) * scale, right * scale, (height - bottom) * scale))
+                hits.append(hit)
             searcher.close()
+        boxes = [
+            (left * scale, (height - top) * scale, right * scale, (height - bottom) * scale)
+            for left, bottom, right, top in _line_boxes(textpage, _span(hits, len(passage)))
+        ]
         textpage.close()
     finally:
         pdf.close()
@@ -115,6 +115,38 @@ def render_page(pdf_path: Path, page: int, passage: str, scale: float = 1.6):  #
 
         image = Image.blend(image, overlay, 0.45)
     return image, bool(boxes)
+
+
+def _span(hits: list[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    """The characters to highlight: from the first fragment found to the end of the last one, as one run
+    (the passage's sentences whole, not a patchwork of its fragments), unless the fragments lie far
+    apart on the page (then each fragment alone)."""
+    if not hits:
+        return []
+    start = min(h[0] for h in hits)
+    end = max(h[0] + h[1] for h in hits)
+    return [(start, end - start)] if end - start <= 2 * length + 200 else hits
+
+
+def _line_boxes(textpage, runs: list[tuple[int, int]]) -> list[tuple[float, float, float, float]]:  # noqa: ANN001
+    """One rectangle per line of text covered by the runs of characters (left, bottom, right, top)."""
+    lines: list[list[float]] = []
+    for start, count in runs:
+        for i in range(start, start + count):
+            left, bottom, right, top = textpage.get_charbox(i)
+            if right <= left:
+                continue  # a space or a line break
+            last = lines[-1] if lines else None
+            if last and min(top, last[3]) - max(bottom, last[1]) > 0.5 * (top - bottom) and left >= last[0] - 1:
+                last[0], last[1], last[2], last[3] = (
+                    min(last[0], left),
+                    min(last[1], bottom),
+                    max(last[2], right),
+                    max(last[3], top),
+                )
+            else:
+                lines.append([left, bottom, right, top])
+    return [tuple(line) for line in lines]
 
 
 def _fragments(passage: str, words: int = 6) -> list[str]:

@@ -368,3 +368,12 @@ def test_accessibility_and_personal_data_pages_say_what_they_must(app_env: Path,
     at.switch_page("app_pages/privacy.py").run()
     text = "\n".join(m.value for m in at.markdown)
     assert "**90 jours**" in text and "capacities purge-feedback" in text and "accessibilite@mairie" in text
+
+
+def test_a_shown_page_has_a_text_alternative_and_opens_large(app_env: Path) -> None:
+    at = ask(start(), "Comment publier un jeu de données de la mairie sur le portail national ?")
+    at.chat_message[-1].toggle[0].set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    image = at.chat_message[-1].get("image")[0]
+    assert "est surligné ; son texte est cité au-dessus" in str(image.proto)  # the alt text
+    assert any(b.proto.label.startswith("Ouvrir la page en grand") for b in at.chat_message[-1].get("download_button"))

@@ -52,3 +52,33 @@ def test_cited_page_is_rendered_with_the_passage_highlighted(tmp_path: Path) -> 
     buf = io.BytesIO()
     image.save(buf, format="PNG")
     assert buf.getvalue()[:4] == b"\x89PNG"
+
+
+def test_the_cited_passage_is_highlighted_whole_line_by_line_and_nothing_else(tmp_path: Path) -> None:
+    import pypdfium2 as pdfium
+
+    from assistant.render import _fragments, _line_boxes, _span
+
+    lines = [
+        "Une ligne qui ne fait pas partie du passage cité.",
+        "Créez une organisation au nom de la mairie sur le portail,",
+        "puis déposez le fichier et décrivez le jeu de données avec soin.",
+        "Une autre ligne, après le passage, qui reste sans surlignage.",
+    ]
+    pdf_path = build_pdf(tmp_path / "p.pdf", [lines])
+    passage = " ".join(lines[1:3])
+    pdf = pdfium.PdfDocument(str(pdf_path))
+    textpage = pdf[0].get_textpage()
+    hits = []
+    for fragment in _fragments(passage):
+        searcher = textpage.search(fragment, match_case=False, match_whole_word=False)
+        hit = searcher.get_next()
+        hits += [hit] if hit else []
+        searcher.close()
+    boxes = _line_boxes(textpage, _span(hits, len(passage)))
+    words = [textpage.get_text_bounded(left, bottom, right, top) for left, bottom, right, top in boxes]
+    textpage.close()
+    pdf.close()
+    assert len(boxes) == 2  # one rectangle per line of the passage, not one per fragment
+    assert words[0].startswith("Créez") and words[1].rstrip().endswith("soin.")
+    assert not any("partie" in w or "surlignage" in w for w in words)
