@@ -61,15 +61,28 @@ if st.sidebar.button("Se déconnecter"):
     st.session_state["admin"] = False
     st.rerun()
 
+outcome = st.container()  # what the last action did, above the tabs whichever is open
 tab_docs, tab_add, tab_feedback = st.tabs(["Documents", "Ajouter ou remplacer", "Avis des utilisateurs"])
 
 
-def _reingest(title: str, rebuild: bool = False) -> None:
-    """Run an ingestion (in the server's background thread: leaving the page does not stop it)."""
+def _reingest(title: str, rebuild: bool = False, done: str = "", forget: tuple[str, ...] = ()) -> None:
+    """Run an ingestion (in the server's background thread: leaving the page does not stop it), then draw
+    the page again on the new index: its outcome is said at the top, the widgets in ``forget`` reset."""
     while not common.start_ingest(s, title, rebuild=rebuild):
         st.info("Une indexation est déjà en cours : elle se termine d'abord.")
         common.wait_for_ingest(s)
     report, error = common.wait_for_ingest(s)
+    st.session_state["admin_outcome"] = (done, report, error)
+    for key in forget:
+        st.session_state.pop(key, None)
+    st.rerun()
+
+
+def _show_outcome() -> None:
+    """What the last action of this page did (it drew the page again since)."""
+    done, report, error = st.session_state.pop("admin_outcome", ("", None, None))
+    if done:
+        st.info(done)
     if error:
         st.error(error)
     elif report is not None:
@@ -78,6 +91,8 @@ def _reingest(title: str, rebuild: bool = False) -> None:
 
 
 # --------------------------------------------------------------------------- documents
+with outcome:
+    _show_outcome()
 with tab_docs:
     manifest = Manifest.read(s.manifest_path)
     last = read_json(s.report_path, {})
@@ -98,7 +113,19 @@ with tab_docs:
         for w in d.warnings:
             if "adressées à une IA" in w:
                 st.warning(escape_markdown(f"{src} : {w}"), icon=":material/gpp_maybe:")
-    st.dataframe(rows, hide_index=True, width="stretch")
+    narrow = st.column_config.Column(width="small")
+    st.dataframe(
+        rows,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "pages": narrow,
+            "passages": narrow,
+            "indexé le": narrow,
+            "titre": st.column_config.Column(width="medium"),
+        },
+        column_order=["document", "pages", "passages", "indexé le", "avertissements", "titre"],
+    )
     for src, msg in (last.get("failed") or {}).items():
         st.error(escape_markdown(f"Dernière ingestion — {src} : {msg}"))
     if manifest.dirty:
@@ -131,8 +158,9 @@ with tab_docs:
                 except CapacitiesError as e:
                     st.error(str(e))
                 else:
-                    st.info(f"Fichier déplacé dans {kept.relative_to(s.data_dir.parent)} (récupérable).")
-                    _reingest(f"Retrait de {victim}")
+                    kept_in = kept.relative_to(s.data_dir.parent)
+                    done = f"{victim} retiré ; fichier déplacé dans {kept_in} (récupérable)."
+                    _reingest(f"Retrait de {victim}", done=done, forget=("delete_doc", "delete_ok"))
 
 # --------------------------------------------------------------------------- upload
 with tab_add:
@@ -140,7 +168,9 @@ with tab_add:
         st.info("Ajout de documents désactivé sur cette instance (voir l'onglet « Documents »).")
     else:
         st.caption(f"PDF, Markdown ou texte, {MAX_UPLOAD_MB} Mo au plus. Le nom du fichier est nettoyé.")
-        uploaded = st.file_uploader("Livrable", type=["pdf", "md", "markdown", "txt"], key="upload")
+        # any type is taken, then checked here: a wrong one gets a French message (Streamlit's own refusal is
+        # an English tooltip on a red chip)
+        uploaded = st.file_uploader("Livrable", key="upload")
         replace = st.checkbox("Remplacer le document existant s'il porte le même nom", key="replace")
         if uploaded is not None and st.button("Ajouter au corpus et indexer", type="primary"):
             data = uploaded.getvalue()
@@ -151,8 +181,8 @@ with tab_add:
                 st.error(str(e))
             else:
                 verb = "remplacé" if upload.replaces else "ajouté"
-                st.success(f"{upload.source} {verb}." + (f" Ancienne version gardée dans {kept.name}." if kept else ""))
-                _reingest(f"Indexation de {upload.source}")
+                done = f"{upload.source} {verb}." + (f" Ancienne version gardée dans {kept.name}." if kept else "")
+                _reingest(f"Indexation de {upload.source}", done=done, forget=("upload", "replace"))
 
 # --------------------------------------------------------------------------- feedback
 with tab_feedback:

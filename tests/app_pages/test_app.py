@@ -267,6 +267,11 @@ def test_admin_with_password_lists_documents_and_uploads(app_env: Path, monkeypa
     assert set(table["document"]) == {"pdf/guide_donnees.pdf", "markdown/sobriete.md", "markdown/piege.md"}
     assert list(table.loc[table["document"] == "pdf/guide_donnees.pdf", "pages"]) == [3]
 
+    # a type that is not taken gets a French message (not Streamlit's English tooltip on a red chip)
+    at.file_uploader(key="upload").set_value(("tableau.xlsx", b"PK\x03\x04", "application/vnd.ms-excel")).run()
+    next(b for b in at.button if b.label == "Ajouter au corpus et indexer").click().run()
+    assert any("Type de fichier refusé : .xlsx" in e.value for e in at.error)
+
     # a file that is not a PDF is refused before anything is written
     at.file_uploader(key="upload").set_value(("faux.pdf", b"<html>pas un pdf</html>", "application/pdf")).run()
     next(b for b in at.button if b.label == "Ajouter au corpus et indexer").click().run()
@@ -322,6 +327,11 @@ def test_admin_removes_a_document_from_both_indexes(app_env: Path, monkeypatch: 
     at.checkbox(key="delete_ok").check().run()
     next(b for b in at.button if b.label == "Retirer").click().run()
     assert not at.exception, [e.value for e in at.exception]
+    # the page is drawn again on the new index: the outcome said, the choice and the confirmation reset
+    assert any("sobriete.md retiré" in i.value for i in at.info)
+    assert set(at.dataframe[0].value["document"]) == {"pdf/guide_donnees.pdf", "markdown/piege.md"}
+    assert at.metric[0].value == "2"
+    assert at.selectbox(key="delete_doc").value != "markdown/sobriete.md" and not at.checkbox(key="delete_ok").value
     s = Settings.from_env()
     assert not (s.corpus_dir / "markdown" / "sobriete.md").exists()
     assert list(s.trash_dir.glob("*-sobriete.md"))  # kept, recoverable
