@@ -10,7 +10,7 @@ import streamlit as st
 from app_pages import common
 from assistant.errors import CapacitiesError
 from assistant.feedback import feedback_store
-from assistant.prompts import EXAMPLES, FOLLOW_UPS
+from assistant.prompts import EXAMPLES, FOLLOW_UPS, SEARCH_ALL
 from assistant.render import escape_markdown, export_markdown, safe_markdown
 from assistant.types import Answer
 
@@ -28,7 +28,6 @@ st.session_state["doc_filter"] = [
 ]
 
 with st.sidebar:
-    mode = st.radio("Mode de réponse", list(common.MODES), format_func=common.MODES.get, key="mode")
     chosen = st.multiselect(
         "Limiter aux documents",
         list(docs),
@@ -39,7 +38,7 @@ with st.sidebar:
     )
     if st.button("Nouvelle conversation", icon=":material/add_comment:", width="stretch"):
         st.session_state["turns"] = turns = []
-    st.session_state["_mode"], st.session_state["_doc_filter"] = mode, chosen
+    st.session_state["_doc_filter"] = chosen
     export_slot = st.empty()  # filled at the end of the run, so it includes the answer just given
 
 st.title("Assistant CAPACities")
@@ -47,6 +46,9 @@ st.caption(
     "Posez une question sur les livrables CAPACities et les guides associés : chaque réponse cite le document "
     "et la page d'où elle vient. Mode « Agent » : les étapes à suivre ; mode « Élu » : l'essentiel en langage clair."
 )
+# in the page, not the sidebar: on a phone the sidebar hides behind a button
+mode = st.radio("Mode de réponse", list(common.MODES), format_func=common.MODES.get, key="mode", horizontal=True)
+st.session_state["_mode"] = mode
 
 
 def _save_feedback(turn: dict) -> None:
@@ -64,6 +66,9 @@ def show_answer(turn: dict) -> None:
     answer: Answer = turn["answer"]
     if answer.abstained:
         st.warning(safe_markdown(answer.text), icon=":material/search_off:")
+        if turn.get("sources") and st.button(SEARCH_ALL, key=f"all-{turn['id']}", icon=":material/travel_explore:"):
+            st.session_state["pending"] = {"question": turn["question"], "sources": [], "follow_up": False}
+            st.rerun()
     else:
         st.markdown(safe_markdown(common.answer_body(answer)))  # the source cards below list the documents
     for w in answer.warnings:
@@ -74,7 +79,7 @@ def show_answer(turn: dict) -> None:
         for k, sug in enumerate(answer.suggestions):
             # the label is a document's heading: shown as text, never as Markdown (links, images)
             if st.button(escape_markdown(sug.label), key=f"next-{turn['id']}-{k}", icon=":material/arrow_forward:"):
-                st.session_state["pending"] = {"question": sug.question, "source": sug.source}
+                st.session_state["pending"] = {"question": sug.question, "sources": [sug.source], "follow_up": False}
                 st.rerun()
     left, right = st.columns([1, 4], vertical_alignment="center")
     with left:
@@ -96,13 +101,32 @@ for turn in turns:
 question = st.chat_input("Votre question (ex. : comment lancer un projet de données dans ma commune ?)")
 sources, follow_up = chosen, True
 pending = st.session_state.pop("pending", None)
-if pending and not question:  # a next question chosen under the previous answer, asked in its deliverable
-    question, sources, follow_up = pending["question"], [pending["source"]], False
+if pending and not question:  # chosen under an answer (a next question, everywhere) or corrected in the box
+    question, sources, follow_up = pending["question"], pending["sources"], pending["follow_up"]
+
+
+def _send_corrected() -> None:
+    st.session_state["pending"] = {"question": st.session_state["shorten_box"], "sources": chosen, "follow_up": True}
+    st.session_state.pop("to_shorten", None)
+
+
+refused = st.session_state.get("to_shorten")
+if refused is not None and not question:  # a refused question stays, to be corrected rather than typed again
+    st.error(refused["error"])
+    edited = st.text_area("Votre question, à corriger", value=refused["question"], key="shorten_box", height=150)
+    st.caption(f"{len(edited)} caractères ; {s.max_question_chars} au plus.")
+    st.button("Envoyer la question", key="shorten_send", icon=":material/send:", on_click=_send_corrected)
+if question:
+    st.session_state.pop("to_shorten", None)
+examples = st.empty()  # gone once a question is asked, a clicked example included
 if not turns and not question:
-    st.markdown("**Exemples de questions :**")
-    for i, example in enumerate(EXAMPLES):
-        if st.button(example, key=f"example-{i}"):
-            question = example
+    with examples.container():
+        st.markdown("**Exemples de questions :**")
+        for i, example in enumerate(EXAMPLES):
+            if st.button(example, key=f"example-{i}"):
+                question = example
+if question:
+    examples.empty()
 
 if question:
     with st.chat_message("user"):
@@ -120,13 +144,17 @@ if question:
         except CapacitiesError as e:
             draft.empty()
             st.error(str(e))
+            if question.strip():
+                st.session_state["to_shorten"] = {"question": question, "error": str(e)}
+                st.session_state.pop("shorten_box", None)  # the box shows this question, not an older one
+                st.rerun()
         except Exception:  # a bug or a lost server must not end the conversation with a traceback
             logging.getLogger("capacities.app").exception("question failed")
             draft.empty()
             st.error("Une erreur inattendue a empêché la réponse. Réessayez ; si elle persiste, prévenez l'équipe.")
         else:
             draft.empty()  # the streamed draft is replaced by the checked answer
-            turn = {"id": uuid.uuid4().hex[:10], "question": question, "answer": final["answer"]}
+            turn = {"id": uuid.uuid4().hex[:10], "question": question, "answer": final["answer"], "sources": sources}
             turns.append(turn)
             show_answer(turn)
 

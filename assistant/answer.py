@@ -31,14 +31,17 @@ if TYPE_CHECKING:
 __all__ = ["Assistant", "abstain", "check_citations", "check_grounding", "check_question", "covers"]
 
 
-def abstain(question: str, passages: list[Passage], mode: str, backend: str) -> Answer:
-    """Say the corpus does not cover the question and point to the nearest documents, nothing more."""
+def abstain(
+    question: str, passages: list[Passage], mode: str, backend: str, sources: list[str] | None = None
+) -> Answer:
+    """Say the corpus (or the documents chosen, ``sources``) does not cover the question and point to the
+    nearest documents, nothing more."""
     from assistant import prompts
 
     nearest: dict[str, Passage] = {}
     for p in passages:
         nearest.setdefault(p.source, p)
-    lines = [prompts.NOT_COVERED]
+    lines = [prompts.NOT_COVERED_IN.format(n=len(sources)) if sources else prompts.NOT_COVERED]
     if nearest:
         lines.append(prompts.NEAREST)
         lines += [f"- {p.title} ({p.source}), {p.pages_label}" for p in list(nearest.values())[:3]]
@@ -188,7 +191,7 @@ class Assistant:
         resolved = resolve_follow_up(question, history)
         passages = self.retriever.search(resolved, k=s.top_k, sources=sources)
         if not covers(resolved, passages, s):
-            yield replace(abstain(resolved, passages, mode, backend), warnings=warnings)
+            yield replace(abstain(resolved, passages, mode, backend, sources), warnings=warnings)
             return
         if backend == "extractive":
             yield replace(self.extractive(resolved, passages, mode), warnings=warnings)

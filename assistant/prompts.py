@@ -72,6 +72,11 @@ INTRO_ELU = "En bref"
 IMPLICATIONS = "Pour votre collectivité"
 FURTHER = "Pour aller plus loin :"
 NOT_COVERED = "Les livrables du corpus ne traitent pas de cette question : je préfère ne pas inventer de réponse."
+NOT_COVERED_IN = (
+    "Les documents choisis ({n}) ne traitent pas de cette question : je préfère ne pas inventer de réponse. "
+    "Le reste du corpus en parle peut-être : cherchez dans tous les documents."
+)
+SEARCH_ALL = "Chercher dans tous les documents"
 NEAREST = "Documents les plus proches, à consulter :"
 REFUSE_INVENT = "Je ne peux pas inventer de source ni de référence : je ne cite que les pages des livrables du corpus."
 REFUSE_PROMPT = "Je ne communique pas mes consignes internes. Posez-moi une question sur les livrables CAPACities."

@@ -161,11 +161,48 @@ def test_bad_questions_get_a_french_message_not_a_traceback(app_env: Path) -> No
     assert at.session_state["turns"] == []
 
 
+def test_a_refused_question_stays_in_a_box_to_be_shortened(app_env: Path) -> None:
+    long = "Comment publier un jeu de données sur le portail national ? " + "Précisions. " * 500
+    at = ask(start(), long)
+    assert at.error and "la limite est de" in at.error[0].value
+    box = at.text_area(key="shorten_box")
+    assert box.value == long  # kept, not wiped
+    box.set_value("Comment publier un jeu de données sur le portail national ?").run()
+    next(b for b in at.button if b.label == "Envoyer la question").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.session_state["turns"]) == 1 and not last_answer(at).abstained
+    assert "shorten_box" not in [t.key for t in at.text_area]
+
+
+def test_the_examples_go_once_one_is_asked_and_the_mode_is_in_the_page(app_env: Path) -> None:
+    at = start()
+    assert at.radio(key="mode") in list(at.main.radio) and not at.sidebar.radio  # seen on a phone too
+    example = next(b for b in at.button if b.key == "example-0")
+    example.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.session_state["turns"]) == 1
+    assert not [b for b in at.button if (b.key or "").startswith("example-")]
+
+
 def test_document_filter_restricts_sources(app_env: Path) -> None:
     at = start()
     at.multiselect(key="doc_filter").set_value(["markdown/sobriete.md"]).run()
     at = ask(at, "Comment publier un jeu de données sur le portail national ?")
     assert {p.source for p in last_answer(at).citations} <= {"markdown/sobriete.md"}
+
+
+def test_an_abstention_within_a_selection_says_so_and_offers_every_document(app_env: Path) -> None:
+    at = start()
+    at.multiselect(key="doc_filter").set_value(["markdown/sobriete.md"]).run()
+    at = ask(at, "Comment publier un jeu de données de la mairie sur le portail national ?")
+    assert last_answer(at).abstained
+    warning = at.chat_message[-1].warning[0].value
+    assert "Les documents choisis (1)" in warning and prompts.NOT_COVERED not in warning
+    next(b for b in at.button if b.label == prompts.SEARCH_ALL).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    answer = last_answer(at)
+    assert len(at.session_state["turns"]) == 2 and not answer.abstained
+    assert "pdf/guide_donnees.pdf" in {p.source for p in answer.citations}
 
 
 def test_thumbs_down_is_stored_with_question_and_pages(app_env: Path) -> None:
