@@ -31,6 +31,7 @@ EXACT = {
     "Close": "Fermer",
     "Open": "Ouvrir",
     "Remove": "Retirer",
+    "Selected values": "Documents choisis",
     "Clear all": "Tout effacer",
     "No results": "Aucun résultat",
     "Search": "Rechercher",
@@ -58,10 +59,11 @@ PATTERNS = [
     (r"^(?:Limit )?(\d+) ?MB per file$", "$1 Mo au plus par fichier"),
     (r"^(.+) files? (?:are|is) not allowed\.?$", "Fichier(s) $1 refusé(s) : formats acceptés PDF, Markdown, texte."),
     (r"^Help for (.+)$", "Aide : $1"),
+    (r"^Remove (.+)$", "Retirer $1"),
     (r"^Press (?:Ctrl|⌘|Cmd)\+Enter to apply$", "Ctrl+Entrée pour valider"),
     (r"^Press Enter to apply$", "Entrée pour valider"),
 ]
-ENGLISH = [*EXACT, "options available", "MB per file", "not allowed", "Help for", "to apply", "Select "]
+ENGLISH = [*EXACT, "options available", "MB per file", "not allowed", "Help for", "to apply", "Select ", "Remove "]
 
 # contrast of at least 4.5:1 on white for captions and quotes (Streamlit's grey is 3.9:1), and a
 # visible focus on every link and control, the sidebar's page links included
@@ -73,8 +75,14 @@ STYLE = """
   color: #4a4d57 !important; opacity: 1 !important;
 }
 a:focus-visible, button:focus-visible, [role="button"]:focus-visible, [role="tab"]:focus-visible,
-summary:focus-visible, input:focus-visible, textarea:focus-visible, [data-testid="stSidebarNav"] a:focus {
+summary:focus-visible, textarea:focus-visible, [data-testid="stSidebarNav"] a:focus {
   outline: 3px solid #1f4e9c !important; outline-offset: 2px !important;
+}
+/* a chosen document is named whole, over several lines if need be (not "Guide pratique pou…") */
+[data-testid="stMultiSelectTagsContainer"] [data-tag] { max-width: 100% !important; height: auto !important; }
+[data-testid="stMultiSelectTagsContainer"] [data-tag] > span {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  max-width: none !important;
 }
 </style>
 """

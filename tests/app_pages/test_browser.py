@@ -247,6 +247,14 @@ def test_the_three_users_find_a_french_accessible_app(served_app: str) -> None:
             page.keyboard.press("Enter")
             expect(card).to_contain_text("Voir la page")
             _check(page, "agent-chat", findings)
+            # the document filter: a chosen document is named whole, and its chip speaks French
+            page.get_by_test_id("stMultiSelect").click()
+            page.get_by_role("option", name="Guide des données locales").click()
+            page.keyboard.press("Escape")
+            chip = page.locator("[data-tag] > span").first
+            expect(chip).to_have_text("Guide des données locales")
+            assert chip.evaluate("e => e.scrollWidth <= e.clientWidth")  # not cut with an ellipsis
+            _check(page, "agent-filter", findings)
             # the élu: a plain summary of a deliverable
             page.goto(f"{served_app}/resume", wait_until="domcontentloaded")
             page.get_by_role("button", name="Résumer").click()
@@ -267,6 +275,7 @@ def test_the_three_users_find_a_french_accessible_app(served_app: str) -> None:
             page.set_viewport_size({"width": 390, "height": 844})
             page.goto(served_app, wait_until="domcontentloaded")
             expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=30_000)
+            expect(page.get_by_role("radiogroup", name="Mode de réponse")).to_be_visible()  # not behind the sidebar
             _check(page, "mobile-chat", findings)
         finally:
             browser.close()
