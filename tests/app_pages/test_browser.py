@@ -255,6 +255,12 @@ def test_the_three_users_find_a_french_accessible_app(served_app: str) -> None:
             expect(chip).to_have_text("Guide des données locales")
             assert chip.evaluate("e => e.scrollWidth <= e.clientWidth")  # not cut with an ellipsis
             _check(page, "agent-filter", findings)
+            # a page link of the sidebar shows where the focus is
+            link = page.locator('[data-testid="stSidebarNav"] a').first
+            link.focus()
+            outline = link.evaluate("e => getComputedStyle(e).outlineStyle + ' ' + getComputedStyle(e).outlineWidth")
+            style, width = outline.split()
+            assert style == "solid" and float(width.removesuffix("px")) >= 2, outline  # not the browser's thin ring
             # the élu: a plain summary of a deliverable
             page.goto(f"{served_app}/resume", wait_until="domcontentloaded")
             page.get_by_role("button", name="Résumer").click()
