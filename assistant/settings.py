@@ -109,6 +109,16 @@ class Settings:
         return self.data_dir / "feedback.sqlite"
 
     @property
+    def parcours_path(self) -> Path:
+        """The project stages and their guiding questions, edited by maintainers beside the deliverables."""
+        return self.corpus_dir / "parcours.toml"
+
+    @property
+    def roadmaps_path(self) -> Path:
+        """The guiding questions answered on the published snapshot (and the last valid parcours)."""
+        return self.data_dir / "parcours.json"
+
+    @property
     def lock_path(self) -> Path:
         """Held by an ingestion, a backup or a restore (one at a time per data folder)."""
         return self.data_dir / ".ingest.lock"

@@ -224,6 +224,63 @@ def cmd_fetch_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_parcours(args: argparse.Namespace) -> int:
+    from assistant import parcours
+    from assistant.answer import Assistant
+
+    s = _settings(args)
+    roadmaps, warning = parcours.current(Assistant.load(s), s)
+    if roadmaps is None:
+        raise CapacitiesError(f"Aucun parcours : le fichier {s.parcours_path} est absent.")
+    if warning:
+        print(f"⚠ {warning}", file=sys.stderr)
+    if args.coverage:
+        rows = parcours.coverage(roadmaps)
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False))
+            return 0
+        for r in rows:
+            print(f"{r['stage']:<12} {r['title']} : {r['documents']} document(s), {r['pages']} page(s)")
+            for poor in r["poor"]:
+                print(f"    ⚠ [{poor['mode']}] {poor['question']} ({poor['why']})")
+        return 0
+    if not args.stage:
+        for st in roadmaps.parcours.stages:
+            print(f"{st.id:<12} {st.title} — {st.when} ({len(st.questions)} questions)")
+        print("\nFeuille de route d'une étape : capacities parcours --stage ID [--role agent|elu|entreprise]")
+        return 0
+    stage = roadmaps.parcours.stage(args.stage)
+    profile = next((p for p in roadmaps.parcours.profiles if p.id == args.profile), None)
+    if args.profile and profile is None:
+        known = ", ".join(p.id for p in roadmaps.parcours.profiles)
+        raise CapacitiesError(f"Profil inconnu : « {args.profile} » ; profils : {known}.")
+    sheet = parcours.Sheet(stage, args.role, roadmaps.for_stage(stage.id, args.role), profile)
+    if args.docx:
+        args.docx.write_bytes(parcours.to_docx(sheet))
+        print(f"Feuille de route écrite : {args.docx}")
+    elif args.json:
+        rows = [
+            {
+                "question": e.question,
+                "steps": [{"text": st.text, "citations": list(st.citations)} for st in e.cited_steps],
+            }
+            | {
+                "sources": [
+                    {"n": i, "source": p.source, "page": p.page_start} for i, p in enumerate(e.answer.citations, 1)
+                ]
+            }
+            for e in sheet.entries
+        ]
+        print(
+            json.dumps(
+                {"stage": stage.id, "title": stage.title, "role": args.role, "questions": rows}, ensure_ascii=False
+            )
+        )
+    else:
+        print(parcours.to_markdown(sheet), end="")
+    return 0
+
+
 def cmd_purge_feedback(args: argparse.Namespace) -> int:
     from assistant.feedback import feedback_store
 
@@ -344,6 +401,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--contexts", type=int, default=0, help="SQuAD : contextes indexés, tirés au sort (0 = tous)")
     sp.add_argument("--seed", type=int, default=0, help="SQuAD : graine des tirages")
     sp.set_defaults(func=cmd_eval)
+
+    sp = sub.add_parser("parcours", help="parcours projet : feuille de route citée d'une étape, pour un rôle")
+    sp.add_argument("--stage", help="l'étape (sans elle : la liste des étapes)")
+    sp.add_argument("--role", choices=["agent", "elu", "entreprise"], default="agent", help="pour qui (défaut : agent)")
+    sp.add_argument("--profile", help="profil du territoire (voir corpus/parcours.toml), ex. commune_petite")
+    sp.add_argument("--json", action="store_true", help="sortie JSON")
+    sp.add_argument("--docx", type=Path, help="écrire la feuille de route dans ce fichier Word (.docx)")
+    sp.add_argument("--coverage", action="store_true", help="par étape : documents, pages, questions mal couvertes")
+    sp.set_defaults(func=cmd_parcours)
 
     sp = sub.add_parser("purge-feedback", help="supprimer les avis plus anciens que la durée de conservation")
     sp.add_argument("--days", type=int, help="jours à garder (défaut : CAPACITIES_FEEDBACK_RETENTION_DAYS, 365)")

@@ -212,7 +212,30 @@ class _Run:
             t0 = time.perf_counter()
             publish(s, store, manifest, report, self.screen)
             report.seconds["store"] += time.perf_counter() - t0
+            self._answer_parcours()
         return report
+
+    def _answer_parcours(self) -> None:
+        """The parcours's guiding questions answered on the snapshot just published (the page opens
+        instantly); only the questions whose retrieved passages changed are answered again."""
+        from assistant import parcours
+        from assistant.answer import Assistant
+        from assistant.retrieve import Retriever
+
+        s, report = self.settings, self.report
+        try:
+            chosen, report.parcours_warning = parcours.load(s.parcours_path, s.roadmaps_path)
+        except CapacitiesError as e:
+            report.parcours_warning = str(e)
+            return
+        if chosen is None:
+            return
+        assistant = Assistant.load(s, Retriever(s, embedder=self.model(), client=self.client))
+        previous = parcours.Roadmaps.read(s.roadmaps_path)
+        roadmaps, report.parcours_changed = parcours.build(
+            assistant, chosen, assistant.retriever.lexical.digest, previous
+        )
+        roadmaps.save(s.roadmaps_path)
 
     def _plan(self, files: dict[str, Path], manifest: Manifest) -> tuple[list[str], list[str]]:
         """(documents to read, documents to remove). A document is read again when it is new, its file

@@ -27,6 +27,8 @@ class IngestReport:
     interrupted: bool = False
     model_loaded: bool = False
     glossary_refused: list[str] = field(default_factory=list)  # acronyms whose definition speaks to an AI
+    parcours_changed: list[str] = field(default_factory=list)  # stages of the parcours whose answers changed
+    parcours_warning: str = ""  # why the parcours file could not be used (French; the last valid one kept)
 
     @property
     def ok(self) -> bool:
@@ -60,6 +62,10 @@ class IngestReport:
         if self.glossary_refused:
             refused = ", ".join(self.glossary_refused)
             lines.append(f"  ⚠ glossaire : sigle(s) écarté(s), leur définition s'adresse à une IA : {refused}.")
+        if self.parcours_changed:
+            lines.append(f"  Parcours projet : réponses recalculées pour {', '.join(self.parcours_changed)}.")
+        if self.parcours_warning:
+            lines.append(f"  ⚠ {self.parcours_warning}")
         for src, msg in sorted(self.failed.items()):
             lines.append(f"  ✗ {msg}" if msg.startswith(src) else f"  ✗ {src} : {msg}")
         if self.interrupted:
