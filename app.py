@@ -24,6 +24,7 @@ interface.install()  # lang="fr", Streamlit's own words in French, contrast, foc
 
 pages = [
     st.Page("app_pages/chat.py", title="Poser une question", icon=":material/forum:", default=True),
+    st.Page("app_pages/parcours.py", title="Parcours projet", icon=":material/route:", url_path="parcours"),
     st.Page("app_pages/summary.py", title="Résumé pour élus", icon=":material/summarize:", url_path="resume"),
     st.Page("app_pages/admin.py", title="Administration", icon=":material/lock:", url_path="admin"),
     st.Page(

@@ -75,6 +75,19 @@ def assistant(s: Settings) -> Assistant:
     return _assistant(_key(s), index_version(s), s)
 
 
+@st.cache_resource(show_spinner="Préparation du parcours…", max_entries=2)
+def _roadmaps(key: str, version: str, edited: int, _s: Settings, _a: Assistant):  # noqa: ANN202
+    from assistant import parcours
+
+    return parcours.current(_a, _s)
+
+
+def roadmaps(s: Settings, a: Assistant):  # noqa: ANN201
+    """The parcours's roadmaps on the published snapshot, once per snapshot and per edit of the parcours."""
+    edited = s.parcours_path.stat().st_mtime_ns if s.parcours_path.is_file() else 0
+    return _roadmaps(_key(s), index_version(s), edited, s, a)
+
+
 def answer_body(answer: Answer) -> str:
     """The answer without its closing list of documents, which the source cards show with their pages."""
     from assistant.prompts import FURTHER
