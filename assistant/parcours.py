@@ -86,7 +86,9 @@ def parse(text: str, name: str = "parcours.toml") -> Parcours:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        line = getattr(e, "lineno", None) or int((re.search(r"line (\d+)", str(e)) or [0, 1])[1])
+        found = re.search(r"line (\d+)", str(e))
+        end = text.rstrip("\n").count("\n") + 1  # "at end of document"
+        line = getattr(e, "lineno", None) or (int(found[1]) if found else end)
         raise CapacitiesError(
             f"{name}, ligne {line} : fichier TOML illisible ({e.msg if hasattr(e, 'msg') else e})."
         ) from None

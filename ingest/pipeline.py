@@ -191,6 +191,7 @@ class _Run:
 
     def run(self, rebuild: bool) -> IngestReport:
         s, report = self.settings, self.report
+        self._read_parcours()  # a file made unusable is said even by a run with nothing else to do
         files, refused = screen_files(discover(s.corpus_dir), s.corpus_dir)
         report.failed.update(refused)
         if rebuild:
@@ -215,6 +216,15 @@ class _Run:
             self._answer_parcours()
         return report
 
+    def _read_parcours(self) -> None:
+        from assistant import parcours
+
+        s = self.settings
+        try:
+            self.parcours, self.report.parcours_warning = parcours.load(s.parcours_path, s.roadmaps_path)
+        except CapacitiesError as e:
+            self.parcours, self.report.parcours_warning = None, str(e)
+
     def _answer_parcours(self) -> None:
         """The parcours's guiding questions answered on the snapshot just published (the page opens
         instantly); only the questions whose retrieved passages changed are answered again."""
@@ -222,12 +232,7 @@ class _Run:
         from assistant.answer import Assistant
         from assistant.retrieve import Retriever
 
-        s, report = self.settings, self.report
-        try:
-            chosen, report.parcours_warning = parcours.load(s.parcours_path, s.roadmaps_path)
-        except CapacitiesError as e:
-            report.parcours_warning = str(e)
-            return
+        s, report, chosen = self.settings, self.report, self.parcours
         if chosen is None:
             return
         assistant = Assistant.load(s, Retriever(s, embedder=self.model(), client=self.client))
