@@ -315,14 +315,14 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-BENCHES = ("ingest", "latency", "dtype", "load", "scale", "hostile_input")
+BENCHES = ("ingest", "latency", "dtype", "load", "scale", "hostile_input", "parcours")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from benchmarks import dtype, hostile_input, ingest, latency, load, scale
+    from benchmarks import dtype, hostile_input, ingest, latency, load, parcours, scale
 
     benches = {"ingest": ingest, "latency": latency, "dtype": dtype, "load": load, "scale": scale}
-    return (benches | {"hostile_input": hostile_input})[args.which].main(args.rest)
+    return (benches | {"hostile_input": hostile_input, "parcours": parcours})[args.which].main(args.rest)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

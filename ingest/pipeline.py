@@ -221,7 +221,8 @@ class _Run:
 
         s = self.settings
         try:
-            self.parcours, self.report.parcours_warning = parcours.load(s.parcours_path, s.roadmaps_path)
+            self.parcours, warning = parcours.load(s.parcours_path, s.roadmaps_path)
+            self.report.parcours_warning = warning or ""
         except CapacitiesError as e:
             self.parcours, self.report.parcours_warning = None, str(e)
 

@@ -424,3 +424,65 @@ def test_a_shown_page_has_a_text_alternative_and_opens_large(app_env: Path) -> N
     image = at.chat_message[-1].get("image")[0]
     assert "est surligné ; son texte est cité au-dessus" in str(image.proto)  # the alt text
     assert any(b.proto.label.startswith("Ouvrir la page en grand") for b in at.chat_message[-1].get("download_button"))
+
+
+PARCOURS = """
+[stages.donnees]
+title = "Données et cadre juridique"
+when = "Le projet s'appuie sur des données."
+questions = ["Comment publier un jeu de données sur le portail national ?", "Comment choisir une licence ?"]
+
+[stages.sobriete]
+title = "Sobriété et évaluation"
+when = "Le projet tourne."
+questions = ["Comment mesurer le parc de terminaux de la collectivité ?"]
+
+[stages.sobriete.roles.entreprise]
+questions = ["Comment prolonger la durée de vie des équipements ?"]
+
+[profiles.commune_petite]
+label = "Commune de moins de 3 500 habitants"
+donnees = "L'ouverture des données n'y est pas obligatoire."
+"""
+
+
+def _parcours(app_env: Path) -> AppTest:
+    (app_env / "corpus" / "parcours.toml").write_text(PARCOURS, encoding="utf-8")
+    at = start()
+    at.switch_page("app_pages/parcours.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_parcours_page_gives_each_role_a_cited_checklist_to_tick_and_export(app_env: Path) -> None:
+    at = _parcours(app_env)
+    assert [h.value for h in at.subheader][:2] == [
+        "1. Comment publier un jeu de données sur le portail national ?",
+        "2. Comment choisir une licence ?",
+    ]
+    steps = [c for c in at.checkbox if c.key.startswith("done-donnees-agent-0-")]
+    assert len(steps) >= 3 and all("[1]" in c.label or "[2]" in c.label for c in steps)
+    assert any("Créez une organisation" in c.label for c in steps)
+    assert any(PDF_TITLE in e.label for e in at.expander)  # each step opens its source card
+    steps[0].check().run()
+    at.text_input(key="note-donnees-agent-0").set_value("Fait par le service SIG").run()
+    assert at.checkbox(key=steps[0].key).value
+    exports = {b.proto.label for b in at.get("download_button")}
+    assert {"Exporter la feuille de route (Word)", "Exporter la feuille de route (Markdown)"} <= exports
+    for role in ("elu", "entreprise"):
+        at.radio(key="parcours_role").set_value(role).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert [c for c in at.checkbox if c.key.startswith(f"done-donnees-{role}-0-")], role
+    at.selectbox(key="parcours_profile").set_value("commune_petite").run()
+    assert any("pas obligatoire" in i.value for i in at.info)
+
+
+def test_parcours_page_goes_to_the_next_stage_and_scopes_a_free_question(app_env: Path) -> None:
+    at = _parcours(app_env)
+    at.radio(key="parcours_role").set_value("entreprise").run()
+    next(b for b in at.button if b.label.startswith("Passer à l'étape")).click().run()
+    assert at.selectbox(key="parcours_stage").value == "sobriete"
+    assert any(h.value.endswith("Comment prolonger la durée de vie des équipements ?") for h in at.subheader)
+    at.text_input(key="free-sobriete").set_value("Comment réduire l'empreinte environnementale du numérique ?").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("réemploi" in m.value for m in at.markdown)

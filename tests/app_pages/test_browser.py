@@ -53,6 +53,12 @@ def served_app(tmp_path: Path):  # noqa: ANN201
         title="Guide des données locales",
     )
     write_md(corpus / "markdown", "sobriete.md", "# Sobriété\n\nLa collectivité mesure son parc de terminaux.\n")
+    write_md(
+        corpus,
+        "parcours.toml",
+        '[stages.donnees]\ntitle = "Données"\nwhen = "Le projet s\'appuie sur des données."\n'
+        'questions = ["Comment publier un jeu de données sur le portail national ?"]\n',
+    )
     yield from _serve(corpus, tmp_path)
 
 
@@ -261,6 +267,14 @@ def test_the_three_users_find_a_french_accessible_app(served_app: str) -> None:
             outline = link.evaluate("e => getComputedStyle(e).outlineStyle + ' ' + getComputedStyle(e).outlineWidth")
             style, width = outline.split()
             assert style == "solid" and float(width.removesuffix("px")) >= 2, outline  # not the browser's thin ring
+            # the agent's roadmap for a stage: a cited checklist, ticked with the keyboard
+            page.goto(f"{served_app}/parcours", wait_until="domcontentloaded")
+            step = page.get_by_test_id("stCheckbox").first
+            expect(step).to_contain_text("Créez", timeout=60_000)
+            step.locator("input").focus()
+            page.keyboard.press("Space")
+            expect(step.locator("input")).to_be_checked()
+            _check(page, "agent-parcours", findings)
             # the élu: a plain summary of a deliverable
             page.goto(f"{served_app}/resume", wait_until="domcontentloaded")
             page.get_by_role("button", name="Résumer").click()
