@@ -1,6 +1,6 @@
-"""The shipped parcours (corpus/parcours.toml) on the corpus (its scanned workshop aside) with the real model: every stage's
-guiding questions answered with cited steps that are advice, on pages that exist; a deliverable added
-later changes the stages it touches and only those."""
+"""The shipped parcours (corpus/parcours.toml) on the corpus (its scanned workshop aside) with the real
+model: every stage's guiding questions answered with cited steps that are advice, on pages that exist;
+a deliverable added later changes the stages it touches and only those."""
 
 from __future__ import annotations
 
