@@ -270,7 +270,7 @@ def test_the_three_users_find_a_french_accessible_app(served_app: str) -> None:
             # the agent's roadmap for a stage: a cited checklist, ticked with the keyboard
             page.goto(f"{served_app}/parcours", wait_until="domcontentloaded")
             step = page.get_by_test_id("stCheckbox").first
-            expect(step).to_contain_text("Créez", timeout=60_000)
+            expect(step).to_contain_text("[1]", timeout=60_000)  # a cited step
             step.locator("input").focus()
             page.keyboard.press("Space")
             expect(step.locator("input")).to_be_checked()
