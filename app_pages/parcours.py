@@ -55,7 +55,7 @@ entries = roadmaps.for_stage(stage.id, role)
 done: set[tuple[int, int]] = set()
 notes: dict[int, str] = {}
 for qi, entry in enumerate(entries):
-    st.subheader(f"{qi + 1}. {entry.question}")
+    st.header(f"{qi + 1}. {entry.question}")
     if entry.answer.abstained:
         st.warning(safe_markdown(entry.answer.text), icon=":material/search_off:")
         continue
@@ -88,7 +88,7 @@ c2.download_button(
 
 following = roadmaps.parcours.next_stage(stage.id)
 if following is not None:
-    st.subheader("Et ensuite ?")
+    st.header("Et ensuite ?")
     st.markdown(f"**{escape_markdown(following.title)}** — {escape_markdown(following.when)}")
 
     def _go() -> None:
@@ -96,7 +96,7 @@ if following is not None:
 
     st.button(f"Passer à l'étape « {following.title} »", on_click=_go, icon=":material/arrow_forward:")
 
-st.subheader("Une autre question sur cette étape")
+st.header("Une autre question sur cette étape")
 question = st.text_input("Votre question", key=f"free-{stage.id}", placeholder="Posée d'abord aux documents de l'étape")
 if question.strip():
     scope = roadmaps.stages_documents(stage.id)

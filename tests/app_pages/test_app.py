@@ -456,7 +456,7 @@ def _parcours(app_env: Path) -> AppTest:
 
 def test_parcours_page_gives_each_role_a_cited_checklist_to_tick_and_export(app_env: Path) -> None:
     at = _parcours(app_env)
-    assert [h.value for h in at.subheader][:2] == [
+    assert [h.value for h in at.header][:2] == [
         "1. Comment publier un jeu de données sur le portail national ?",
         "2. Comment choisir une licence ?",
     ]
@@ -482,7 +482,7 @@ def test_parcours_page_goes_to_the_next_stage_and_scopes_a_free_question(app_env
     at.radio(key="parcours_role").set_value("entreprise").run()
     next(b for b in at.button if b.label.startswith("Passer à l'étape")).click().run()
     assert at.selectbox(key="parcours_stage").value == "sobriete"
-    assert any(h.value.endswith("Comment prolonger la durée de vie des équipements ?") for h in at.subheader)
+    assert any(h.value.endswith("Comment prolonger la durée de vie des équipements ?") for h in at.header)
     at.text_input(key="free-sobriete").set_value("Comment réduire l'empreinte environnementale du numérique ?").run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("réemploi" in m.value for m in at.markdown)
