@@ -62,7 +62,9 @@ if st.sidebar.button("Se déconnecter"):
     st.rerun()
 
 outcome = st.container()  # what the last action did, above the tabs whichever is open
-tab_docs, tab_add, tab_feedback = st.tabs(["Documents", "Ajouter ou remplacer", "Avis des utilisateurs"])
+tab_docs, tab_add, tab_feedback, tab_parcours = st.tabs(
+    ["Documents", "Ajouter ou remplacer", "Avis des utilisateurs", "Couverture du parcours"]
+)
 
 
 def _reingest(title: str, rebuild: bool = False, done: str = "", forget: tuple[str, ...] = ()) -> None:
@@ -203,3 +205,33 @@ with tab_feedback:
             st.markdown(f"**Pages citées** : {pages}")
             if fb["comment"]:
                 st.markdown(f"**Commentaire** : {escape_markdown(fb['comment'])}")
+
+# --------------------------------------------------------------------------- parcours coverage
+with tab_parcours:
+    from assistant import parcours
+
+    roadmaps = parcours.Roadmaps.read(s.roadmaps_path)
+    if roadmaps is None:
+        st.info("Le parcours n'a pas encore été calculé : il l'est à l'ingestion, ou à la première visite de sa page.")
+    else:
+        st.caption(
+            "Par étape : les documents et pages qui la nourrissent, et les questions guides mal couvertes "
+            f"(sans réponse, ou moins de {parcours.MIN_STEPS} étapes citées) : les livrables à écrire ensuite."
+        )
+        rows = parcours.coverage(roadmaps)
+        st.dataframe(
+            [
+                {
+                    "étape": r["title"],
+                    "documents": r["documents"],
+                    "pages": r["pages"],
+                    "questions mal couvertes": len(r["poor"]),
+                }
+                for r in rows
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+        for r in rows:
+            for poor in r["poor"]:
+                st.warning(escape_markdown(f"{r['title']} — {poor['question']} ({poor['mode']} : {poor['why']})"))

@@ -299,7 +299,7 @@ def test_admin_with_password_lists_documents_and_uploads(app_env: Path, monkeypa
     monkeypatch.setenv("CAPACITIES_ADMIN_PASSWORD", "s3cret-maintenance")
     at = login(open_admin(), "s3cret-maintenance")
     assert not at.exception, [e.value for e in at.exception]
-    assert len(at.tabs) == 3
+    assert len(at.tabs) == 4
     table = at.dataframe[0].value
     assert set(table["document"]) == {"pdf/guide_donnees.pdf", "markdown/sobriete.md", "markdown/piege.md"}
     assert list(table.loc[table["document"] == "pdf/guide_donnees.pdf", "pages"]) == [3]
@@ -486,3 +486,18 @@ def test_parcours_page_goes_to_the_next_stage_and_scopes_a_free_question(app_env
     at.text_input(key="free-sobriete").set_value("Comment réduire l'empreinte environnementale du numérique ?").run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("réemploi" in m.value for m in at.markdown)
+
+
+def test_admin_shows_the_parcours_coverage(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAPACITIES_ADMIN_PASSWORD", "s3cret-maintenance")
+    (app_env / "corpus" / "parcours.toml").write_text(
+        PARCOURS
+        + '\n[stages.climat]\ntitle = "Climat"\nwhen = "w"\nquestions = ["Quelle est la recette de la tarte tatin ?"]\n',
+        encoding="utf-8",
+    )
+    at = login(open_admin(), "s3cret-maintenance")  # the first visit's ingestion answered the parcours
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[-1].value
+    assert list(table["étape"]) == ["Données et cadre juridique", "Sobriété et évaluation", "Climat"]
+    assert list(table["questions mal couvertes"])[-1] == 2  # agent and élu: no answer
+    assert any("tarte tatin" in w.value and "sans réponse" in w.value for w in at.warning)
