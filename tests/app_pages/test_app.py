@@ -491,8 +491,7 @@ def test_parcours_page_goes_to_the_next_stage_and_scopes_a_free_question(app_env
 def test_admin_shows_the_parcours_coverage(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CAPACITIES_ADMIN_PASSWORD", "s3cret-maintenance")
     (app_env / "corpus" / "parcours.toml").write_text(
-        PARCOURS
-        + '\n[stages.climat]\ntitle = "Climat"\nwhen = "w"\nquestions = ["Quelle est la recette de la tarte tatin ?"]\n',
+        PARCOURS + '\n[stages.climat]\ntitle = "Climat"\nwhen = "w"\nquestions = ["Recette de la tarte tatin ?"]\n',
         encoding="utf-8",
     )
     at = login(open_admin(), "s3cret-maintenance")  # the first visit's ingestion answered the parcours
