@@ -275,6 +275,11 @@ def test_the_three_users_find_a_french_accessible_app(served_app: str) -> None:
             page.keyboard.press("Space")
             expect(step.locator("input")).to_be_checked()
             _check(page, "agent-parcours", findings)
+            for role in ("Élu", "Entreprise qui travaille avec les collectivités"):  # the two other roles
+                page.get_by_role("radio", name=role).check(force=True)
+                expect(page.get_by_role("radio", name=role)).to_be_checked()
+                expect(page.get_by_test_id("stCheckbox").first).to_contain_text("[1]", timeout=30_000)
+            _check(page, "company-parcours", findings)
             # the élu: a plain summary of a deliverable
             page.goto(f"{served_app}/resume", wait_until="domcontentloaded")
             page.get_by_role("button", name="Résumer").click()
