@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import streamlit as st
 
@@ -62,8 +63,8 @@ if st.sidebar.button("Se déconnecter"):
     st.rerun()
 
 outcome = st.container()  # what the last action did, above the tabs whichever is open
-tab_docs, tab_add, tab_feedback, tab_parcours = st.tabs(
-    ["Documents", "Ajouter ou remplacer", "Avis des utilisateurs", "Couverture du parcours"]
+tab_docs, tab_add, tab_feedback, tab_gaps, tab_parcours = st.tabs(
+    ["Documents", "Ajouter ou remplacer", "Avis des utilisateurs", "Lacunes et signalements", "Couverture du parcours"]
 )
 
 
@@ -235,3 +236,88 @@ with tab_parcours:
         for r in rows:
             for poor in r["poor"]:
                 st.warning(escape_markdown(f"{r['title']} — {poor['question']} ({poor['mode']} : {poor['why']})"))
+
+# --------------------------------------------------------------------------- gaps and flags
+with tab_gaps:
+    from assistant import gaps as gaps_mod
+
+    gstore = gaps_mod.gap_store(s)
+    all_gaps, flags = gstore.gaps(), gstore.flags()
+    st.caption(
+        "Les questions restées sans réponse ou mal notées, groupées par thème, et les signalements des lecteurs : "
+        "le programme de travail des auteurs. Aucune donnée personnelle n'est gardée."
+    )
+
+    def _triage(table: str, row: dict, key: str) -> None:
+        c1, c2, c3 = st.columns([2, 4, 1], vertical_alignment="bottom")
+        status = c1.selectbox(
+            "Statut",
+            list(gaps_mod.STATUSES),
+            index=list(gaps_mod.STATUSES).index(row["status"]),
+            format_func=gaps_mod.STATUSES.get,
+            key=f"{key}-status",
+        )
+        note = c2.text_input("Note", value=row["note"], key=f"{key}-note")
+        if c3.button("Enregistrer", key=f"{key}-save"):
+            gstore.triage(table, row["id"], status, note)
+            st.toast("Statut enregistré.")
+
+    st.header("Questions sans bonne réponse, par thème")
+    if not all_gaps:
+        st.info("Aucune question sans réponse enregistrée pour l'instant.")
+    else:
+        emb = common.embedder(repr(s), s)
+        groups = gaps_mod.themes(all_gaps, lambda qs: [emb.embed_query(q) for q in qs])
+        st.dataframe(
+            [
+                {
+                    "thème": g.label,
+                    "questions": g.size,
+                    "couvertes depuis": sum(1 for x in g.gaps if x["covered_by"]),
+                    "4 dernières semaines": " · ".join(str(n) for n in g.trend()),
+                }
+                for g in groups
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+        for gi, g in enumerate(groups):
+            with st.expander(escape_markdown(f"{g.label} — {g.size} question(s)")):
+                for row in g.gaps:
+                    covered = f" — couverte par {row['covered_by']}" if row["covered_by"] else ""
+                    st.markdown(
+                        escape_markdown(
+                            f"« {row['question']} » ({gaps_mod.GAP_REASONS[row['reason']]}, {row['created'][:10]}"
+                        )
+                        + escape_markdown(f", plus proches : {', '.join(row['nearest']) or '—'}){covered}")
+                    )
+                    _triage("gaps", row, f"gap-{gi}-{row['id']}")
+
+    st.header("Signalements, par document et page")
+    if not flags:
+        st.info("Aucun signalement pour l'instant.")
+    for row in flags:
+        st.markdown(
+            escape_markdown(
+                f"{row['source']}, p. {row['page']} — {gaps_mod.KINDS[row['kind']]} : {row['comment'] or '—'}"
+            )
+            + escape_markdown(f" (question : « {row['question']} », {row['created'][:10]})")
+        )
+        _triage("flags", row, f"flag-{row['id']}")
+
+    st.header("Exporter")
+    st.download_button(
+        "Tout exporter (CSV)",
+        data=gaps_mod.to_csv(all_gaps, flags),
+        file_name="lacunes-signalements.csv",
+        mime="text/csv",
+    )
+    titles = {src: d.title for src, d in Manifest.read(s.manifest_path).documents.items()}
+    if titles:
+        doc = st.selectbox("Retours pour un livrable", list(titles), format_func=lambda x: titles[x], key="gaps_doc")
+        st.download_button(
+            "Retours pour la prochaine version (Markdown)",
+            data=gaps_mod.report_for(doc, titles[doc], all_gaps, flags),
+            file_name=f"retours-{Path(doc).stem}.md",
+            mime="text/markdown",
+        )

@@ -10,13 +10,14 @@ import streamlit as st
 from app_pages import common
 from assistant.errors import CapacitiesError
 from assistant.feedback import feedback_store
-from assistant.prompts import EXAMPLES, FOLLOW_UPS, SEARCH_ALL
+from assistant.prompts import EXAMPLES, FOLLOW_UPS, NOT_COVERED, NOT_COVERED_IN, SEARCH_ALL
 from assistant.render import escape_markdown, export_markdown, safe_markdown
 from assistant.types import Answer
 
 s, assistant = common.boot()
 
 turns: list[dict] = st.session_state.setdefault("turns", [])
+NOT_COVERED_STARTS = (NOT_COVERED, NOT_COVERED_IN.split("(")[0])
 
 # --------------------------------------------------------------------------- sidebar
 docs = common.titles(assistant)
@@ -60,6 +61,9 @@ def _save_feedback(turn: dict) -> None:
         store.update(turn["feedback_id"], rating=rating)
     else:
         turn["feedback_id"] = store.add(turn["question"], turn["answer"], rating)
+    if rating == 0 and not turn.get("gap_recorded"):  # a badly rated answer joins the maintainers' backlog
+        common.record_gap(assistant, s, turn["question"], turn["answer"], "pouce_bas")
+        turn["gap_recorded"] = True
 
 
 def show_answer(turn: dict) -> None:
@@ -73,7 +77,7 @@ def show_answer(turn: dict) -> None:
         st.markdown(safe_markdown(common.answer_body(answer)))  # the source cards below list the documents
     for w in answer.warnings:
         st.caption(f"⚠ {w}")
-    common.show_sources(answer, s, turn["id"])
+    common.show_sources(answer, s, turn["id"], turn["question"])
     if answer.suggestions:
         st.markdown(f"**{FOLLOW_UPS}**")
         for k, sug in enumerate(answer.suggestions):
@@ -156,6 +160,8 @@ if question:
             draft.empty()  # the streamed draft is replaced by the checked answer
             turn = {"id": uuid.uuid4().hex[:10], "question": question, "answer": final["answer"], "sources": sources}
             turns.append(turn)
+            if turn["answer"].text.startswith(NOT_COVERED_STARTS):  # not covered (a refused order is no gap)
+                common.record_gap(assistant, s, question, turn["answer"], "abstention")
             show_answer(turn)
 
 with export_slot:

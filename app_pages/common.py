@@ -226,8 +226,9 @@ def ensure_index(s: Settings) -> None:
 def _purged(key: str, _s: Settings) -> int:
     """Feedback past its retention deleted, once a day per process (``capacities purge-feedback`` too)."""
     from assistant.feedback import feedback_store
+    from assistant.gaps import gap_store
 
-    return feedback_store(_s).purge(_s.feedback_retention_days)
+    return feedback_store(_s).purge(_s.feedback_retention_days) + gap_store(_s).purge(_s.feedback_retention_days)
 
 
 def boot() -> tuple[Settings, Assistant]:
@@ -261,8 +262,9 @@ def _page_png(path: str, mtime: int, page: int, passage: str) -> tuple[bytes, bo
     return buf.getvalue(), found
 
 
-def show_sources(answer: Answer, s: Settings, key: str) -> None:
-    """One card per citation: the [n] of the text, the document, the page, the passage, and the page itself."""
+def show_sources(answer: Answer, s: Settings, key: str, question: str = "") -> None:
+    """One card per citation: the [n] of the text, the document, the page, the passage, the page itself,
+    and "Signaler" (an error, outdated information, something missing) for the deliverable's authors."""
     if not answer.citations:
         return
     st.markdown("**Sources**")
@@ -277,6 +279,32 @@ def show_sources(answer: Answer, s: Settings, key: str) -> None:
             # the page under its passage, as wide as the card: readable without the fullscreen button
             if is_pdf and st.toggle("Voir la page", key=toggle_key):
                 _page_image(p, path, n, f"png-{toggle_key}")
+            _flag_form(p, s, question or answer.question, f"flag-{key}-{n}")
+
+
+def _flag_form(p: Passage, s: Settings, question: str, key: str) -> None:
+    from assistant.gaps import KINDS, gap_store
+
+    with st.popover("Signaler", icon=":material/flag:"):
+        kind = st.radio("Nature", list(KINDS), format_func=KINDS.get, key=f"{key}-kind", horizontal=True)
+        comment = st.text_area("Précisez (facultatif)", key=f"{key}-comment", max_chars=2000)
+        if st.button("Envoyer le signalement", key=f"{key}-send"):
+            gap_store(s).flag(p, question, kind, comment)
+            st.toast("Merci : votre signalement est transmis aux responsables des livrables.")
+
+
+def record_gap(a: Assistant, s: Settings, question: str, answer: Answer, reason: str) -> None:
+    """A question without a good answer, kept for the maintainers (with the nearest documents and the
+    best score; nothing about who asked)."""
+    from assistant.gaps import gap_store
+
+    try:
+        passages = (
+            a.retriever.search(answer.question or question, k=s.top_k) if reason == "abstention" else answer.citations
+        )
+        gap_store(s).record_gap(answer.question or question, answer, passages, reason)
+    except Exception:  # noqa: BLE001 - the backlog must never cost the user an answer
+        logging.getLogger("capacities.app").exception("gap not recorded")
 
 
 def _page_image(p: Passage, path: Path, n: int, key: str) -> None:

@@ -67,7 +67,7 @@ for qi, entry in enumerate(entries):
     note = st.text_input("Note", key=f"note-{stage.id}-{role}-{qi}", placeholder="Ce qui est fait, qui s'en charge…")
     if note.strip():
         notes[qi] = note
-    common.show_sources(entry.answer, s, f"parcours-{stage.id}-{role}-{qi}")
+    common.show_sources(entry.answer, s, f"parcours-{stage.id}-{role}-{qi}", entry.question)
 
 sheet = parcours.Sheet(stage, role, entries, profile, done, notes)
 c1, c2 = st.columns(2)

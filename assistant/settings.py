@@ -63,7 +63,7 @@ class Settings:
     llm_max_tokens: int = 700  # maximum length of a generated answer
     max_question_chars: int = 2000  # longer questions are refused with a clear message
     # --- the service as published
-    feedback_retention_days: int = 365  # ratings and comments older than this are deleted (app start, purge-feedback)
+    feedback_retention_days: int = 365  # ratings, comments, gaps and flags older than this are deleted (purge-feedback)
     contact: str = ""  # address for accessibility and personal-data requests, shown on those pages
 
     @classmethod
@@ -132,6 +132,11 @@ class Settings:
     def naive_dir(self) -> Path:
         """The naive LangChain baseline's indexes, one per corpus and model."""
         return self.data_dir / "naive"
+
+    @property
+    def gaps_path(self) -> Path:
+        """Questions the corpus could not answer, and readers' flags on passages (no personal data)."""
+        return self.data_dir / "gaps.sqlite"
 
     @property
     def trash_dir(self) -> Path:

@@ -281,17 +281,46 @@ def cmd_parcours(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gaps(args: argparse.Namespace) -> int:
+    from assistant import gaps
+    from assistant.models import load_embedder
+
+    s = _settings(args)
+    store = gaps.gap_store(s)
+    since = args.since or ""
+    found, flags = store.gaps(since=since), store.flags(since=since)
+    if args.csv:
+        args.csv.write_text(gaps.to_csv(found, flags), encoding="utf-8")
+        print(f"Export écrit : {args.csv} ({len(found)} lacune(s), {len(flags)} signalement(s)).")
+        return 0
+    embedder = load_embedder(s) if found else None
+    groups = gaps.themes(found, lambda qs: [embedder.embed_query(q) for q in qs]) if found else []
+    if args.json:
+        rows = [{"theme": g.label, "size": g.size, "trend_4_weeks": g.trend(), "gaps": g.gaps} for g in groups]
+        print(json.dumps({"themes": rows, "flags": flags}, ensure_ascii=False))
+        return 0
+    print(f"{len(found)} question(s) sans bonne réponse en {len(groups)} thème(s) ; {len(flags)} signalement(s).")
+    for g in groups:
+        covered = sum(1 for x in g.gaps if x["covered_by"])
+        print(f"- {g.label} : {g.size} question(s), dont {covered} couverte(s) depuis ; 4 semaines : {g.trend()}")
+        for x in g.gaps:
+            print(f"    « {x['question']} » ({gaps.GAP_REASONS[x['reason']]}, {gaps.STATUSES[x['status']]})")
+    for f in flags:
+        print(f"- {f['source']} p. {f['page']} : {gaps.KINDS[f['kind']]} — {f['comment'] or '—'}")
+    return 0
+
+
 def cmd_purge_feedback(args: argparse.Namespace) -> int:
     from assistant.feedback import feedback_store
+    from assistant.gaps import gap_store
 
     s = _settings(args)
     days = s.feedback_retention_days if args.days is None else args.days
-    gone = feedback_store(s).purge(days)
-    print(
-        f"Avis supprimés : {gone} (plus de {days} jours)."
-        if days > 0
-        else "Durée de conservation illimitée : rien supprimé."
-    )
+    gone, flagged = feedback_store(s).purge(days), gap_store(s).purge(days)
+    if days > 0:
+        print(f"Avis supprimés : {gone}, lacunes et signalements supprimés : {flagged} (plus de {days} jours).")
+    else:
+        print("Durée de conservation illimitée : rien supprimé.")
     return 0
 
 
@@ -410,6 +439,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--docx", type=Path, help="écrire la feuille de route dans ce fichier Word (.docx)")
     sp.add_argument("--coverage", action="store_true", help="par étape : documents, pages, questions mal couvertes")
     sp.set_defaults(func=cmd_parcours)
+
+    sp = sub.add_parser("gaps", help="lacunes et signalements : questions sans bonne réponse par thème, signalements")
+    sp.add_argument("--since", help="depuis cette date (AAAA-MM-JJ)")
+    sp.add_argument("--json", action="store_true", help="sortie JSON")
+    sp.add_argument("--csv", type=Path, help="écrire tout dans ce fichier CSV")
+    sp.set_defaults(func=cmd_gaps)
 
     sp = sub.add_parser("purge-feedback", help="supprimer les avis plus anciens que la durée de conservation")
     sp.add_argument("--days", type=int, help="jours à garder (défaut : CAPACITIES_FEEDBACK_RETENTION_DAYS, 365)")

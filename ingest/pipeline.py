@@ -175,6 +175,7 @@ class _Run:
         self.loader = loader or load_document
         self.factory, self.embedder = embedder_factory, embedder
         self.report = IngestReport()
+        self.assistant = None  # over the new snapshot, once published
         encode = self._screen_encode if settings.screen_meaning else None
         self.screen = InjectionScreen(encode, Path(settings.embed_model).name)
 
@@ -214,6 +215,7 @@ class _Run:
             publish(s, store, manifest, report, self.screen)
             report.seconds["store"] += time.perf_counter() - t0
             self._answer_parcours()
+            self._recheck_gaps()
         return report
 
     def _read_parcours(self) -> None:
@@ -230,18 +232,38 @@ class _Run:
         """The parcours's guiding questions answered on the snapshot just published (the page opens
         instantly); only the questions whose retrieved passages changed are answered again."""
         from assistant import parcours
-        from assistant.answer import Assistant
-        from assistant.retrieve import Retriever
 
         s, report, chosen = self.settings, self.report, self.parcours
         if chosen is None:
             return
-        assistant = Assistant.load(s, Retriever(s, embedder=self.model(), client=self.client))
+        assistant = self._reader()
         previous = parcours.Roadmaps.read(s.roadmaps_path)
         roadmaps, report.parcours_changed = parcours.build(
             assistant, chosen, assistant.retriever.lexical.digest, previous
         )
         roadmaps.save(s.roadmaps_path)
+
+    def _reader(self):  # noqa: ANN202
+        """An assistant over the snapshot just published (for the parcours and the recorded gaps)."""
+        from assistant.answer import Assistant
+        from assistant.retrieve import Retriever
+
+        if self.assistant is None:
+            s = self.settings
+            self.assistant = Assistant.load(s, Retriever(s, embedder=self.model(), client=self.client))
+        return self.assistant
+
+    def _recheck_gaps(self) -> None:
+        """The loop closes: the questions recorded as uncovered are asked again on the new snapshot; those
+        now answered are marked as covered by the deliverable that answers them."""
+        from assistant.gaps import gap_store, recheck
+
+        s, report = self.settings, self.report
+        if not s.gaps_path.is_file() or not (report.added or report.updated):
+            return
+        store = gap_store(s)
+        if store.gaps(open_only=True):
+            report.gaps_covered = [src for _, src in recheck(store, self._reader(), report.added + report.updated)]
 
     def _plan(self, files: dict[str, Path], manifest: Manifest) -> tuple[list[str], list[str]]:
         """(documents to read, documents to remove). A document is read again when it is new, its file

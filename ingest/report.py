@@ -3,6 +3,7 @@ shown on the admin page."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ class IngestReport:
     glossary_refused: list[str] = field(default_factory=list)  # acronyms whose definition speaks to an AI
     parcours_changed: list[str] = field(default_factory=list)  # stages of the parcours whose answers changed
     parcours_warning: str = ""  # why the parcours file could not be used (French; the last valid one kept)
+    gaps_covered: list[str] = field(default_factory=list)  # per recorded gap now answered: its covering document
 
     @property
     def ok(self) -> bool:
@@ -64,6 +66,9 @@ class IngestReport:
             lines.append(f"  ⚠ glossaire : sigle(s) écarté(s), leur définition s'adresse à une IA : {refused}.")
         if self.parcours_changed:
             lines.append(f"  Parcours projet : réponses recalculées pour {', '.join(self.parcours_changed)}.")
+        if self.gaps_covered:
+            by = ", ".join(f"{src} ({n})" for src, n in sorted(Counter(self.gaps_covered).items()))
+            lines.append(f"  Lacunes : {len(self.gaps_covered)} question(s) sans réponse désormais couverte(s) : {by}.")
         if self.parcours_warning:
             lines.append(f"  ⚠ {self.parcours_warning}")
         for src, msg in sorted(self.failed.items()):

@@ -299,7 +299,7 @@ def test_admin_with_password_lists_documents_and_uploads(app_env: Path, monkeypa
     monkeypatch.setenv("CAPACITIES_ADMIN_PASSWORD", "s3cret-maintenance")
     at = login(open_admin(), "s3cret-maintenance")
     assert not at.exception, [e.value for e in at.exception]
-    assert len(at.tabs) == 4
+    assert len(at.tabs) == 5
     table = at.dataframe[0].value
     assert set(table["document"]) == {"pdf/guide_donnees.pdf", "markdown/sobriete.md", "markdown/piege.md"}
     assert list(table.loc[table["document"] == "pdf/guide_donnees.pdf", "pages"]) == [3]

@@ -139,6 +139,8 @@ def test_fetch_model_assembles_the_embedder_only_when_it_is_the_configured_one(e
 
 def test_purge_feedback_deletes_what_is_past_the_retention(env):
     r = run(["purge-feedback", "--days", "30"], env)
-    assert r.returncode == 0 and "Avis supprimés : 0 (plus de 30 jours)" in r.stdout, r.stderr
+    assert (
+        r.returncode == 0 and "Avis supprimés : 0, lacunes et signalements supprimés : 0 (plus de 30 jours)" in r.stdout
+    ), r.stderr
     r = run(["purge-feedback"], env | {"CAPACITIES_FEEDBACK_RETENTION_DAYS": "0"})
     assert r.returncode == 0 and "rien supprimé" in r.stdout
