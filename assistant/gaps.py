@@ -31,7 +31,7 @@ from assistant.types import Answer, Passage
 KINDS = {"erreur": "Erreur", "obsolete": "Information obsolète", "manque": "Manque", "autre": "Autre"}
 STATUSES = {"nouveau": "Nouveau", "accepte": "Accepté", "integre": "Intégré au livrable", "rejete": "Rejeté"}
 GAP_REASONS = {"abstention": "sans réponse", "pouce_bas": "réponse mal notée"}
-SIMILAR = 0.80  # cosine above which two questions are the same theme (EmbeddingGemma; tests/assistant/test_gaps.py)
+SIMILAR = 0.65  # mean cosine for one theme: EmbeddingGemma groups the test set right from 0.60 to 0.70 (test_gaps)
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS gaps (id INTEGER PRIMARY KEY, created TEXT NOT NULL, question TEXT NOT NULL,"
