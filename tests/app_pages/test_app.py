@@ -500,3 +500,21 @@ def test_admin_shows_the_parcours_coverage(app_env: Path, monkeypatch: pytest.Mo
     assert list(table["étape"]) == ["Données et cadre juridique", "Sobriété et évaluation", "Climat"]
     assert list(table["questions mal couvertes"])[-1] == 2  # agent and élu: no answer
     assert any("tarte tatin" in w.value and "sans réponse" in w.value for w in at.warning)
+
+
+def test_a_flag_and_an_abstention_reach_the_admin_tab_with_their_page(app_env: Path, monkeypatch) -> None:
+    at = ask(start(), "Comment publier un jeu de données de la mairie sur le portail national ?")
+    card = at.chat_message[-1]
+    card.radio[0].set_value("obsolete").run()  # the first card's "Signaler"
+    at.chat_message[-1].text_area[0].set_value("Le portail a changé de nom.").run()
+    next(b for b in at.chat_message[-1].button if b.label == "Envoyer le signalement").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    page = last_answer(at).citations[0].page_start
+    at = ask(at, "Quelle est la recette de la tarte tatin ?")  # abstains: recorded, no personal data
+    monkeypatch.setenv("CAPACITIES_ADMIN_PASSWORD", "s3cret-maintenance")
+    admin = login(open_admin(), "s3cret-maintenance")
+    assert not admin.exception, [e.value for e in admin.exception]
+    text = "\n".join(m.value for m in admin.markdown)
+    assert f"p. {page} — Information obsolète : Le portail a changé de nom." in text.replace("\\", "")
+    assert any("tarte tatin" in e.label for e in admin.expander) or "tarte tatin" in text
+    assert any(b.proto.label == "Tout exporter (CSV)" for b in admin.get("download_button"))
