@@ -131,8 +131,11 @@ _SCRIPT = """
       }
     }
   };
-  // the conversation is a log: a new answer is read out once it is there, politely
+  // the conversation is a log: a new answer is read out once it is there, politely; a toast is a
+  // dialog without a name in Streamlit: it gets one
   const announce = () => {
+    for (const toast of doc.querySelectorAll('.stToast:not([aria-label]), [data-testid="stToast"]:not([aria-label])'))
+      toast.setAttribute("aria-label", "Notification");
     const messages = doc.querySelectorAll('[data-testid="stChatMessage"]');
     if (!messages.length) return;
     const log = messages[messages.length - 1].parentElement.closest('[data-testid="stVerticalBlock"]');

@@ -253,6 +253,14 @@ def test_the_three_users_find_a_french_accessible_app(served_app: str) -> None:
             page.keyboard.press("Enter")
             expect(card).to_contain_text("Voir la page")
             _check(page, "agent-chat", findings)
+            # the agent flags the cited passage for the authors
+            card.get_by_role("button", name="Signaler").click()
+            popover = page.get_by_test_id("stPopoverBody")
+            popover.get_by_text("Information obsolète").click()
+            popover.get_by_role("textbox").fill("Le portail a changé de nom.")
+            popover.get_by_role("button", name="Envoyer le signalement").click()
+            expect(page.get_by_text("votre signalement est transmis")).to_be_visible(timeout=15_000)
+            page.keyboard.press("Escape")
             # the document filter: a chosen document is named whole, and its chip speaks French
             page.get_by_test_id("stMultiSelect").click()
             page.get_by_role("option", name="Guide des données locales").click()
@@ -296,6 +304,10 @@ def test_the_three_users_find_a_french_accessible_app(served_app: str) -> None:
             password.press("Enter")
             expect(page.get_by_text("Documents indexés")).to_be_visible(timeout=30_000)
             _check(page, "maintainer-admin", findings)
+            page.get_by_role("tab", name="Lacunes et signalements").click()
+            expect(page.get_by_text("Information obsolète : Le portail a changé de nom.")).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("guide_donnees.pdf, p. 2")).to_be_visible()
+            _check(page, "maintainer-gaps", findings)
             # a phone
             page.set_viewport_size({"width": 390, "height": 844})
             page.goto(served_app, wait_until="domcontentloaded")
