@@ -25,12 +25,16 @@ L'assistant ne demande ni compte, ni nom, ni adresse. Voici tout ce qu'il garde.
   enregistrés avec la question, la réponse, le mode et les pages citées, pour que les responsables du
   service améliorent les réponses. Rien ne relie un avis à une personne. N'écrivez pas de donnée
   personnelle dans un commentaire.
+- Les **questions restées sans réponse**, et celles dont la réponse a reçu un pouce baissé : la question,
+  le mode, les documents les plus proches et le meilleur score, pour que les auteurs sachent quoi écrire.
+- Vos **signalements** sur un passage cité (« Signaler ») : la nature, votre commentaire, le passage, le
+  document, la page et la question. Ni adresse, ni compte, ni identifiant de session ne sont gardés.
 - Les **documents déposés** par un administrateur (page d'administration) ; un document retiré est gardé
   dans la corbeille du dossier de données.
 
 ## Combien de temps
 
-Les avis et commentaires sont gardés {kept}, puis supprimés : au démarrage de l'application, une fois
+Les avis, commentaires, questions sans réponse et signalements sont gardés {kept}, puis supprimés : au démarrage de l'application, une fois
 par jour, et par la commande `capacities purge-feedback` (que l'administrateur peut lancer à tout
 moment, par exemple `capacities purge-feedback --days 30`).
 
