@@ -144,3 +144,19 @@ def test_purge_feedback_deletes_what_is_past_the_retention(env):
     ), r.stderr
     r = run(["purge-feedback"], env | {"CAPACITIES_FEEDBACK_RETENTION_DAYS": "0"})
     assert r.returncode == 0 and "rien supprimé" in r.stdout
+
+
+def test_gaps_lists_the_recorded_questions_by_theme_and_exports_them(env, tmp_path):
+    from assistant.gaps import GapStore
+    from assistant.types import Answer
+
+    store = GapStore(tmp_path / "data" / "gaps.sqlite")
+    for q in ("Comment installer des composteurs partagés ?", "Où installer des composteurs partagés ?"):
+        store.record_gap(q, Answer("x", "agent", "extractive", True), [], "abstention")
+    r = run(["gaps"], env)
+    assert r.returncode == 0, r.stderr
+    assert "2 question(s) sans bonne réponse" in r.stdout and "composteurs" in r.stdout
+    r = run(["gaps", "--csv", str(tmp_path / "g.csv")], env)
+    assert r.returncode == 0 and (tmp_path / "g.csv").read_text(encoding="utf-8").count("lacune,") == 2
+    js = json.loads(run(["gaps", "--json", "--since", "2000-01-01"], env).stdout)
+    assert sum(t["size"] for t in js["themes"]) == 2 and js["flags"] == []
