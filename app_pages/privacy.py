@@ -34,7 +34,8 @@ L'assistant ne demande ni compte, ni nom, ni adresse. Voici tout ce qu'il garde.
 
 ## Combien de temps
 
-Les avis, commentaires, questions sans réponse et signalements sont gardés {kept}, puis supprimés : au démarrage de l'application, une fois
+Les avis, commentaires, questions sans réponse et signalements sont gardés {kept}, puis
+supprimés : au démarrage de l'application, une fois
 par jour, et par la commande `capacities purge-feedback` (que l'administrateur peut lancer à tout
 moment, par exemple `capacities purge-feedback --days 30`).
 
