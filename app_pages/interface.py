@@ -104,31 +104,26 @@ _SCRIPT = """
     for (const [re, rep] of patterns) if (re.test(t)) return value.replace(t, t.replace(re, rep));
     return null;
   };
-  const fix = (node) => {
-    if (node.nodeType === Node.TEXT_NODE) {
-      const f = french(node.nodeValue);
-      if (f !== null && f !== node.nodeValue) node.nodeValue = f;
-      return;
-    }
-    if (node.nodeType !== Node.ELEMENT_NODE) return;
+  const fixText = (n) => {
+    const f = french(n.nodeValue);
+    if (f !== null && f !== n.nodeValue) n.nodeValue = f;
+  };
+  const fixAttributes = (el) => {
     for (const a of ATTRS) {
-      const v = node.getAttribute(a);
+      const v = el.getAttribute(a);
       const f = v && french(v);
-      if (f && f !== v) node.setAttribute(a, f);
+      if (f && f !== v) el.setAttribute(a, f);
     }
+  };
+  const fix = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) return fixText(node);
+    if (node.nodeType !== Node.ELEMENT_NODE) return;
+    fixAttributes(node);
     const walker = doc.createTreeWalker(node, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
     while (walker.nextNode()) {
       const n = walker.currentNode;
-      if (n.nodeType === Node.TEXT_NODE) {
-        const f = french(n.nodeValue);
-        if (f !== null && f !== n.nodeValue) n.nodeValue = f;
-      } else {
-        for (const a of ATTRS) {
-          const v = n.getAttribute(a);
-          const f = v && french(v);
-          if (f && f !== v) n.setAttribute(a, f);
-        }
-      }
+      if (n.nodeType === Node.TEXT_NODE) fixText(n);
+      else fixAttributes(n);
     }
   };
   // the conversation is a log: a new answer is read out once it is there, politely; a toast is a
