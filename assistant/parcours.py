@@ -212,10 +212,6 @@ class Entry:
         return self.answer.abstained or len(self.cited_steps) < MIN_STEPS
 
 
-def _answer_json(a: Answer) -> dict:
-    return asdict(a)
-
-
 def _answer_from(d: dict) -> Answer:
     return Answer(
         **(
@@ -226,13 +222,6 @@ def _answer_from(d: dict) -> Answer:
             }
         )
     )
-
-
-def _parcours_json(p: Parcours) -> dict:
-    return {
-        "stages": [asdict(s) for s in p.stages],
-        "profiles": [asdict(x) for x in p.profiles],
-    }
 
 
 class Roadmaps:
@@ -247,10 +236,10 @@ class Roadmaps:
 
     def save(self, path: Path) -> None:
         rows = [
-            {"mode": e.mode, "question": e.question, "retrieved": e.retrieved, "answer": _answer_json(e.answer)}
+            {"mode": e.mode, "question": e.question, "retrieved": e.retrieved, "answer": asdict(e.answer)}
             for e in self.entries.values()
         ]
-        write_json_atomic(path, {"snapshot": self.snapshot, "parcours": _parcours_json(self.parcours), "entries": rows})
+        write_json_atomic(path, {"snapshot": self.snapshot, "parcours": asdict(self.parcours), "entries": rows})
 
     @classmethod
     def read(cls, path: Path) -> Roadmaps | None:
