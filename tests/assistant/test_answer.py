@@ -234,45 +234,14 @@ def test_openai_compatible_client_streams_from_a_real_server():
         OpenAICompatibleChat("", "")
 
 
-def test_local_backend_streams_through_llama_cpp(monkeypatch, tmp_path):
-    """llama-cpp-python replaced by a fake module: parameters and streaming are adapted as expected."""
-    import sys
-    import types
-
-    from assistant.models import LocalLlamaChat
-
-    calls = {}
-
-    class FakeLlama:
-        def __init__(self, **params):
-            if "use_extra_bufts" in params and calls.get("old_version"):
-                raise TypeError("unexpected keyword")
-            calls["params"] = params
-
-        def create_chat_completion(self, messages, stream, temperature, max_tokens):
-            calls["stream"] = stream
-            yield {"choices": [{"delta": {"role": "assistant"}}]}
-            for piece in ["Définir ", "le besoin [1]."]:
-                yield {"choices": [{"delta": {"content": piece}}]}
-
-    monkeypatch.setitem(sys.modules, "llama_cpp", types.SimpleNamespace(Llama=FakeLlama))
-    chat = LocalLlamaChat(str(tmp_path / "m.gguf"), threads=2)
-    assert "".join(chat.stream([{"role": "user", "content": "q"}])) == "Définir le besoin [1]."
-    assert calls["params"]["use_extra_bufts"] is False and calls["params"]["n_threads"] == 2
-    assert calls["stream"] is True
-    calls["old_version"] = True  # a llama-cpp-python without that parameter still loads
-    LocalLlamaChat(str(tmp_path / "m.gguf"))
-    assert "use_extra_bufts" not in calls["params"]
-
-
 def test_local_backend_without_the_extra_says_how_to_install(monkeypatch, tmp_path):
     import sys
 
-    from assistant.models import LocalLlamaChat
+    from assistant.models import LocalChat
 
-    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # import fails as if not installed
+    monkeypatch.setitem(sys.modules, "xllamacpp", None)  # import fails as if not installed
     with pytest.raises(CapacitiesError, match=r"pip install \.\[llm\]"):
-        LocalLlamaChat(str(tmp_path / "m.gguf"))
+        LocalChat(str(tmp_path / "m.gguf"))
 
 
 def test_passages_of_one_page_share_a_citation_and_questions_are_not_steps():
