@@ -285,10 +285,11 @@ def show_sources(answer: Answer, s: Settings, key: str, question: str = "") -> N
 def _flag_form(p: Passage, s: Settings, question: str, key: str) -> None:
     from assistant.gaps import KINDS, gap_store
 
-    with st.popover("Signaler", icon=":material/flag:"):
+    # a form: choosing and typing draw nothing again until the flag is sent
+    with st.popover("Signaler", icon=":material/flag:"), st.form(key, clear_on_submit=True, border=False):
         kind = st.radio("Nature", list(KINDS), format_func=KINDS.get, key=f"{key}-kind", horizontal=True)
         comment = st.text_area("Précisez (facultatif)", key=f"{key}-comment", max_chars=2000)
-        if st.button("Envoyer le signalement", key=f"{key}-send"):
+        if st.form_submit_button("Envoyer le signalement"):
             gap_store(s).flag(p, question, kind, comment)
             st.toast("Merci : votre signalement est transmis aux responsables des livrables.")
 

@@ -504,10 +504,10 @@ def test_admin_shows_the_parcours_coverage(app_env: Path, monkeypatch: pytest.Mo
 
 def test_a_flag_and_an_abstention_reach_the_admin_tab_with_their_page(app_env: Path, monkeypatch) -> None:
     at = ask(start(), "Comment publier un jeu de données de la mairie sur le portail national ?")
-    card = at.chat_message[-1]
-    card.radio[0].set_value("obsolete").run()  # the first card's "Signaler"
-    at.chat_message[-1].text_area[0].set_value("Le portail a changé de nom.").run()
-    next(b for b in at.chat_message[-1].button if b.label == "Envoyer le signalement").click().run()
+    card = at.chat_message[-1]  # the first card's "Signaler": a form, sent at once
+    card.radio[0].set_value("obsolete")
+    card.text_area[0].set_value("Le portail a changé de nom.")
+    next(b for b in card.button if b.label == "Envoyer le signalement").click().run()
     assert not at.exception, [e.value for e in at.exception]
     page = last_answer(at).citations[0].page_start
     at = ask(at, "Quelle est la recette de la tarte tatin ?")  # abstains: recorded, no personal data
