@@ -198,6 +198,8 @@ class Assistant:
             return
         from assistant import prompts
 
+        if backend == "local":  # on a CPU the prompt's length is the wait for the first token
+            passages = passages[: max(1, s.local_max_passages)]
         system = prompts.SYSTEM_ELU if mode == "elu" else prompts.SYSTEM_AGENT
         messages = [
             {"role": "system", "content": system},

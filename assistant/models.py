@@ -472,10 +472,11 @@ def server_message(body: str) -> str:
     return err if isinstance(err, str) else json.dumps(err, ensure_ascii=False)
 
 
-# threads per model, measured on an AMD EPYC with 2 cores (issue 16): the 0.5B generates fastest on one
-# thread (about 31 tokens/s), the 1.5B on two with OpenMP's passive waiting (about 15 tokens/s; its
-# default busy waiting fell to 2 tokens/s under load)
-LOCAL_THREADS = {"qwen2.5-coder-0.5b": 1, "qwen2.5-coder-1.5b": 2}
+# threads per model: both cores. Measured here (`python -m benchmarks.local_llm`, Intel Xeon 2 cores,
+# benchmarks/results/local_llm.json): the 0.5B reads the prompt twice as fast and generates 16.8 tokens/s
+# on 2 threads against 12.9 on 1 (first token, 2 passages: 4.8 s against 9.3 s); the 1.5B was measured
+# on 2 threads with OpenMP's passive waiting by issue 16 (its default busy waiting fell to 2 tokens/s)
+LOCAL_THREADS = {"qwen2.5-coder-0.5b": 2, "qwen2.5-coder-1.5b": 2}
 
 
 def local_model_path(name: str) -> str:

@@ -362,14 +362,15 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-BENCHES = ("ingest", "latency", "dtype", "load", "scale", "hostile_input", "parcours")
+BENCHES = ("ingest", "latency", "dtype", "load", "scale", "hostile_input", "parcours", "local_llm")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from benchmarks import dtype, hostile_input, ingest, latency, load, parcours, scale
+    from benchmarks import dtype, hostile_input, ingest, latency, load, local_llm, parcours, scale
 
     benches = {"ingest": ingest, "latency": latency, "dtype": dtype, "load": load, "scale": scale}
-    return (benches | {"hostile_input": hostile_input, "parcours": parcours})[args.which].main(args.rest)
+    more = {"hostile_input": hostile_input, "parcours": parcours, "local_llm": local_llm}
+    return (benches | more)[args.which].main(args.rest)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

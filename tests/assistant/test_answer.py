@@ -164,6 +164,19 @@ class ScriptedChat:
         yield from re.findall(r".{1,7}", self.reply, flags=re.S)
 
 
+def test_the_local_model_reads_only_its_passage_budget(assistant):
+    import dataclasses
+
+    assistant.settings = dataclasses.replace(assistant.settings, local_max_passages=1)
+    for backend, most in (("openai", assistant.settings.top_k), ("local", 1)):
+        chat = ScriptedChat("1. Définir le besoin [1].")
+        chat.backend = backend
+        assistant.chat = chat
+        list(assistant.stream("Comment lancer un marché public ?", backend=backend))
+        shown = chat.messages[1]["content"].count("<passage ")
+        assert 1 <= shown <= most and (backend == "local" or shown > 1), (backend, shown)
+
+
 def test_llm_answer_citations_are_checked(assistant):
     chat = ScriptedChat(
         "1. Définir le besoin [{marche}].\n2. Rédiger le cahier des charges [9].\n"
