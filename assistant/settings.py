@@ -59,9 +59,7 @@ class Settings:
     llm_model: str = ""  # model name on that server
     llm_api_key: str = field(default="", repr=False)  # API key for that server (never logged nor shown)
     local_model: str = "qwen2.5-coder-1.5b"  # GGUF file, or qwen2.5-coder-1.5b / -0.5b (assembled from PyPI)
-    local_max_passages: int = (
-        2  # passages shown to the local model (0.5B, 2 cores: 1st token 4.8 s with 2, 12.2 s with 6)
-    )
+    local_max_passages: int = 2  # passages the local model reads (first token: 4.8 s with 2, 12.2 s with 6)
     llm_temperature: float = 0.1  # sampling temperature of the LLM backends
     llm_max_tokens: int = 700  # maximum length of a generated answer
     max_question_chars: int = 2000  # longer questions are refused with a clear message
