@@ -266,8 +266,7 @@ with tab_gaps:
     if not all_gaps:
         st.info("Aucune question sans réponse enregistrée pour l'instant.")
     else:
-        emb = common.embedder(repr(s), s)
-        groups = gaps_mod.themes(all_gaps, lambda qs: [emb.embed_query(q) for q in qs])
+        groups = gaps_mod.themes(all_gaps, lambda qs: common.question_vectors(s, qs))
         st.dataframe(
             [
                 {

@@ -37,6 +37,17 @@ def embedder(key: str, _s: Settings) -> Embedder:
     return load_embedder(_s)
 
 
+@st.cache_data(show_spinner=False, max_entries=4096)
+def _question_vector(key: str, question: str, _s: Settings) -> list[float]:
+    return embedder(key, _s).embed_query(question)
+
+
+def question_vectors(s: Settings, questions: list[str]) -> list[list[float]]:
+    """Query vectors of recorded questions, each computed once per process (the admin page draws its
+    themes again at every click)."""
+    return [_question_vector(_key(s), q, s) for q in questions]
+
+
 @st.cache_resource
 def _chroma(key: str, _s: Settings):  # noqa: ANN202
     """One client per process for a Chroma server (None for the embedded store)."""
