@@ -190,6 +190,8 @@ class Assistant:
             return
         resolved = resolve_follow_up(question, history)
         passages = self.retriever.search(resolved, k=s.top_k, sources=sources)
+        if self.retriever.degraded:
+            warnings = [*warnings, self.retriever.degraded]
         if not covers(resolved, passages, s):
             yield replace(abstain(resolved, passages, mode, backend, sources), warnings=warnings)
             return

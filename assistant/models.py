@@ -81,7 +81,7 @@ class SentenceTransformerEmbedder:
         except OSError as e:
             raise CapacitiesError(
                 f"Modèle d'embedding introuvable : {path_or_id}. Sans internet, indiquez un dossier local "
-                f"(CAPACITIES_EMBED_MODEL) ou lancez `python -m assistant.fetch`. Détail : {e}"
+                f"(CAPACITIES_EMBED_MODEL) ou lancez `capacities fetch-model embedder`. Détail : {e}"
             ) from None
         self.name = name
         self.dtype = dtype

@@ -174,4 +174,5 @@ def answer_json(answer: Answer) -> dict:
             for i, p in enumerate(answer.citations, 1)
         ],
         "suggestions": [asdict(x) for x in answer.suggestions],
+        "warnings": [strip_markup(w) for w in answer.warnings],
     }

@@ -17,11 +17,11 @@ from dataclasses import replace
 from functools import cached_property
 
 from assistant.blocks import BULLET
-from assistant.errors import CapacitiesError
+from assistant.errors import CapacitiesError, StorageFault
 from assistant.expansion import Vocabulary, expand_query
 from assistant.models import Embedder, load_embedder
 from assistant.settings import Settings
-from assistant.store import Chunk, DenseStore, LexicalIndex, open_lexical
+from assistant.store import Chunk, DenseStore, LexicalIndex, chroma_client, open_lexical
 from assistant.types import Passage
 
 RESCORE_TOP = 20  # candidates the second stage re-scores
@@ -101,7 +101,13 @@ class Retriever:
         # the published snapshot; with a Chroma server, rebuilt from it when the local copy is missing or stale
         self.lexical = lexical or open_lexical(settings)
         self.embedder = embedder or load_embedder(settings)
-        self.dense = DenseStore(settings, self.embedder.name, self.embedder.dim, client=client)
+        self.degraded = ""  # why answers come from BM25 alone, if they do (a French line for the user)
+        try:
+            client = client if client is not None else chroma_client(settings, reader=True)
+            self.dense: DenseStore | None = DenseStore(settings, self.embedder.name, self.embedder.dim, client=client)
+        except StorageFault as e:
+            logging.getLogger("capacities").warning("vector index unavailable: BM25 only (%s)", e)
+            self.dense, self.degraded = None, str(e)
         self._next: dict[tuple[str, int], Chunk] = {(c.source, c.index): c for c in self.lexical.chunks}
         self._vectors: dict[str, list[float]] = {}
         self._lock = threading.Lock()
@@ -157,6 +163,8 @@ class Retriever:
         """The best published chunks by cosine for the expanded question. During an ingestion the store
         also holds its new, unpublished chunks: asked for that many more, so they never crowd the
         published ones out."""
+        if self.dense is None:
+            return []
         try:
             hits = self.dense.query(self._embedding(expanded), want, sources, published=len(self.lexical.by_id))
         except CapacitiesError:

@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from assistant import faults
-from assistant.errors import CapacitiesError
+from assistant.errors import CapacitiesError, StorageFault, storage_errno
 from assistant.files import fsync_tree, remove_stale
 from assistant.settings import Settings
 from assistant.text import prefix_tokens, tokens
@@ -45,8 +45,9 @@ def parse_chroma_url(url: str) -> tuple[str, int, bool]:
     return parsed.hostname, parsed.port or (443 if ssl else 8000), ssl
 
 
-def chroma_client(settings: Settings):  # noqa: ANN202
-    """The Chroma client the settings name: a server's (``chroma_url``) or the data folder's."""
+def chroma_client(settings: Settings, reader: bool = False):  # noqa: ANN202
+    """The Chroma client the settings name: a server's (``chroma_url``) or the data folder's. A
+    ``reader`` that cannot open the folder (a full disk) reads a copy, or gets a ``StorageFault``."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -65,7 +66,22 @@ def chroma_client(settings: Settings):  # noqa: ANN202
         path = _private_copy(path)  # Chroma writes even to read (SQLite): a read-only volume is served from a copy
     else:
         path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    try:
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as e:
+        if not reader or storage_errno(e) is None or path != settings.chroma_dir:
+            raise
+    # SQLite cannot even open for reading on a full disk: the index is served from a copy elsewhere
+    # (the temporary folder is often another disk), else the caller goes on without vectors
+    try:
+        return chromadb.PersistentClient(path=str(_private_copy(path)), settings=chroma_settings)
+    except Exception as e:
+        if storage_errno(e) is None:
+            raise
+        raise StorageFault(
+            f"Index vectoriel illisible : disque plein ou écriture impossible dans {settings.data_dir} ; "
+            "les réponses viennent de la seule recherche par mots-clés. Libérez de la place."
+        ) from None
 
 
 def _writable(folder: Path) -> bool:
@@ -78,7 +94,7 @@ def _writable(folder: Path) -> bool:
 
 
 def _private_copy(folder: Path) -> Path:
-    """A copy of a read-only Chroma folder in the temporary folder, one per content (its files' sizes
+    """A copy of a read-only (or full) Chroma folder in the temporary folder, one per content (its files' sizes
     and dates), made once and reused by the process's later clients."""
     import tempfile
 
@@ -91,7 +107,11 @@ def _private_copy(folder: Path) -> Path:
     if not copy.is_dir():
         part = copy.with_name(f"{copy.name}.part-{os.getpid()}")
         shutil.rmtree(part, ignore_errors=True)
-        shutil.copytree(folder, part)
+        try:
+            shutil.copytree(folder, part)
+        except OSError:
+            shutil.rmtree(part, ignore_errors=True)  # a full temporary folder keeps no half copy
+            raise
         for p in [part, *part.rglob("*")]:
             p.chmod(p.stat().st_mode | 0o200)
         try:

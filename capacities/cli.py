@@ -104,10 +104,15 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     s = _settings(args)
     fresh = _Fresh(s, lambda: Retriever(s))
+    warned = ""
     for q in _questions(args.question):
         try:
             q = check_question(q, s)
-            passages = fresh.get().search(q, k=args.k, sources=args.doc)
+            retriever = fresh.get()
+            if retriever.degraded and retriever.degraded != warned:
+                warned = retriever.degraded
+                print(f"⚠ {warned}", file=sys.stderr)
+            passages = retriever.search(q, k=args.k, sources=args.doc)
         except CapacitiesError as e:
             if args.question != "-":
                 raise

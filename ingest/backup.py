@@ -1,7 +1,7 @@
 """Back up and restore the index (and the corpus) as one archive, through Chroma's own API.
 
-    python -m ingest.backup create sauvegarde.tar.gz [--no-corpus]
-    python -m ingest.backup restore sauvegarde.tar.gz [--force]
+    capacities backup sauvegarde.tar.gz [--no-corpus]
+    capacities restore sauvegarde.tar.gz [--force]
 
 (or ``scripts/backup.sh`` / ``scripts/restore.sh``). Works the same with the embedded store and with
 a Chroma server (``CAPACITIES_CHROMA_URL``): the archive holds the published chunks with their
@@ -13,10 +13,8 @@ meanwhile; a backup is refused while the last ingestion is unfinished (its chunk
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
-import sys
 import tarfile
 import tempfile
 import time
@@ -208,33 +206,3 @@ def restore(settings: Settings, archive: Path, force: bool = False) -> dict:
                     restored += 1
         return info | {"corpus_files_restored": restored}
 
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ingest.backup", description=__doc__.split("\n\n")[0])
-    sub = ap.add_subparsers(dest="action", required=True)
-    c = sub.add_parser("create", help="écrire une sauvegarde (.tar.gz)")
-    c.add_argument("archive", type=Path)
-    c.add_argument("--no-corpus", action="store_true", help="sans les fichiers du corpus")
-    r = sub.add_parser("restore", help="restaurer une sauvegarde")
-    r.add_argument("archive", type=Path)
-    r.add_argument("--force", action="store_true", help="remplacer une collection non vide")
-    args = ap.parse_args(argv)
-    settings = Settings.from_env()
-    try:
-        if args.action == "create":
-            info = create(settings, args.archive, corpus=not args.no_corpus)
-            print(f"Sauvegarde écrite : {args.archive} ({info['documents']} documents, {info['chunks']} passages).")
-        else:
-            info = restore(settings, args.archive, force=args.force)
-            print(
-                f"Restauré depuis {args.archive} ({info['date']}) : {info['documents']} documents, "
-                f"{info['chunks']} passages, {info['corpus_files_restored']} fichier(s) du corpus."
-            )
-    except CapacitiesError as e:
-        print(f"Erreur : {e}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -21,7 +22,7 @@ from pathlib import Path
 from assistant import faults
 from assistant.blocks import decode as decode_blocks
 from assistant.blocks import pack_vectors
-from assistant.errors import CapacitiesError
+from assistant.errors import CapacitiesError, storage_errno
 from assistant.fetch import sha256_file
 from assistant.files import read_json
 from assistant.hostile import InjectionScreen, screen_document
@@ -130,29 +131,20 @@ def run_ingest(
     try:
         with ingest_lock(settings):
             return _Run(settings, embedder, embedder_factory, client, progress, loader).run(rebuild)
-    except OSError as e:
-        raise CapacitiesError(storage_message(settings, e)) from None
     except CapacitiesError:
         raise
     except Exception as e:
-        msg = str(e).lower()
-        # Chroma reports SQLite's own words for a full disk or a read-only folder
-        if any(
-            k in msg for k in ("disk is full", "no space left", "os error 28", "readonly", "read-only", "read only")
-        ):
-            code = errno.ENOSPC if any(k in msg for k in ("full", "space", "error 28")) else errno.EROFS
-            raise CapacitiesError(storage_message(settings, OSError(code, msg))) from None
-        if "compaction" in msg:  # Chroma's own words when its log could not be written (a full disk, mostly)
-            raise CapacitiesError(
-                storage_message(settings, OSError(errno.EIO, "erreur d'écriture de Chroma"))
-            ) from None
-        raise
+        code = storage_errno(e)
+        if code is None:
+            raise
+        what = e if isinstance(e, OSError) else OSError(code, "erreur d'écriture de Chroma")
+        raise CapacitiesError(storage_message(settings, what)) from None
 
 
 def storage_message(settings: Settings, e: OSError) -> str:
     """What to tell the user when the data folder cannot be written (French, one line)."""
     where = settings.data_dir
-    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+    if e.errno in (errno.ENOSPC, errno.EDQUOT) or _nearly_full(where):
         what = f"disque plein dans {where}"
         todo = "libérez de la place"
     elif e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
@@ -165,6 +157,14 @@ def storage_message(settings: Settings, e: OSError) -> str:
         f"Ingestion arrêtée : {what}. L'index précédent reste en service, intact ; "
         f"{todo} puis relancez `capacities ingest`."
     )
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Less than 16 MB left where the data folder is: Chroma's write errors then mean a full disk."""
+    try:
+        return shutil.disk_usage(folder if folder.exists() else folder.parent).free < 16 * 2**20
+    except OSError:
+        return False
 
 
 class _Run:

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 from assistant.settings import PROJECT_ROOT, Settings
@@ -189,3 +190,46 @@ class ChromaServer:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+
+
+def snapshot(settings: Settings) -> list[str]:
+    """The chunk ids of the published BM25 snapshot."""
+    from assistant.store import LexicalIndex
+
+    return [c.id for c in LexicalIndex.load(settings.bm25_dir).chunks]
+
+
+def assert_equals_fresh_rebuild(settings: Settings, tmp_path: Path) -> None:
+    """The index of ``settings`` is what a fresh build of its corpus gives: same chunk ids in Chroma,
+    BM25, the published list and the manifest; no duplicates, no orphans, no leftover files."""
+    from assistant.store import DenseStore, reset_chroma_cache
+    from ingest.manifest import Manifest
+    from ingest.pipeline import run_ingest
+
+    reset_chroma_cache()
+    fresh = dataclasses.replace(
+        settings, data_dir=tmp_path / f"fresh-{uuid.uuid4().hex[:6]}", collection=f"f-{uuid.uuid4().hex[:12]}"
+    )
+    assert run_ingest(fresh, embedder=HashEmbedder(256), progress=False).ok
+    expected = sorted(snapshot(fresh))
+    reset_chroma_cache()
+    store = DenseStore(settings, None, None)
+    dense_ids = store.collection.get(include=[])["ids"]
+    bm25_ids = snapshot(settings)
+    manifest = Manifest.read(settings.manifest_path)
+    manifest_ids = [i for d in manifest.documents.values() for i in d.ids]
+    published = store.published()
+    assert len(dense_ids) == len(set(dense_ids)) and len(bm25_ids) == len(set(bm25_ids))  # no duplicates
+    assert sorted(dense_ids) == sorted(bm25_ids) == sorted(manifest_ids) == expected  # no orphans, nothing lost
+    assert published is not None and sorted(published[1]) == expected
+    assert manifest.dirty is False
+    fresh_docs = Manifest.read(fresh.manifest_path).documents
+    assert manifest.documents.keys() == fresh_docs.keys()
+    for src, d in manifest.documents.items():
+        # same entry as a fresh rebuild (how many chunks this run had to embed, and when, aside)
+        same = {"embedded": 0, "ingested_at": ""}
+        assert dataclasses.replace(d, **same) == dataclasses.replace(fresh_docs[src], **same)
+        assert d.chunks == len(d.ids)
+    assert sorted(p.name for p in settings.data_dir.iterdir() if p.name.startswith(("bm25", ".manifest"))) == [
+        "bm25"
+    ], "leftover temporary files"

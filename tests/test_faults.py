@@ -27,11 +27,11 @@ from assistant import faults
 from assistant.errors import CapacitiesError
 from assistant.retrieve import Retriever
 from assistant.settings import PROJECT_ROOT
-from assistant.store import DenseStore, LexicalIndex, open_lexical, reset_chroma_cache
+from assistant.store import DenseStore, open_lexical, reset_chroma_cache
 from ingest.manifest import Manifest, ingest_lock
 from ingest.pipeline import run_ingest
 from tests.fakes import HashEmbedder
-from tests.helpers import make_pdf, write_md
+from tests.helpers import assert_equals_fresh_rebuild, make_pdf, snapshot, write_md
 
 PROC = "Pour lancer un marché public, il faut d'abord définir le besoin avec les usagers du service. "
 ATELIER = "Un atelier de co-conception réunit les agents et les habitants autour d'un prototype. "
@@ -79,10 +79,6 @@ def _cli(settings, *args, extra=None, prefix=(), timeout=120):
     )
 
 
-def _snapshot(settings) -> list[str]:
-    return [c.id for c in LexicalIndex.load(settings.bm25_dir).chunks]
-
-
 def _reader_check(settings, allowed: list[set[str]]) -> set[str]:
     """What a reader opening the index now sees: one allowed snapshot, every chunk with its vector."""
     reset_chroma_cache()
@@ -100,43 +96,13 @@ def _reader_check(settings, allowed: list[set[str]]) -> set[str]:
     return ids
 
 
-def _assert_equals_fresh_rebuild(settings, tmp_path) -> None:
-    reset_chroma_cache()
-    fresh = dataclasses.replace(
-        settings, data_dir=tmp_path / f"fresh-{uuid.uuid4().hex[:6]}", collection=f"f-{uuid.uuid4().hex[:12]}"
-    )
-    assert run_ingest(fresh, embedder=HashEmbedder(256), progress=False).ok
-    expected = sorted(_snapshot(fresh))
-    reset_chroma_cache()
-    store = DenseStore(settings, None, None)
-    dense_ids = store.collection.get(include=[])["ids"]
-    bm25_ids = _snapshot(settings)
-    manifest = Manifest.read(settings.manifest_path)
-    manifest_ids = [i for d in manifest.documents.values() for i in d.ids]
-    published = store.published()
-    assert len(dense_ids) == len(set(dense_ids)) and len(bm25_ids) == len(set(bm25_ids))  # no duplicates
-    assert sorted(dense_ids) == sorted(bm25_ids) == sorted(manifest_ids) == expected  # no orphans, nothing lost
-    assert published is not None and sorted(published[1]) == expected
-    assert manifest.dirty is False
-    fresh_docs = Manifest.read(fresh.manifest_path).documents
-    assert manifest.documents.keys() == fresh_docs.keys()
-    for src, d in manifest.documents.items():
-        # same entry as a fresh rebuild (how many chunks this run had to embed, and when, aside)
-        same = {"embedded": 0, "ingested_at": ""}
-        assert dataclasses.replace(d, **same) == dataclasses.replace(fresh_docs[src], **same)
-        assert d.chunks == len(d.ids)
-    assert sorted(p.name for p in settings.data_dir.iterdir() if p.name.startswith(("bm25", ".manifest"))) == [
-        "bm25"
-    ], "leftover temporary files"
-
-
 @pytest.fixture
 def indexed(settings):
     """Version 1 indexed; the corpus now holds version 2. Returns (settings, v1 ids)."""
     settings = dataclasses.replace(settings, embed_batch_size=2)
     _v1(settings.corpus_dir)
     assert _ingest(settings).ok
-    v1 = set(_snapshot(settings))
+    v1 = set(snapshot(settings))
     _v2(settings.corpus_dir)
     return settings, v1
 
@@ -152,7 +118,7 @@ def v2_ids(settings, tmp_path):
     )
     assert run_ingest(fresh, embedder=HashEmbedder(256), progress=False).ok
     # same sources and texts as the test corpus: the ids do not depend on the folder
-    return set(_snapshot(fresh))
+    return set(snapshot(fresh))
 
 
 # point -> which passage through it kills (e.g. the 3rd embedding batch)
@@ -188,7 +154,7 @@ def test_kill_9_at_each_stage_then_rerun_equals_fresh_rebuild(indexed, v2_ids, p
     report = _ingest(settings)
     assert report.ok, report.failed
     assert _reader_check(settings, [v2_ids]) == v2_ids
-    _assert_equals_fresh_rebuild(settings, tmp_path)
+    assert_equals_fresh_rebuild(settings, tmp_path)
 
 
 def test_kill_during_bm25_swap_readers_fall_back_to_previous_folder(indexed):
@@ -196,7 +162,7 @@ def test_kill_during_bm25_swap_readers_fall_back_to_previous_folder(indexed):
     r = _cli(settings, "ingest", "--no-progress", extra={faults.ENV: "bm25"})
     assert r.returncode == -signal.SIGKILL
     assert not (settings.bm25_dir / "chunks.json").exists()  # killed between the two renames
-    assert set(_snapshot(settings)) == v1
+    assert set(snapshot(settings)) == v1
     r = _cli(settings, "search", "atelier co-conception", "--json")
     assert r.returncode == 0 and json.loads(r.stdout), r.stderr
 
@@ -226,7 +192,7 @@ def test_second_ingestion_is_refused_across_processes(indexed):
         assert "Une autre ingestion est en cours" in r.stderr
         with pytest.raises(CapacitiesError, match="autre ingestion"):
             _ingest(settings)
-        assert set(_snapshot(settings)) == v1  # the refused run touched nothing
+        assert set(snapshot(settings)) == v1  # the refused run touched nothing
     finally:
         holder.kill()  # kill -9: the lock goes away with its process
         holder.wait()
@@ -239,7 +205,7 @@ def test_lock_is_released_by_a_killed_ingestion(indexed, v2_ids):
     assert r.returncode == -signal.SIGKILL
     with ingest_lock(settings):  # no stale lock file blocks the next run
         pass
-    assert _ingest(settings).ok and set(_snapshot(settings)) == v2_ids
+    assert _ingest(settings).ok and set(snapshot(settings)) == v2_ids
 
 
 # --------------------------------------------------------------------------- readers during a run
@@ -374,7 +340,7 @@ def test_disk_full_gives_a_clear_message_and_keeps_the_previous_index(indexed, v
     assert _reader_check(settings, [v1, v2_ids]) in (v1, v2_ids)
     assert not list(settings.data_dir.glob("bm25.new-*")) and not list(settings.data_dir.glob(".manifest*.tmp"))
     assert _ingest(settings).ok
-    _assert_equals_fresh_rebuild(settings, tmp_path)
+    assert_equals_fresh_rebuild(settings, tmp_path)
 
 
 def _read_only_prefix(folder) -> tuple[list[str], bool]:
@@ -415,7 +381,7 @@ def test_read_only_data_folder_gives_a_clear_message_and_keeps_the_index(indexed
         r = _cli(settings, "ingest", "--no-progress", prefix=prefix)
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert "lecture seule" in r.stderr and "index précédent" in r.stderr and "Traceback" not in r.stderr
-    assert set(_snapshot(settings)) == v1
+    assert set(snapshot(settings)) == v1
     _reader_check(settings, [v1])
     assert _ingest(settings).ok
 
@@ -431,3 +397,67 @@ def test_readers_answer_from_a_read_only_data_folder(indexed):
     assert search.returncode == 0 and "Traceback" not in search.stderr, search.stderr
     assert json.loads(search.stdout) == json.loads(before.stdout)  # the same passages, from a private copy
     assert ask.returncode == 0 and "Traceback" not in ask.stderr and json.loads(ask.stdout)["answer"], ask.stderr
+
+
+# --------------------------------------------------------------------------- a real full disk
+
+
+@pytest.fixture
+def small_disk(tmp_path):  # noqa: ANN201
+    """A real 16 MB file system (tmpfs), where the disk-full cases happen as they do on a server."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mnt)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (root needed): {r.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        reset_chroma_cache()
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def _fill(disk, leave_kb: int):  # noqa: ANN001, ANN202
+    """Fill the disk but ``leave_kb`` KB (again: what a failed run freed is taken back); returns the filler."""
+    filler = disk / "filler"
+    st = os.statvfs(disk)
+    with open(filler, "ab") as f, contextlib.suppress(OSError):
+        f.write(b"\0" * max(0, st.f_bavail * st.f_frsize - leave_kb * 1024))
+    return filler
+
+
+@pytest.mark.parametrize("leave_kb", [0, 150, 600, 1200])
+def test_a_really_full_disk_keeps_the_previous_index_in_service(settings, small_disk, leave_kb, v2_ids, tmp_path):
+    """Issue 18, point 2, on a real file system: with 150-1,200 KB free, ingest ended in Chroma's
+    "Error in compaction" traceback; with the disk at 100 %, every reader crashed."""
+    settings = dataclasses.replace(settings, data_dir=small_disk / "data", embed_batch_size=2)
+    _v1(settings.corpus_dir)
+    assert _ingest(settings).ok
+    v1 = set(snapshot(settings))
+    v1_sources = {"a.md", "b.md", "pdf/c.pdf"}
+    _v2(settings.corpus_dir)
+    reset_chroma_cache()
+    filler = _fill(small_disk, leave_kb)
+
+    r = _cli(settings, "ingest", "--no-progress")
+    assert "Traceback" not in r.stderr, r.stderr
+    if leave_kb == 0 or r.returncode != 0:
+        assert r.returncode == 2 and "disque plein" in r.stderr and "index précédent" in r.stderr, r.stderr
+    # readers on the full disk: every question answered from one whole snapshot, without a traceback
+    _fill(small_disk, leave_kb)
+    for tmp in (None, str(small_disk)):  # the temporary folder elsewhere, then on the same full disk
+        sources = set()
+        for q in QUERIES:
+            s = _cli(settings, "search", "--json", q, extra={"TMPDIR": tmp} if tmp else None)
+            assert s.returncode == 0 and "Traceback" not in s.stderr, s.stderr
+            hits = json.loads(s.stdout)
+            assert hits, q
+            sources |= {h["source"] for h in hits}
+        assert sources <= v1_sources or sources <= {"a.md", "pdf/c.pdf", "d.md"}, sources
+    ask = _cli(settings, "ask", "--json", "Comment lancer un marché public ?", extra={"TMPDIR": str(small_disk)})
+    assert ask.returncode == 0 and json.loads(ask.stdout)["answer"], ask.stderr
+
+    filler.unlink()  # room again: the next ingestion equals a clean rebuild
+    assert _ingest(settings).ok
+    assert _reader_check(settings, [v2_ids]) == v2_ids != v1
+    assert_equals_fresh_rebuild(settings, tmp_path)

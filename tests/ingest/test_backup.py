@@ -14,8 +14,8 @@ import uuid
 import pytest
 
 from assistant.errors import CapacitiesError
-from assistant.settings import PROJECT_ROOT
-from tests.helpers import make_pdf, write_md
+from assistant.settings import PROJECT_ROOT, Settings
+from tests.helpers import assert_equals_fresh_rebuild, make_pdf, write_md
 
 QUESTIONS = "publier des données ouvertes\natelier avec les usagers\nnumérique responsable\n"
 
@@ -196,6 +196,14 @@ def test_a_damaged_backup_restored_with_force_leaves_the_index_in_service(tmp_pa
         assert _answers(env) == before, label  # vectors, BM25 and manifest: all still there
     r = _cli(env, "ingest", "--no-progress")
     assert "3 inchangé(s)" in r.stdout and "0 calculé(s)" in r.stdout
+    settings = Settings(
+        corpus_dir=tmp_path / "corpus",
+        data_dir=tmp_path / "data",
+        collection=env["CAPACITIES_COLLECTION"],
+        embed_model="hash-256",
+        ocr=False,
+    )
+    assert_equals_fresh_rebuild(settings, tmp_path)
 
 
 def test_a_backup_on_a_full_disk_is_a_french_error_without_a_part_file(settings, tmp_path, monkeypatch):
