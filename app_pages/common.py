@@ -153,7 +153,9 @@ def start_ingest(s: Settings, title: str, rebuild: bool = False, startup: bool =
     with state["lock"]:
         if state["thread"] is not None and state["thread"].is_alive():
             return False
-        state.update(title=title, progress=(0.0, "Préparation…"), report=None, error=None, startup=startup)
+        state.update(
+            title=title, progress=(0.0, "Préparation…"), estimate="", report=None, error=None, startup=startup
+        )
         state["runs"] += 1
         state["thread"] = threading.Thread(target=_ingest_job, args=(s, rebuild, state), daemon=True)
         state["thread"].start()
@@ -165,6 +167,9 @@ def _ingest_job(s: Settings, rebuild: bool, state: dict) -> None:
     from ingest.report import save_report
 
     def on_progress(stage: str, done: int, total: int, label: str) -> None:
+        if stage == "Estimation":  # announced once, before a long run of embeddings
+            state["estimate"] = label
+            return
         frac = min(done / total if total else 1.0, 1.0)
         state["progress"] = (frac, f"{stage} : {done}/{total}" + (f" — {label}" if label else ""))
 
@@ -196,10 +201,12 @@ def wait_for_ingest(s: Settings):  # noqa: ANN201
         return None, None
     if thread.is_alive():
         st.write(f"**{state['title']}**")
-        bar = st.progress(0.0, text="Préparation…")
+        bar, note = st.progress(0.0, text="Préparation…"), st.empty()
         while thread.is_alive():
             frac, text = state["progress"]
             bar.progress(frac, text=text)
+            if state["estimate"]:
+                note.caption(state["estimate"])
             time.sleep(0.3)
         bar.progress(1.0, text="Terminé.")
     return state["report"], state["error"]

@@ -36,6 +36,7 @@ class Settings:
     chunk_overlap: int = 150  # characters shared by consecutive chunks
     chunk_within_pages: bool = True  # chunks never cross a page break (citations name the right page)
     ocr: bool = True  # OCR pages whose text layer is garbage (needs tesseract-ocr + tesseract-ocr-fra)
+    max_doc_pages: int = 2_000  # a PDF with more pages is refused before it is read
     max_doc_chars: int = 3_000_000  # a longer document is refused (about 1,500 pages of text)
     max_doc_passages: int = 5_000  # a document cut into more passages is refused (hours of embedding)
     screen_meaning: bool = True  # ingestion: the embedding model judges sentences that may speak to an AI

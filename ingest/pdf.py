@@ -107,6 +107,21 @@ def load_pdf(data: bytes, source: str, stem: str, ocr: bool, extractor: str) -> 
 _STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
 
 
+def page_count(path: os.PathLike) -> int | None:
+    """How many pages the PDF says it has, without reading them (None when it cannot be opened: the
+    reading then says why)."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except Exception:  # noqa: BLE001 - damaged, encrypted: judged when the file is read
+        return None
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
 def _refuse_decompression_bomb(data: bytes, source: str) -> None:
     """Inflate every zlib stream of the file in bounded steps, keeping nothing; refuse one that grows too big.
 

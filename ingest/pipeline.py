@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -33,8 +34,9 @@ from assistant.types import Document
 from ingest.corpus import curated_titles, discover, screen_files
 from ingest.load import load_document
 from ingest.manifest import DocumentEntry, Manifest, ingest_lock
+from ingest.pdf import page_count
 from ingest.publish import publish
-from ingest.report import IngestReport
+from ingest.report import MIN_MEASURED, IngestReport, estimate_line, previous_rates
 from ingest.split import split_document
 from ingest.titles import readable_stem
 
@@ -174,7 +176,7 @@ class _Run:
         self.settings, self.client, self.progress = settings, client, progress
         self.loader = loader or load_document
         self.factory, self.embedder = embedder_factory, embedder
-        self.report = IngestReport()
+        self.report = IngestReport(embed_rates=previous_rates(settings))
         self.assistant = None  # over the new snapshot, once published
         encode = self._screen_encode if settings.screen_meaning else None
         self.screen = InjectionScreen(encode, Path(settings.embed_model).name)
@@ -306,6 +308,8 @@ class _Run:
         size = path.stat().st_size
         if path.suffix.lower() != ".pdf" and size > 4 * s.max_doc_chars:  # no need to read it to know
             return _too_big(src, f"{size:,} octets", s.max_doc_chars, "CHARS")
+        if path.suffix.lower() == ".pdf" and (pages := page_count(path) or 0) > s.max_doc_pages:
+            return _too_big(src, f"{pages:,} pages", s.max_doc_pages, "PAGES")
         if self.screen.hostile([readable_stem(Path(src).stem)])[0]:  # only for what is read: a no-op run loads no model
             return (
                 f"{src} : nom de fichier contenant une consigne adressée à une IA ; renommez le fichier "
@@ -356,6 +360,7 @@ class _Run:
         manifest.dirty = True  # cleared once the BM25 index matches the dense store
         manifest.write(s.manifest_path)
         batch = max(1, s.embed_batch_size)
+        self._announce(to_embed, store.model_name)
         bar = _progress(
             sum((len(c) + batch - 1) // batch for c in to_embed.values()), "Embeddings", "lot", self.progress
         )
@@ -408,4 +413,19 @@ class _Run:
             report.interrupted = True
         finally:
             bar.close()
+        spent = report.seconds["embed"] + report.seconds["store"]
+        if report.embedded >= MIN_MEASURED and spent > 0:  # the next long run's estimate
+            report.embed_rates[store.model_name] = round(report.embedded / spent, 2)
         return store
+
+    def _announce(self, to_embed: dict[str, list[Chunk]], model: str) -> None:
+        """Before a long run: how many passages, and about how long on this machine."""
+        n = sum(len(c) for c in to_embed.values())
+        line = estimate_line(n, sum(bool(c) for c in to_embed.values()), self.report.embed_rates.get(model))
+        if not line:
+            return
+        self.report.estimate = line
+        if callable(self.progress):
+            self.progress("Estimation", 0, n, line)
+        elif self.progress:
+            print(line, file=sys.stderr, flush=True)

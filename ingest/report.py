@@ -31,6 +31,8 @@ class IngestReport:
     parcours_changed: list[str] = field(default_factory=list)  # stages of the parcours whose answers changed
     parcours_warning: str = ""  # why the parcours file could not be used (French; the last valid one kept)
     gaps_covered: list[str] = field(default_factory=list)  # per recorded gap now answered: its covering document
+    embed_rates: dict[str, float] = field(default_factory=dict)  # model -> passages/s measured here (carried over)
+    estimate: str = ""  # what was announced before embedding (French), when the run was long
 
     @property
     def ok(self) -> bool:
@@ -83,6 +85,37 @@ class IngestReport:
             f"embeddings {t['embed']:.1f} s, stockage {t['store']:.1f} s."
         )
         return "\n".join(lines)
+
+
+DEFAULT_RATE = 2.9  # passages/s: `capacities bench ingest`, EmbeddingGemma in float32 on 2 cores (README)
+MIN_MEASURED = 32  # passages a run must embed for its rate to be kept
+LONG_RUN_S = 10.0  # estimated seconds from which the estimate is announced
+
+
+def previous_rates(settings: Settings) -> dict[str, float]:
+    """The embedding rates measured by earlier runs on this data folder (model -> passages/s)."""
+    from assistant.files import read_json
+
+    data = read_json(settings.report_path, {})
+    rates = data.get("embed_rates", {}) if isinstance(data, dict) else {}
+    return {k: float(v) for k, v in rates.items() if isinstance(v, (int, float)) and v > 0}
+
+
+def estimate_line(passages: int, documents: int, rate: float | None) -> str:
+    """The French line announcing a long embedding run, from the rate measured here or the benchmark's."""
+    seconds = passages / (rate or DEFAULT_RATE)
+    if seconds < LONG_RUN_S:
+        return ""
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    took = f"{hours} h {minutes:02d} min" if hours else (f"{minutes} min {secs:02d} s" if minutes else f"{secs} s")
+    how = (
+        f"débit mesuré ici à la dernière ingestion : {rate:.1f} passages/s".replace(".", ",")
+        if rate
+        else f"débit de référence sur 2 cœurs : {DEFAULT_RATE:.1f} passages/s".replace(".", ",")
+    )
+    n = f"{passages:,}".replace(",", "\u202f")
+    return f"À calculer : {n} passages de {documents} document(s), environ {took} ({how})."
 
 
 def save_report(settings: Settings, report: IngestReport) -> Path:

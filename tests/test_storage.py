@@ -15,7 +15,7 @@ from assistant.store import LexicalIndex
 from ingest.clean import join_hyphenated
 from ingest.pipeline import run_ingest
 from tests.fakes import HashEmbedder
-from tests.helpers import assert_equals_fresh_rebuild, write_md
+from tests.helpers import assert_equals_fresh_rebuild, make_pdf, write_md
 
 BODY = "# Publier\n\nPour publier les données, la commune prépare un fichier CSV et le dépose sur data.gouv.fr.\n"
 
@@ -96,17 +96,34 @@ def test_a_file_that_changes_while_it_is_read_is_read_again_next_time(settings, 
     assert_equals_fresh_rebuild(settings, tmp_path)
 
 
-@pytest.mark.parametrize(("limit", "value"), [("max_doc_chars", 20_000), ("max_doc_passages", 10)])
+@pytest.mark.parametrize(
+    ("limit", "value"), [("max_doc_chars", 20_000), ("max_doc_passages", 10), ("max_doc_pages", 30)]
+)
 def test_a_document_over_a_size_limit_is_refused_and_its_previous_version_kept(settings, limit, value, tmp_path):
     """Issue 18, point 8: a 30 MB Markdown file became 34,494 passages, hours of embedding, lock held."""
     from dataclasses import replace
 
-    write_md(settings.corpus_dir, "gros.md", BODY)
+    from ingest import pdf
+
+    name = "gros.pdf" if limit == "max_doc_pages" else "gros.md"
+    if name.endswith(".pdf"):
+        make_pdf(settings.corpus_dir / name, [BODY])
+    else:
+        write_md(settings.corpus_dir, name, BODY)
     assert run_ingest(settings, embedder=HashEmbedder(256), progress=False).ok
     sentence = "La commune publie un jeu de données de plus, avec sa description et sa licence. "
-    write_md(settings.corpus_dir, "gros.md", "# Gros\n\n" + "\n\n".join(sentence * 12 for _ in range(40)))
-    report = run_ingest(replace(settings, **{limit: value}), embedder=HashEmbedder(256), progress=False)
-    msg = report.failed["gros.md"]
+    if name.endswith(".pdf"):
+        make_pdf(settings.corpus_dir / name, [sentence * 3] * 40)
+    else:
+        write_md(settings.corpus_dir, name, "# Gros\n\n" + "\n\n".join(sentence * 12 for _ in range(40)))
+    read = []
+    real_load = pdf.load_pdf
+    pdf_load = lambda *a, **k: read.append(a) or real_load(*a, **k)  # noqa: E731
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("ingest.load.load_pdf", pdf_load, raising=False)
+        report = run_ingest(replace(settings, **{limit: value}), embedder=HashEmbedder(256), progress=False)
+    assert not read  # refused on its page count alone, before its pages are read (or not a PDF)
+    msg = report.failed[name]
     assert "document trop volumineux" in msg and f"CAPACITIES_{limit.upper()}" in msg and "découpez" in msg
     assert report.embedded == 0
     assert "data.gouv.fr" in " ".join(c.text for c in LexicalIndex.load(settings.bm25_dir).chunks)  # still v1
