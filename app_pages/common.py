@@ -153,9 +153,7 @@ def start_ingest(s: Settings, title: str, rebuild: bool = False, startup: bool =
     with state["lock"]:
         if state["thread"] is not None and state["thread"].is_alive():
             return False
-        state.update(
-            title=title, progress=(0.0, "Préparation…"), estimate="", report=None, error=None, startup=startup
-        )
+        state.update(title=title, progress=(0.0, "Préparation…"), estimate="", report=None, error=None, startup=startup)
         state["runs"] += 1
         state["thread"] = threading.Thread(target=_ingest_job, args=(s, rebuild, state), daemon=True)
         state["thread"].start()

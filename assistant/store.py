@@ -93,6 +93,9 @@ def _writable(folder: Path) -> bool:
     return not read_only and os.access(folder, os.W_OK) and all(os.access(p, os.W_OK) for p in folder.glob("*.sqlite3"))
 
 
+COPY_KEPT_S = 24 * 3600  # a reader still on an older copy has long reloaded by then
+
+
 def _private_copy(folder: Path) -> Path:
     """A copy of a read-only (or full) Chroma folder in the temporary folder, one per content (its files' sizes
     and dates), made once and reused by the process's later clients."""
@@ -118,6 +121,10 @@ def _private_copy(folder: Path) -> Path:
             os.replace(part, copy)
         except OSError:  # another process made it first
             shutil.rmtree(part, ignore_errors=True)
+        for old in copy.parent.glob(f"capacities-chroma-{os.getuid()}-*"):  # copies of earlier snapshots
+            with contextlib.suppress(OSError):
+                if old != copy and time.time() - old.stat().st_mtime > COPY_KEPT_S:
+                    shutil.rmtree(old)
     return copy
 
 

@@ -205,4 +205,3 @@ def restore(settings: Settings, archive: Path, force: bool = False) -> dict:
                     target.write_bytes(path.read_bytes())
                     restored += 1
         return info | {"corpus_files_restored": restored}
-

@@ -183,10 +183,16 @@ def test_a_vector_index_that_a_full_disk_keeps_closed_is_read_from_a_copy_or_lef
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    import os
+
+    stale, recent = (tmp_path / "tmp" / f"capacities-chroma-{os.getuid()}-{n}" for n in ("old", "new"))
+    stale.mkdir(), recent.mkdir()
+    os.utime(stale, (time.time() - 2 * 86400,) * 2)  # an earlier snapshot's copy, two days old
     assistant = Assistant.load(settings, Retriever(settings, embedder=HashEmbedder(256)))
     ans = assistant.ask("Comment publier les données sur data.gouv.fr ?")
     assert not ans.abstained and ans.citations[0].source == "a.md"
     assert len(opened) == 2 and opened[1].startswith(str(tmp_path / "tmp"))  # the folder, then its copy
+    assert not stale.exists() and recent.exists()  # old copies do not pile up in the temporary folder
     if temp_too:
         assert assistant.retriever.dense is None and all(p.dense is None for p in ans.citations)
         assert any("Index vectoriel illisible" in w and "mots-clés" in w for w in ans.warnings)
