@@ -94,6 +94,7 @@ def check_citations(text: str, passages: list[Passage]) -> tuple[str, list[Passa
 
 
 _LIST_MARK = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
+_LETTER = re.compile(r"[^\W\d_]")
 _NUMBER = re.compile(r"\d(?:[\d\s\u202f\u00a0.,]*\d)?")
 _CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://[^\s)\]]+|www\.[^\s)\]]+")
 SUPPORT_FLOOR = 0.4  # share of a generated sentence's content words that its cited passages must hold
@@ -121,6 +122,19 @@ def unsupported(sentence: str, support: list[Passage]) -> str | None:
     return None
 
 
+RUNAWAY_CHARS = 120  # generated characters without a letter ("3. [4]\n4. [4]\n…")
+RUNAWAY_REPEATS = 3  # the same line generated this many times
+
+
+def runaway(text: str) -> bool:
+    """Whether a generation has gone into a loop: a long run without a letter, or one line again and again."""
+    tail = text[-RUNAWAY_CHARS:]
+    if len(tail) == RUNAWAY_CHARS and not _LETTER.search(_MARKER.sub(" ", tail)):
+        return True
+    lines = [_LIST_MARK.sub("", line).strip() for line in text.split("\n")[:-1] if _LETTER.search(line)]
+    return bool(lines) and lines.count(lines[-1]) >= RUNAWAY_REPEATS
+
+
 def check_grounding(text: str, passages: list[Passage]) -> tuple[str, int]:
     """A generated answer without markup and without the sentences its cited passages do not support
     (an obedient model's "PIRATÉ : la mairie doit payer dix mille euros [1]."). Returns the text and
@@ -130,9 +144,13 @@ def check_grounding(text: str, passages: list[Passage]) -> tuple[str, int]:
         kept = []
         mark = _LIST_MARK.match(line)  # "2. " stays with the step's first sentence, never judged alone
         for sentence in sentences(line[mark.end() :] if mark else line):
+            if not _LETTER.search(_MARKER.sub(" ", sentence)):  # "[1]" alone: the previous sentence's citation
+                if kept and _MARKER.search(sentence):
+                    kept[-1] = f"{kept[-1].rstrip()} {sentence.strip()}"
+                continue  # a step of nothing but a number ("3. [4]", a small model's loop) is not a step
             numbers = {int(n) for n in _MARKER.findall(sentence)}
             support = [passages[n - 1] for n in sorted(numbers) if 1 <= n <= len(passages)] or passages
-            if sentence.strip() and unsupported(sentence, support):
+            if unsupported(sentence, support):
                 dropped += 1
             else:
                 kept.append(sentence)
@@ -212,6 +230,9 @@ class Assistant:
             piece = without_escapes(piece)  # a server's escape sequences never reach a terminal
             pieces.append(piece)
             yield piece
+            if runaway("".join(pieces)):  # a small model's loop: stop paying for it
+                warnings.append("Génération arrêtée : le modèle se répétait.")
+                break
         grounded, dropped = check_grounding("".join(pieces), passages)
         text, cited, invalid = check_citations(grounded, passages)
         if dropped:

@@ -379,6 +379,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.backend:  # generated answers against the extractive one
+        from evals.backends import main as backends_main
+
+        argv = ["--backend", args.backend, "--limit", str(args.limit), "--models", *args.models]
+        for name in ("questions", "out"):
+            if getattr(args, name):
+                argv += [f"--{name}", str(getattr(args, name))]
+        return backends_main(argv)
     from evals.run import main as eval_main
 
     argv = ["--sample", str(args.sample), "--seed", str(args.seed), "--contexts", str(args.contexts)]
@@ -453,6 +461,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--sample", type=int, default=0, help="SQuAD : questions tirées au sort (0 = toutes)")
     sp.add_argument("--contexts", type=int, default=0, help="SQuAD : contextes indexés, tirés au sort (0 = tous)")
     sp.add_argument("--seed", type=int, default=0, help="SQuAD : graine des tirages")
+    sp.add_argument(
+        "--backend",
+        choices=["local", "openai"],
+        help="réponses générées (modèle local, ou serveur de CAPACITIES_LLM_BASE_URL) face à l'extractif",
+    )
+    sp.add_argument(
+        "--models",
+        nargs="+",
+        default=["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"],
+        help="--backend local : les modèles GGUF comparés",
+    )
+    sp.add_argument("--limit", type=int, default=24, help="--backend : questions couvertes, réparties sur le jeu")
     sp.set_defaults(func=cmd_eval)
 
     sp = sub.add_parser("parcours", help="parcours projet : feuille de route citée d'une étape, pour un rôle")

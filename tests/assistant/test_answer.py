@@ -65,7 +65,7 @@ def test_procedure_question_gets_ordered_cited_steps(assistant):
     assert "Pour aller plus loin" in ans.text and "markdown/marche.md" in ans.text
     _quoted_from_citation(ans)
     js = answer_json(ans)
-    assert set(js) == {"answer", "mode", "backend", "abstained", "citations", "suggestions"}
+    assert set(js) == {"answer", "mode", "backend", "abstained", "citations", "suggestions", "warnings"}
     assert js["citations"][0] == {"n": 1, "source": "markdown/marche.md", "page": 1, "text": ans.citations[0].text}
 
 
@@ -198,6 +198,36 @@ def test_llm_answer_without_citation_falls_back_to_extractive(assistant):
     ans = assistant.ask("Comment lancer un marché public ?", backend="openai")
     assert ans.backend == "extractive" and ans.citations
     assert any("extractive" in w for w in ans.warnings)
+
+
+def test_steps_of_nothing_but_citations_are_not_an_answer(assistant):
+    """The 0.5B model in a loop: "1. [1] / 2. [2] / 3. [4] / …" was shown as a list of empty steps."""
+    assistant.chat = ScriptedChat("1. [{marche}]\n2. [2]\n" + "".join(f"{n}. [4]\n" for n in range(3, 40)))
+    ans = assistant.ask("Comment lancer un marché public ?", backend="openai")
+    assert ans.backend == "extractive" and ans.citations
+    assert not re.search(r"^\s*\d+\.\s*(\[\d+\])?\s*$", ans.text, flags=re.M), ans.text
+    assert any("extractive" in w for w in ans.warnings)
+
+
+@pytest.mark.parametrize(
+    "loop",
+    ["".join(f"{n}. [4]\n" for n in range(1, 200)), "".join(f"{n}. Définir le besoin [1].\n" for n in range(1, 200))],
+)
+def test_a_generation_that_loops_is_stopped_early(assistant, loop):
+    chat = ScriptedChat("1. Définir le besoin avec les usagers [{marche}].\n" + loop)
+    assistant.chat = chat
+    pieces = list(assistant.stream("Comment lancer un marché public ?", backend="openai"))
+    streamed = "".join(p for p in pieces[:-1])
+    assert len(streamed) < 300 < len(chat.reply), len(streamed)  # stopped, not read to the end
+    assert any("se répétait" in w for w in pieces[-1].warnings)
+    assert pieces[-1].citations  # what came before the loop is still checked and shown
+
+
+def test_a_citation_written_after_its_sentence_stays_with_it(assistant):
+    assistant.chat = ScriptedChat("1. Définir le besoin avec les usagers. [{marche}]\n2. [3]")
+    ans = assistant.ask("Comment lancer un marché public ?", backend="openai")
+    assert ans.backend == "openai" and ans.text.startswith("1. Définir le besoin avec les usagers. [1]"), ans.text
+    assert "2." not in ans.text.split("Pour aller plus loin")[0]
 
 
 def test_check_citations_renumbers_in_order_of_use():

@@ -93,3 +93,45 @@ def test_a_server_that_does_not_answer_is_a_french_message():
     chat = OpenAICompatibleChat(f"http://127.0.0.1:{free_port()}/v1", MODEL)
     with pytest.raises(CapacitiesError, match="Serveur de modèle injoignable"):
         list(chat.stream([{"role": "user", "content": "Bonjour"}]))
+
+
+def test_the_backend_eval_measures_the_real_model_beside_the_extractive_answer(llm_url, settings):
+    """``capacities eval --backend``'s rows, on the real 0.5B model behind the server: every figure is
+    computed from what it generated, not assumed."""
+    from evals.backends import evaluate, render
+
+    s = dataclasses.replace(settings, llm_base_url=llm_url, llm_model=MODEL, llm_max_tokens=120)
+    write_md(
+        s.corpus_dir,
+        "donnees.md",
+        "# Publier des données\n\nPour publier un jeu de données, créez une organisation au nom de la mairie. "
+        "Déposez ensuite le fichier sur data.gouv.fr et décrivez le jeu de données.\n",
+    )
+    question = {
+        "id": "t1",
+        "question": "Comment publier un jeu de données de la mairie ?",
+        "kind": "procedure",
+        "expected": [{"file": "donnees.md", "pages": [1]}],
+        "answer_points": ["créer une organisation au nom de la mairie", "déposer le fichier sur data.gouv.fr"],
+    }
+    rows = evaluate(indexed_assistant(s), [question], "openai", [])
+    assert list(rows) == ["extractive", f"openai:{MODEL}"]
+    gen = rows[f"openai:{MODEL}"]
+    one = gen["per_question"][0]
+    assert one["generated"].strip() and 0 < one["first_ms"] <= one["total_ms"]
+    assert gen["answered"] == 1 and gen["coverage"] is not None and gen["faithful"] is not None
+    assert rows["extractive"]["faithful"] == 1.0  # quotes, each cited
+    md = "\n".join(
+        render(
+            {
+                "date": "d",
+                "machine": {"cpu": "c", "cores": 2},
+                "command": "x",
+                "seconds": 1.0,
+                "questions": 1,
+                "set": "t.jsonl",
+                "rows": rows,
+            }
+        )
+    )
+    assert f"openai:{MODEL}" in md and "extractif (défaut)" in md
