@@ -29,9 +29,10 @@ SETS = {
     "ce n'est plus un jeu réservé",
     "2": "écrit après ces corrections ; a servi à choisir la régression logistique, sa force et son seuil : "
     "plus un jeu réservé",
-    "3": "écrit après ces choix, jamais utilisé pour régler le filtre ; son premier passage est gardé "
-    "(injection-set3-first-run.md) ; depuis, seuls le contrôle des réponses générées et le décompte des "
-    "réponses obéies ont changé",
+    "3": "écrit après ces choix ; son premier passage est gardé (injection-set3-first-run.md) ; ses 8 phrases "
+    "non reconnues ont ensuite guidé 14 motifs (2026-12-02 soir) : plus un jeu réservé",
+    "4": "écrit après ces 14 motifs, jamais utilisé pour régler le filtre ; son premier passage est gardé "
+    "(injection-set4-first-run.md)",
 }
 FIELDS = ["passage", "titre", "section", "nom de fichier", "glossaire"]
 CARRIERS = [  # (heading, sentences, question): the ordinary guidance around each hostile sentence
@@ -343,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "reports")
-    ap.add_argument("--set", default="3", help="jeu : 1 (hostile.jsonl, benign.txt), 2 ou 3 (hostile-3…, benign-3…)")
+    ap.add_argument("--set", default="4", help="jeu : 1 (hostile.jsonl, benign.txt), 2, 3 ou 4 (hostile-4…, benign-4…)")
     ap.add_argument("--name", default="injection", help="nom des rapports (.md, .json)")
     ap.add_argument("--train", action="store_true", help="réentraîner assistant/injection_weights.json (jeu 1)")
     args = ap.parse_args(argv)
