@@ -19,54 +19,54 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class Settings:
-    # --- where things are
-    corpus_dir: Path = PROJECT_ROOT / "corpus"  # folder of deliverables (PDF, Markdown, text)
-    data_dir: Path = PROJECT_ROOT / "data"  # indexes, manifest and reports (git-ignored)
-    chroma_url: str = ""  # Chroma server, e.g. http://127.0.0.1:8000 (alias CAPACITIES_CHROMA_HOST); empty = embedded
-    collection: str = "capacities"  # Chroma collection name
-    app_ingest: str = "auto"  # app indexes corpus/ and takes uploads: auto (not with a Chroma server), yes, no
+    # --- where things are (the comment after each setting is its help, in French: `capacities settings`)
+    corpus_dir: Path = PROJECT_ROOT / "corpus"  # dossier des livrables (PDF, Markdown, texte)
+    data_dir: Path = PROJECT_ROOT / "data"  # index, manifeste et rapports (hors du dépôt git)
+    chroma_url: str = ""  # serveur Chroma (http://127.0.0.1:8000 ; alias CAPACITIES_CHROMA_HOST) ; vide = embarqué
+    collection: str = "capacities"  # nom de la collection Chroma
+    app_ingest: str = "auto"  # l'appli indexe corpus/ et prend des dépôts : auto (sauf serveur Chroma), yes, no
     # --- embedding
-    embed_model: str = EMBEDDER_NAME  # sentence-transformers path or id; the default is assembled offline
-    embed_dtype: str = "auto"  # auto (bfloat16 if the CPU has AMX or AVX512-BF16, else float32), float32, bfloat16
-    embed_batch_size: int = 16  # chunks per embedding batch
-    embed_titles: bool = True  # give the model each passage's document title and section (EmbeddingGemma format)
-    threads: int = 0  # torch CPU threads; 0 = all cores
+    embed_model: str = EMBEDDER_NAME  # chemin ou nom sentence-transformers ; le défaut est assemblé hors ligne
+    embed_dtype: str = "auto"  # auto (bfloat16 si le processeur a AMX ou AVX512-BF16, sinon float32), float32, bfloat16
+    embed_batch_size: int = 16  # passages par lot d'embeddings
+    embed_titles: bool = True  # donner au modèle le titre et la section de chaque passage (format EmbeddingGemma)
+    threads: int = 0  # fils de calcul (torch, modèle local) ; 0 = tous les cœurs
     # --- ingestion
-    chunk_size: int = 1000  # target chunk length in characters
-    chunk_overlap: int = 150  # characters shared by consecutive chunks
-    chunk_within_pages: bool = True  # chunks never cross a page break (citations name the right page)
-    ocr: bool = True  # OCR pages whose text layer is garbage (needs tesseract-ocr + tesseract-ocr-fra)
-    max_doc_pages: int = 2_000  # a PDF with more pages is refused before it is read
-    max_doc_chars: int = 3_000_000  # a longer document is refused (about 1,500 pages of text)
-    max_doc_passages: int = 5_000  # a document cut into more passages is refused (hours of embedding)
-    screen_meaning: bool = True  # ingestion: the embedding model judges sentences that may speak to an AI
+    chunk_size: int = 1000  # longueur visée d'un passage, en caractères
+    chunk_overlap: int = 150  # caractères communs à deux passages consécutifs
+    chunk_within_pages: bool = True  # un passage ne franchit pas un saut de page (la citation nomme la bonne page)
+    ocr: bool = True  # OCR des pages dont la couche texte est illisible (tesseract-ocr et tesseract-ocr-fra)
+    max_doc_pages: int = 2_000  # un PDF de plus de pages est refusé avant d'être lu
+    max_doc_chars: int = 3_000_000  # un document plus long est refusé (environ 1 500 pages de texte)
+    max_doc_passages: int = 5_000  # un document découpé en plus de passages est refusé (des heures d'embeddings)
+    screen_meaning: bool = True  # ingestion : le modèle d'embedding juge les phrases qui pourraient s'adresser à une IA
     # --- retrieval
-    top_k: int = 6  # passages given to the answer
-    candidates: int = 30  # candidates taken from each retriever before fusion
-    rrf_k: int = 60  # reciprocal rank fusion constant
-    dense_weight: float = 1.0  # weight of the dense (embedding) ranking in the fusion
-    bm25_weight: float = 0.25  # weight of the BM25 (lexical) ranking in the fusion (see evals/reports)
-    prefix_weight: float = 0.5  # weight of the BM25 ranking on word beginnings (écoconcevoir ~ écoconception)
-    rescore: bool = True  # second stage: the best candidates re-scored with their cosine and their page
-    query_expansion: bool = True  # unknown words get the corpus word of their family, acronyms their meaning
-    max_per_page: int = 2  # at most this many passages from the same page
-    reranker: str = ""  # sentence-transformers CrossEncoder path or id; empty = no reranking
-    min_dense_score: float = 0.37  # best cosine below this: not covered (python -m evals.abstention)
+    top_k: int = 6  # passages donnés à la réponse
+    candidates: int = 30  # candidats pris à chaque recherche avant la fusion
+    rrf_k: int = 60  # constante de la fusion des rangs (RRF)
+    dense_weight: float = 1.0  # poids du classement dense (embeddings) dans la fusion
+    bm25_weight: float = 0.25  # poids du classement BM25 (mots) dans la fusion (voir evals/reports)
+    prefix_weight: float = 0.5  # poids du classement BM25 sur les débuts de mots (écoconcevoir ~ écoconception)
+    rescore: bool = True  # second tri : les meilleurs candidats notés à nouveau par leur cosinus et leur page
+    query_expansion: bool = True  # un mot inconnu reçoit le mot du corpus de sa famille, un sigle son sens
+    max_per_page: int = 2  # au plus ce nombre de passages d'une même page
+    reranker: str = ""  # chemin ou nom d'un CrossEncoder sentence-transformers ; vide = pas de reclassement
+    min_dense_score: float = 0.37  # meilleur cosinus en dessous : question non couverte (python -m evals.abstention)
     # --- answers
-    backend: str = "extractive"  # extractive (default, offline), openai or local
-    mode: str = "agent"  # agent (numbered steps) or elu (plain-language summary)
-    semantic_units: bool = True  # extractive: rank answer units by meaning too (block vectors stored at ingestion)
-    llm_base_url: str = ""  # OpenAI-compatible server (Albert API, vLLM, Ollama…), e.g. http://localhost:8000/v1
-    llm_model: str = ""  # model name on that server
-    llm_api_key: str = field(default="", repr=False)  # API key for that server (never logged nor shown)
-    local_model: str = "qwen2.5-coder-1.5b"  # GGUF file, or qwen2.5-coder-1.5b / -0.5b (assembled from PyPI)
-    local_max_passages: int = 2  # passages the local model reads (first token: 4.8 s with 2, 12.2 s with 6)
-    llm_temperature: float = 0.1  # sampling temperature of the LLM backends
-    llm_max_tokens: int = 700  # maximum length of a generated answer
-    max_question_chars: int = 2000  # longer questions are refused with a clear message
+    backend: str = "extractive"  # extractive (défaut, hors ligne), openai ou local
+    mode: str = "agent"  # agent (étapes numérotées) ou elu (résumé en langage clair)
+    semantic_units: bool = True  # extractif : classer aussi les éléments par leur sens (vecteurs de l'ingestion)
+    llm_base_url: str = ""  # serveur compatible OpenAI (API Albert, vLLM, Ollama…), p. ex. http://localhost:8000/v1
+    llm_model: str = ""  # nom du modèle sur ce serveur
+    llm_api_key: str = field(default="", repr=False)  # clé d'API de ce serveur (jamais journalisée ni affichée)
+    local_model: str = "qwen2.5-coder-1.5b"  # fichier GGUF, ou qwen2.5-coder-1.5b / -0.5b (assemblés depuis PyPI)
+    local_max_passages: int = 2  # passages que lit le modèle local (premier mot : 4,8 s avec 2, 12,2 s avec 6)
+    llm_temperature: float = 0.1  # température d'échantillonnage des moteurs génératifs
+    llm_max_tokens: int = 700  # longueur maximale d'une réponse générée (jetons)
+    max_question_chars: int = 2000  # une question plus longue est refusée avec un message clair
     # --- the service as published
-    feedback_retention_days: int = 365  # ratings, comments, gaps and flags older than this are deleted (purge-feedback)
-    contact: str = ""  # address for accessibility and personal-data requests, shown on those pages
+    feedback_retention_days: int = 365  # avis, lacunes et signalements plus anciens supprimés (purge-feedback)
+    contact: str = ""  # adresse des demandes d'accessibilité et de données personnelles, affichée sur ces pages
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:

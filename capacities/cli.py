@@ -209,6 +209,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_settings(args: argparse.Namespace) -> int:
     from assistant.settings import describe
 
+    if args.markdown:
+        print("| variable | défaut | rôle |\n|---|---|---|")
     for name, default, help_ in describe():
         if args.markdown:
             print(f"| `{name}` | `{default}` | {help_} |")
