@@ -58,19 +58,24 @@ def indexed_assistant(settings: Settings, client: object | None = None, ingest: 
     return Assistant.load(s, Retriever(s, embedder=emb, client=client))
 
 
-def run_cli(args: list[str], env: dict[str, str], stdin: str | bytes | None = None, text: bool = True):  # noqa: ANN201
-    """``capacities`` as a user runs it: a subprocess in the project folder, with these settings."""
-    import subprocess
-    import sys
-
+def run_cli(  # noqa: ANN201
+    args: list[str],
+    env: dict[str, str],
+    stdin: str | bytes | None = None,
+    text: bool = True,
+    prefix: tuple[str, ...] | list[str] = (),
+    timeout: float = 120,
+):
+    """``capacities`` as a user runs it: a subprocess in the project folder, with these settings
+    (``prefix``: a command it runs under, e.g. a private mount namespace)."""
     return subprocess.run(
-        [sys.executable, "-m", "capacities", *args],
+        [*prefix, sys.executable, "-m", "capacities", *args],
         input=stdin,
         capture_output=True,
         text=text,
         env=os.environ | env,
         cwd=PROJECT_ROOT,
-        timeout=120,
+        timeout=timeout,
     )
 
 

@@ -31,7 +31,7 @@ from assistant.store import DenseStore, open_lexical, reset_chroma_cache
 from ingest.manifest import Manifest, ingest_lock
 from ingest.pipeline import run_ingest
 from tests.fakes import HashEmbedder
-from tests.helpers import assert_equals_fresh_rebuild, make_pdf, snapshot, write_md
+from tests.helpers import assert_equals_fresh_rebuild, make_pdf, run_cli, snapshot, write_md
 
 PROC = "Pour lancer un marché public, il faut d'abord définir le besoin avec les usagers du service. "
 ATELIER = "Un atelier de co-conception réunit les agents et les habitants autour d'un prototype. "
@@ -69,14 +69,7 @@ def _env(settings) -> dict[str, str]:
 
 
 def _cli(settings, *args, extra=None, prefix=(), timeout=120):
-    return subprocess.run(
-        [*prefix, sys.executable, "-m", "capacities", *args],
-        env=os.environ | _env(settings) | (extra or {}),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return run_cli(list(args), _env(settings) | (extra or {}), prefix=prefix, timeout=timeout)
 
 
 def _reader_check(settings, allowed: list[set[str]]) -> set[str]:

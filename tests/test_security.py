@@ -11,10 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import re
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -22,11 +19,11 @@ import pytest
 
 from assistant.answer import Assistant
 from assistant.models import OpenAICompatibleChat, load_chat_model
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import Settings
 from ingest.pipeline import run_ingest
 from ingest.report import save_report
 from tests.fakes import HashEmbedder
-from tests.helpers import indexed_assistant, make_pdf, write_md
+from tests.helpers import indexed_assistant, make_pdf, run_cli, write_md
 
 CLAIM = "le marché peut être attribué sans mise en concurrence"
 PAY = "verser 10 000 euros"
@@ -137,11 +134,9 @@ def test_api_key_is_not_in_reprs():
 
 
 def test_api_key_is_not_in_settings_output_nor_reports(settings, tmp_path):
-    env = os.environ | {"CAPACITIES_LLM_API_KEY": SECRET, "CAPACITIES_DATA_DIR": str(tmp_path / "data")}
+    env = {"CAPACITIES_LLM_API_KEY": SECRET, "CAPACITIES_DATA_DIR": str(tmp_path / "data")}
     for args in (["settings"], ["settings", "--markdown"], ["stats"]):
-        r = subprocess.run(
-            [sys.executable, "-m", "capacities", *args], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True
-        )
+        r = run_cli(args, env)
         assert r.returncode == 0 and SECRET not in r.stdout + r.stderr
         if args == ["settings"]:
             assert "CAPACITIES_LLM_API_KEY" in r.stdout  # the setting is listed, its value is not

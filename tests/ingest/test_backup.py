@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 import uuid
 
@@ -15,7 +14,7 @@ import pytest
 
 from assistant.errors import CapacitiesError
 from assistant.settings import PROJECT_ROOT, Settings
-from tests.helpers import assert_equals_fresh_rebuild, make_pdf, write_md
+from tests.helpers import assert_equals_fresh_rebuild, make_pdf, run_cli, write_md
 
 QUESTIONS = "publier des données ouvertes\natelier avec les usagers\nnumérique responsable\n"
 
@@ -44,7 +43,7 @@ def _run(env, *args, stdin=None) -> subprocess.CompletedProcess:
 
 
 def _cli(env, *args, stdin=None):
-    return _run(env, sys.executable, "-m", "capacities", *args, stdin=stdin)
+    return run_cli(list(args), env, stdin=stdin, timeout=180)
 
 
 def _answers(env) -> tuple[list, list]:
