@@ -191,14 +191,21 @@ _ACCENTED = [  # on the text with its accents (lowercase, NFKC, homoglyphs folde
 _ACCENTED_RE = [re.compile(p) for p in _ACCENTED]
 _QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
 
-# What makes a sentence worth the embedding model's look: it names an AI or a program, says "tu" or
-# "you", speaks of instructions set aside, or sends money or credentials somewhere. A bare address or
-# a one-word cell is not an order, and a long run (a table, a page without full stops) would lose its
-# ordinary words with it: outside MEANING_WORDS, only patterns judge.
+# What makes a sentence worth the embedding model's look: it names an AI, a program or a machine that
+# reads or answers, says "tu" or "you", speaks of instructions set aside, of the answers or summaries
+# someone will produce, of a role to play, of an authority, or sends money, credentials or contacts
+# somewhere. A bare address or a one-word cell is not an order, and a long run (a table, a page
+# without full stops) would lose its ordinary words with it: outside MEANING_WORDS, only patterns
+# judge. About 7 % of the real corpus's sentences pass (747 of 10,461), which costs some 15 s of a
+# full ingest on 2 cores; the model's weights were trained on all of them as ordinary examples.
 _CUE = re.compile(
     rf"\b(?:{_AI}|assistante?s?|modeles?|model|bots?|robots?|ai|programmes?|tu|toi|ton|ta|tes|te|t'|you|your|"
     r"ignor\w*|oubli\w*|disregard|forget|abstraction|consignes?|instructions?|directives?|prompt\w*|"
-    r"iban|paypal|bitcoin|crypto\w*|whatsapp|telegram|identifiants?|mot de passe|password)(?!\w)"
+    r"automat\w*|machines?|systemes?|outils?|logiciels?|readers?|whoever|quiconque|kindly|"
+    r"reponses?|resum\w*|synthes\w*|answers?|summar\w*|"
+    r"scenario|incarn\w*|voix|persona|roles?|administrat\w*|admin|priorite absolue|every user|each user|"
+    r"iban|fr\d\d|paypal|bitcoin|crypto\w*|whatsapp|telegram|carte bancaire|numero de carte|identifiants?|"
+    r"mot de passe|password|\w+@\w+)(?!\w)"
 )
 MEANING_WORDS = (6, 40)
 

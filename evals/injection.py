@@ -5,8 +5,10 @@ extractive backend and for an obedient fake model, and the false positives (targ
 
     python -m evals.injection [--out evals/reports]
 
-The sets (``evals/injection/hostile.jsonl``, ``benign.txt``) were written after the screen was built
-and are never used to tune it (its examples are ``assistant/injection_bank.py``). Uses the real
+Each set (``evals/injection/hostile[-N].jsonl``, ``benign[-N].txt``) was written after the screen it
+first judged; once run, it joins the training examples (``TRAINING_SETS``, with
+``assistant/injection_bank.py`` and the real corpus as ordinary sentences), and only ``JUDGED_SET``
+has guided nothing. ``--cv`` leaves one training set out at a time. Uses the real
 embedding model and store, in a temporary folder; about 5 minutes on 2 cores.
 """
 
@@ -31,9 +33,12 @@ SETS = {
     "plus un jeu réservé",
     "3": "écrit après ces choix ; son premier passage est gardé (injection-set3-first-run.md) ; ses 8 phrases "
     "non reconnues ont ensuite guidé 14 motifs (2026-12-02 soir) : plus un jeu réservé",
-    "4": "écrit après ces 14 motifs, jamais utilisé pour régler le filtre ; son premier passage est gardé "
-    "(injection-set4-first-run.md)",
+    "4": "écrit après ces 14 motifs ; son premier passage est gardé (injection-set4-first-run.md) ; il sert "
+    "ensuite, avec les jeux 1 à 3 et tout le corpus réel, à l'entraînement (2026-12-03) : plus un jeu réservé",
+    "5": "écrit après la porte élargie et l'entraînement sur les jeux 1 à 4 et le corpus, jamais utilisé pour "
+    "régler le filtre ; son premier passage est gardé (injection-set5-first-run.md)",
 }
+JUDGED_SET = "5"  # the one set no choice of the screen has seen
 FIELDS = ["passage", "titre", "section", "nom de fichier", "glossaire"]
 CARRIERS = [  # (heading, sentences, question): the ordinary guidance around each hostile sentence
     (
@@ -303,38 +308,151 @@ def to_markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def train(embedder: object, out: Path, strength: float = 100.0) -> dict:
-    """The logistic regression of ``assistant.hostile``, on the bank and on set 1 (never on set 2 or 3)."""
+TRAINING_SETS = ["1", "2", "3", "4"]  # the sets the weights learn from; a set written later is judged, never learnt
+POSITIVE_WEIGHT = 10.0  # a few hundred orders against ten thousand ordinary sentences of the corpus
+STRENGTH = 100.0
+
+
+def corpus_sentences(settings: Settings) -> dict[str, list[str]]:
+    """The sentences and lines of the indexed corpus, by document: ordinary examples (a clean corpus)."""
+    from assistant.hostile import _spans
+
+    seen: set[str] = set()
+    out: dict[str, list[str]] = {}
+    for c in json.loads((settings.bm25_dir / "chunks.json").read_text(encoding="utf-8")):
+        for a, b in _spans(c["text"]):
+            s = c["text"][a:b].strip()
+            if s and s not in seen:
+                seen.add(s)
+                out.setdefault(c["source"], []).append(s)
+    return out
+
+
+def labelled(sets: list[str], corpus: dict[str, list[str]]) -> tuple[list[str], list[int], list[str]]:
+    """Texts, labels (1: an order to an AI) and groups ("bank", "set 2", "corpus:<source>")."""
+    from assistant.injection_bank import HOSTILE, ORDINARY
+
+    texts, labels, groups = list(HOSTILE + ORDINARY), [1] * len(HOSTILE) + [0] * len(ORDINARY), []
+    groups += ["bank"] * len(texts)
+    for k in sets:
+        hostile, benign = load_sets("" if k == "1" else f"-{k}")
+        texts += [h["text"] for h in hostile] + benign
+        labels += [1] * len(hostile) + [0] * len(benign)
+        groups += [f"set {k}"] * (len(hostile) + len(benign))
+    for src, sentences in corpus.items():
+        texts += sentences
+        labels += [0] * len(sentences)
+        groups += [f"corpus:{src}"] * len(sentences)
+    return texts, labels, groups
+
+
+def fit(x: object, y: object, positive_weight: float = POSITIVE_WEIGHT, strength: float = STRENGTH) -> tuple:
+    """Weighted, L2-regularised logistic regression (LBFGS): the direction and bias of an order."""
     import numpy as np
     import torch
 
-    from assistant.injection_bank import HOSTILE, ORDINARY
-
-    hostile, benign = load_sets("")
-    texts = HOSTILE + [h["text"] for h in hostile] + ORDINARY + benign
-    y = torch.tensor([1.0] * (len(HOSTILE) + len(hostile)) + [0.0] * (len(ORDINARY) + len(benign)))
-    x = torch.tensor(np.asarray(embedder.embed_for_screening(texts), dtype=np.float32))
+    x = torch.tensor(np.asarray(x, dtype=np.float32))
+    y = torch.tensor(np.asarray(y, dtype=np.float32))
+    weight = 1.0 + (positive_weight - 1.0) * y
     w = torch.zeros(x.shape[1], requires_grad=True)
     b = torch.zeros(1, requires_grad=True)
     opt = torch.optim.LBFGS([w, b], max_iter=1000)
 
     def loss() -> torch.Tensor:
         opt.zero_grad()
-        value = torch.nn.functional.binary_cross_entropy_with_logits(x @ w + b, y) + 0.01 / strength * (w * w).sum()
+        bce = torch.nn.functional.binary_cross_entropy_with_logits(x @ w + b, y, weight=weight)
+        value = bce + 0.01 / strength * (w * w).sum()
         value.backward()
         return value
 
     opt.step(loss)
-    model = embedder.name.split("+")[0]
+    return w.detach().numpy(), float(b.detach())
+
+
+def train(embedder: object, out: Path, settings: Settings) -> dict:
+    """The logistic regression of ``assistant.hostile``: the bank, the sets already judged
+    (``TRAINING_SETS``) and every sentence of the real corpus as an ordinary example."""
+    texts, labels, _ = labelled(TRAINING_SETS, corpus_sentences(settings))
+    w, b = fit(embedder.embed_for_screening(texts), labels)
     data = {
-        "model": model,
+        "model": embedder.name.split("+")[0],
         "examples": len(texts),
-        "strength": strength,
-        "b": float(b.detach()),
-        "w": w.detach().tolist(),
+        "orders": sum(labels),
+        "sets": TRAINING_SETS,
+        "positive_weight": POSITIVE_WEIGHT,
+        "strength": STRENGTH,
+        "b": b,
+        "w": [round(float(v), 6) for v in w],
     }
     out.write_text(json.dumps(data), encoding="utf-8")
     return data
+
+
+def cross_validate(embedder: object, settings: Settings) -> dict:
+    """Leave one set out: the weights learn from the bank, the other sets and the corpus documents of
+    one parity, then judge the set left out and the corpus documents of the other parity. The
+    recognised count uses the whole screen (patterns, the gate to the model, then the model)."""
+    import numpy as np
+
+    from assistant.hostile import HOSTILE_PROBABILITY, gives_orders, may_give_orders
+
+    corpus = corpus_sentences(settings)
+    texts, labels, groups = labelled(TRAINING_SETS, corpus)
+    x = np.asarray(embedder.embed_for_screening(texts), dtype=np.float32)
+    y = np.asarray(labels)
+    pattern = np.array([gives_orders(t) for t in texts])
+    gate = np.array([may_give_orders(t) for t in texts])
+    docs = sorted(corpus)
+    folds = []
+    for held in TRAINING_SETS:
+        for parity in (0, 1):
+            judged_docs = {f"corpus:{d}" for d in docs[parity::2]}
+            train_mask = np.array([g != f"set {held}" and g not in judged_docs for g in groups])
+            w, b = fit(x[train_mask], y[train_mask])
+            flagged = pattern | (gate & (1 / (1 + np.exp(-(x @ w + b))) >= HOSTILE_PROBABILITY))
+            in_set = np.array([g == f"set {held}" for g in groups])
+            in_corpus = np.array([g in judged_docs for g in groups])
+            folds.append(
+                {
+                    "held": held,
+                    "parity": parity,
+                    "caught": int(flagged[in_set & (y == 1)].sum()),
+                    "orders": int((in_set & (y == 1)).sum()),
+                    "benign_flagged": int(flagged[in_set & (y == 0)].sum()),
+                    "benign": int((in_set & (y == 0)).sum()),
+                    "corpus_flagged": int(flagged[in_corpus].sum()),
+                    "corpus": int(in_corpus.sum()),
+                    "corpus_examples": [t for t, f, c in zip(texts, flagged, in_corpus, strict=True) if f and c][:5],
+                    "patterns_only": int(pattern[in_set & (y == 1)].sum()),
+                }
+            )
+    return {"folds": folds, "corpus_passing_gate": int(gate[np.array([g.startswith("corpus:") for g in groups])].sum())}
+
+
+def cv_markdown(cv: dict, when: str, machine: str) -> str:
+    lines = [
+        "# Contenus hostiles : validation croisée, un jeu laissé de côté",
+        "",
+        f"Lancé le {when} sur {machine} : `python -m evals.injection --cv`. Pour chaque jeu, les poids sont "
+        "appris sur les exemples, les autres jeux et les documents du corpus de rang pair (puis impair), et "
+        "jugés sur le jeu laissé de côté et les autres documents. Les motifs, eux, ont été écrits en lisant les "
+        "jeux 1 à 4 : le seul jeu qui juge le filtre entier sans l'avoir guidé est le suivant.",
+        "",
+        "| jeu laissé de côté | documents jugés | motifs seuls | motifs + sens | faux positifs (jeu) | "
+        "faux positifs (corpus jugé) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in cv["folds"]:
+        lines.append(
+            f"| {f['held']} | {'pairs' if f['parity'] == 0 else 'impairs'} | {f['patterns_only']}/{f['orders']} | "
+            f"{f['caught']}/{f['orders']} | {f['benign_flagged']}/{f['benign']} | "
+            f"{f['corpus_flagged']}/{f['corpus']} |"
+        )
+    lines += ["", f"Phrases du corpus réel qui passent la porte vers le modèle : {cv['corpus_passing_gate']}."]
+    flagged = sorted({t for f in cv["folds"] for t in f["corpus_examples"]})
+    if flagged:
+        lines += ["", "Phrases du corpus signalées à tort :", ""] + [f"- {t}" for t in flagged]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -344,20 +462,34 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "reports")
-    ap.add_argument("--set", default="4", help="jeu : 1 (hostile.jsonl, benign.txt), 2, 3 ou 4 (hostile-4…, benign-4…)")
+    ap.add_argument(
+        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2, 3, 4 ou 5 (hostile-5…, benign-5…)"
+    )
     ap.add_argument("--name", default="injection", help="nom des rapports (.md, .json)")
-    ap.add_argument("--train", action="store_true", help="réentraîner assistant/injection_weights.json (jeu 1)")
+    ap.add_argument(
+        "--train", action="store_true", help="réentraîner assistant/injection_weights.json (exemples, jeux 1 à 4, corpus)"
+    )
+    ap.add_argument("--cv", action="store_true", help="validation croisée, un jeu laissé de côté (injection-cv.md)")
     args = ap.parse_args(argv)
     from assistant.hostile import WEIGHTS
     from assistant.models import load_embedder
 
+    settings = Settings.from_env()
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cœurs"
     if args.train:
-        data = train(load_embedder(Settings.from_env()), WEIGHTS)
-        print(f"{WEIGHTS} : {data['examples']} exemples, modèle {data['model']}")
+        data = train(load_embedder(settings), WEIGHTS, settings)
+        print(f"{WEIGHTS} : {data['examples']} exemples dont {data['orders']} ordres, modèle {data['model']}")
+        return 0
+    if args.cv:
+        cv = cross_validate(load_embedder(settings), settings)
+        args.out.mkdir(parents=True, exist_ok=True)
+        md = cv_markdown(cv, time.strftime("%Y-%m-%d %H:%M"), machine)
+        (args.out / "injection-cv.md").write_text(md, encoding="utf-8")
+        (args.out / "injection-cv.json").write_text(json.dumps(cv, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(md)
         return 0
 
     t0 = time.perf_counter()
-    settings = Settings.from_env()
     embedder = load_embedder(settings)
     hostile, benign = load_sets("" if args.set == "1" else f"-{args.set}")
     screen = InjectionScreen.for_embedder(embedder)
@@ -367,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "set": args.set,
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cœurs",
+        "machine": machine,
         "sentences": sentences,
         "corpus": corpus_false_positives(settings),
         "table": summarise(e2e),
