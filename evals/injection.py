@@ -467,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--name", default="injection", help="nom des rapports (.md, .json)")
     ap.add_argument(
-        "--train", action="store_true", help="réentraîner assistant/injection_weights.json (exemples, jeux 1 à 4, corpus)"
+        "--train", action="store_true", help="réentraîner injection_weights.json (exemples, jeux 1 à 4, corpus)"
     )
     ap.add_argument("--cv", action="store_true", help="validation croisée, un jeu laissé de côté (injection-cv.md)")
     args = ap.parse_args(argv)
