@@ -332,8 +332,8 @@ def labelled(sets: list[str], corpus: dict[str, list[str]]) -> tuple[list[str], 
     """Texts, labels (1: an order to an AI) and groups ("bank", "set 2", "corpus:<source>")."""
     from assistant.injection_bank import HOSTILE, ORDINARY
 
-    texts, labels, groups = list(HOSTILE + ORDINARY), [1] * len(HOSTILE) + [0] * len(ORDINARY), []
-    groups += ["bank"] * len(texts)
+    texts, labels = HOSTILE + ORDINARY, [1] * len(HOSTILE) + [0] * len(ORDINARY)
+    groups = ["bank"] * len(texts)
     for k in sets:
         hostile, benign = load_sets("" if k == "1" else f"-{k}")
         texts += [h["text"] for h in hostile] + benign
