@@ -331,7 +331,7 @@ class InjectionScreen:
 _UNIT_END = re.compile(r"(?<=[.!?…])\s+(?=\S)|\n")
 
 
-def _spans(text: str) -> list[tuple[int, int]]:
+def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Sentence spans over the text with its line breaks read as spaces (a sentence wrapped by the
     layout is judged whole), and line spans (a heading or a list item is judged on its own)."""
     spans: list[tuple[int, int]] = []
@@ -347,7 +347,7 @@ def _spans(text: str) -> list[tuple[int, int]]:
 
 def remove_orders(text: str, screen: InjectionScreen) -> tuple[str, int]:
     """The text without its sentences (or lines) that speak to an AI, and how many were removed."""
-    spans = _spans(text)
+    spans = sentence_spans(text)
     if not spans:
         return text, 0
     flags = screen.hostile([text[a:b] for a, b in spans])

@@ -315,12 +315,12 @@ STRENGTH = 100.0
 
 def corpus_sentences(settings: Settings) -> dict[str, list[str]]:
     """The sentences and lines of the indexed corpus, by document: ordinary examples (a clean corpus)."""
-    from assistant.hostile import _spans
+    from assistant.hostile import sentence_spans
 
     seen: set[str] = set()
     out: dict[str, list[str]] = {}
     for c in json.loads((settings.bm25_dir / "chunks.json").read_text(encoding="utf-8")):
-        for a, b in _spans(c["text"]):
+        for a, b in sentence_spans(c["text"]):
             s = c["text"][a:b].strip()
             if s and s not in seen:
                 seen.add(s)
