@@ -196,7 +196,7 @@ _QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
 # someone will produce, of a role to play, of an authority, or sends money, credentials or contacts
 # somewhere. A bare address or a one-word cell is not an order, and a long run (a table, a page
 # without full stops) would lose its ordinary words with it: outside MEANING_WORDS, only patterns
-# judge. About 7 % of the real corpus's sentences pass (747 of 10,461), which costs some 15 s of a
+# judge. About 7 % of the real corpus's sentences pass (747 of 10,461), which costs about 18 s of a
 # full ingest on 2 cores; the model's weights were trained on all of them as ordinary examples.
 _CUE = re.compile(
     rf"\b(?:{_AI}|assistante?s?|modeles?|model|bots?|robots?|ai|programmes?|tu|toi|ton|ta|tes|te|t'|you|your|"
