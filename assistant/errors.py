@@ -23,6 +23,6 @@ def storage_errno(e: BaseException) -> int | None:
         return errno.ENOSPC
     if any(k in msg for k in ("readonly", "read-only", "read only")):
         return errno.EROFS
-    if "compaction" in msg:  # Chroma's own words when its log could not be written (a full disk, mostly)
+    if "compact" in msg:  # Chroma's words when its log could not be written or applied (a full disk, mostly)
         return errno.EIO
     return None

@@ -17,7 +17,7 @@ from dataclasses import replace
 from functools import cached_property
 
 from assistant.blocks import BULLET
-from assistant.errors import CapacitiesError, StorageFault
+from assistant.errors import CapacitiesError, StorageFault, storage_errno
 from assistant.expansion import Vocabulary, expand_query
 from assistant.models import Embedder, load_embedder
 from assistant.settings import Settings
@@ -169,9 +169,17 @@ class Retriever:
             hits = self.dense.query(self._embedding(expanded), want, sources, published=len(self.lexical.by_id))
         except CapacitiesError:
             raise
-        except Exception:  # noqa: BLE001 - a store a full disk left unable to read (Chroma's "Error in compaction")
-            logging.getLogger("capacities").warning("dense search failed: BM25 only", exc_info=True)
+        except Exception as e:  # noqa: BLE001 - a store a full disk left unable to read (Chroma's "Error in compaction")
+            fault = storage_errno(e) is not None  # said to the user in French; anything else is logged whole
+            logging.getLogger("capacities").warning("dense search failed: BM25 only (%s)", e, exc_info=not fault)
+            if fault:
+                self.degraded = (
+                    f"Index vectoriel illisible pendant la recherche : disque plein ou écriture impossible dans "
+                    f"{self.settings.data_dir} ; cette réponse vient de la seule recherche par mots-clés. "
+                    "Libérez de la place."
+                )
             return []
+        self.degraded = ""  # the store answers again (space was freed)
         return [(i, d) for i, d in hits if i in self.lexical.by_id][:want]
 
     def search(

@@ -109,10 +109,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         try:
             q = check_question(q, s)
             retriever = fresh.get()
-            if retriever.degraded and retriever.degraded != warned:
+            passages = retriever.search(q, k=args.k, sources=args.doc)
+            if retriever.degraded and retriever.degraded != warned:  # the store unopened, or unread by this search
                 warned = retriever.degraded
                 print(f"⚠ {warned}", file=sys.stderr)
-            passages = retriever.search(q, k=args.k, sources=args.doc)
         except CapacitiesError as e:
             if args.question != "-":
                 raise

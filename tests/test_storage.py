@@ -4,6 +4,7 @@ rebuild (docs/faults.md)."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -131,7 +132,9 @@ def test_a_document_over_a_size_limit_is_refused_and_its_previous_version_kept(s
     assert_equals_fresh_rebuild(settings, tmp_path)
 
 
-def test_chromas_compaction_error_on_a_full_disk_is_named_and_readers_keep_answering(settings, monkeypatch, tmp_path):
+def test_chromas_compaction_error_on_a_full_disk_is_named_and_readers_keep_answering(
+    settings, monkeypatch, tmp_path, caplog
+):
     """Issue 18, point 2: "chromadb.errors.InternalError: Error in compaction…" came as a traceback, and
     every search crashed afterwards."""
     from assistant.store import DenseStore
@@ -147,10 +150,19 @@ def test_chromas_compaction_error_on_a_full_disk_is_named_and_readers_keep_answe
     with pytest.raises(CapacitiesError, match="Ingestion arrêtée") as exc:
         run_ingest(settings, embedder=HashEmbedder(256), progress=False)
     assert "index précédent reste en service" in str(exc.value)
-    monkeypatch.setattr(DenseStore, "query", compaction)  # the store cannot even be read now
-    hits = Retriever(settings, embedder=HashEmbedder(256)).search("publier les données sur data.gouv.fr")
-    assert hits and hits[0].source == "a.md"  # BM25 alone, from the previous index, no traceback
+
+    def backfill(*_a, **_k):  # noqa: ANN202 - what a search met on a really full disk (tmpfs, 150 KB free)
+        raise RuntimeError("Error executing plan: Error sending backfill request to compactor: Failed to apply logs")
+
+    monkeypatch.setattr(DenseStore, "query", backfill)  # the store opens, but cannot even be read now
+    retriever = Retriever(settings, embedder=HashEmbedder(256))
+    with caplog.at_level(logging.WARNING, logger="capacities"):
+        hits = retriever.search("publier les données sur data.gouv.fr")
+    assert hits and hits[0].source == "a.md"  # BM25 alone, from the previous index
+    assert "Index vectoriel illisible pendant la recherche" in retriever.degraded and "mots-clés" in retriever.degraded
+    assert caplog.records and not any(r.exc_info for r in caplog.records)  # said in French, no traceback
     monkeypatch.undo()
+    assert retriever.search("publier les données sur data.gouv.fr") and retriever.degraded == ""  # space freed
     assert run_ingest(settings, embedder=HashEmbedder(256), progress=False).ok
     assert_equals_fresh_rebuild(settings, tmp_path)
 
