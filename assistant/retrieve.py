@@ -21,7 +21,7 @@ from assistant.errors import CapacitiesError, StorageFault, storage_errno
 from assistant.expansion import Vocabulary, expand_query
 from assistant.models import Embedder, load_embedder
 from assistant.settings import Settings
-from assistant.store import Chunk, DenseStore, LexicalIndex, chroma_client, open_lexical
+from assistant.store import Chunk, DenseStore, LexicalIndex, chroma_client, open_lexical, unreadable_index
 from assistant.types import Passage
 
 RESCORE_TOP = 20  # candidates the second stage re-scores
@@ -173,11 +173,7 @@ class Retriever:
             fault = storage_errno(e) is not None  # said to the user in French; anything else is logged whole
             logging.getLogger("capacities").warning("dense search failed: BM25 only (%s)", e, exc_info=not fault)
             if fault:
-                self.degraded = (
-                    f"Index vectoriel illisible pendant la recherche : disque plein ou écriture impossible dans "
-                    f"{self.settings.data_dir} ; cette réponse vient de la seule recherche par mots-clés. "
-                    "Libérez de la place."
-                )
+                self.degraded = unreadable_index(self.settings, during_search=True)
             return []
         self.degraded = ""  # the store answers again (space was freed)
         return [(i, d) for i, d in hits if i in self.lexical.by_id][:want]

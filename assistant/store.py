@@ -78,10 +78,16 @@ def chroma_client(settings: Settings, reader: bool = False):  # noqa: ANN202
     except Exception as e:
         if storage_errno(e) is None:
             raise
-        raise StorageFault(
-            f"Index vectoriel illisible : disque plein ou écriture impossible dans {settings.data_dir} ; "
-            "les réponses viennent de la seule recherche par mots-clés. Libérez de la place."
-        ) from None
+        raise StorageFault(unreadable_index(settings)) from None
+
+
+def unreadable_index(settings: Settings, during_search: bool = False) -> str:
+    """The French line for a vector index a full disk keeps closed (or, ``during_search``, unread)."""
+    when, which = (" pendant la recherche", "cette réponse vient") if during_search else ("", "les réponses viennent")
+    return (
+        f"Index vectoriel illisible{when} : disque plein ou écriture impossible dans {settings.data_dir} ; "
+        f"{which} de la seule recherche par mots-clés. Libérez de la place."
+    )
 
 
 def _writable(folder: Path) -> bool:
