@@ -316,15 +316,16 @@ STRENGTH = 100.0
 def corpus_sentences(settings: Settings) -> dict[str, list[str]]:
     """The sentences and lines of the indexed corpus, by document: ordinary examples (a clean corpus)."""
     from assistant.hostile import sentence_spans
+    from assistant.store import LexicalIndex
 
     seen: set[str] = set()
     out: dict[str, list[str]] = {}
-    for c in json.loads((settings.bm25_dir / "chunks.json").read_text(encoding="utf-8")):
-        for a, b in sentence_spans(c["text"]):
-            s = c["text"][a:b].strip()
+    for c in LexicalIndex.load(settings.bm25_dir).chunks:  # the published snapshot, as readers see it
+        for a, b in sentence_spans(c.text):
+            s = c.text[a:b].strip()
             if s and s not in seen:
                 seen.add(s)
-                out.setdefault(c["source"], []).append(s)
+                out.setdefault(c.source, []).append(s)
     return out
 
 

@@ -10,7 +10,9 @@ import numpy as np
 import evals.injection as inj
 from assistant.hostile import WEIGHTS
 from assistant.injection_bank import HOSTILE, ORDINARY
+from ingest.pipeline import run_ingest
 from tests.fakes import HashEmbedder
+from tests.helpers import write_md
 
 
 class ScreeningHash(HashEmbedder):
@@ -26,9 +28,9 @@ CORPUS = {
 
 
 def _write_corpus(settings) -> None:
-    settings.bm25_dir.mkdir(parents=True)
-    chunks = [{"text": " ".join(s), "source": src} for src, s in CORPUS.items()]
-    (settings.bm25_dir / "chunks.json").write_text(json.dumps(chunks), encoding="utf-8")
+    for src, sentences in CORPUS.items():
+        write_md(settings.corpus_dir, src, " ".join(sentences) + "\n")
+    assert run_ingest(settings, embedder=HashEmbedder(256), progress=False).ok
 
 
 def test_the_regression_separates_the_bank_orders_from_its_ordinary_sentences():
