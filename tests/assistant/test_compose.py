@@ -259,3 +259,43 @@ def test_elu_sentences_can_follow_a_label_but_never_a_chapter_title():
     )
     assert "À partir de 2025, les communes de plus de 50 000 habitants devront" in body
     assert "Promouvoir des datacenters" not in body
+
+
+def test_an_answer_reads_the_best_passages_in_their_order_and_never_repeats_a_sentence():
+    first = (
+        "Pour géocoder un fichier, préparez une colonne d'adresses complète. "
+        "Déposez ensuite le fichier sur adresse.data.gouv.fr et vérifiez les résultats."
+    )
+    second = (
+        "Déposez ensuite le fichier sur adresse.data.gouv.fr et vérifiez les résultats. "
+        "Les adresses non trouvées se corrigent à la main avant un second envoi."
+    )
+    passages = [passage(0, first, 5), passage(1, second, 6)]
+    ans = extractive_answer("Comment géocoder les adresses ?", passages, "agent", {})
+    body = answer_body(ans.text)
+    assert body.count("Déposez ensuite le fichier") == 1  # overlapping chunks repeat it: shown once
+    order = [body.index(s) for s in ("préparez une colonne", "Déposez ensuite", "se corrigent à la main")]
+    assert order == sorted(order)  # the best passage first, each in its own order
+
+
+def test_a_sentence_cut_by_the_end_of_its_chunk_is_not_quoted():
+    text = (
+        "Pour donner un ordinateur, établissez une convention de cession avec l'association. "
+        "Il faut noter que le ministère de la Transition"
+    )
+    ans = extractive_answer("Comment donner un ordinateur ?", [passage(0, text, 5)], "agent", {})
+    body = answer_body(ans.text)
+    assert "convention de cession" in body
+    assert "ministère de la Transition" not in body
+
+
+def test_a_lead_in_in_capitals_reads_in_sentence_case_and_keeps_its_items():
+    text = (
+        "Pour organiser votre semaine, commencez par vos priorités.\n"
+        "EXEMPLE DE CAS PRATIQUE :\n- Créer votre nouvel agenda optimisé.\n- Rédiger vos objectifs de la semaine."
+    )
+    ans = extractive_answer("Comment organiser ma semaine ?", [passage(0, text, 5)], "agent", {})
+    body = answer_body(ans.text)
+    assert "EXEMPLE DE CAS PRATIQUE" not in body
+    assert "Exemple de cas pratique :" in body and "Rédiger vos objectifs" in body
+    assert not non_advice_units(ans.text)
