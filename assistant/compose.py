@@ -768,3 +768,13 @@ def extractive_answer(
     return Answer(
         text, mode, "extractive", False, cited, question=question, suggestions=suggestions(body, cited, neighbour)
     )
+
+
+def candidate_texts(question: str, passages: list[Passage]) -> list[str]:
+    """Every piece the composer may quote for ``question``, before any ranking: the sentences and items
+    that stand alone, and the lists whole (lead-in and items). ``evals.ceilings`` reads it."""
+    q = _question_stems(question)
+    per_passage = [passage_blocks(p) for p in passages]
+    units = _units(list(passages), per_passage, q)
+    procs = _procedures(list(passages), list(per_passage), q, None)
+    return [u.text for u in units] + [f"{pr.lead} {' '.join(t for t, _ in pr.items)}".strip() for pr in procs]

@@ -299,3 +299,17 @@ def test_a_lead_in_in_capitals_reads_in_sentence_case_and_keeps_its_items():
     assert "EXEMPLE DE CAS PRATIQUE" not in body
     assert "Exemple de cas pratique :" in body and "Rédiger vos objectifs" in body
     assert not non_advice_units(ans.text)
+
+
+def test_candidate_texts_hold_advice_and_whole_lists_but_no_heading_or_question():
+    from assistant.compose import candidate_texts
+
+    text = (
+        "PUBLIER SES DONNÉES\nQuelle licence avez-vous choisie pour vos données ?\n"
+        "Pour publier, créez d'abord un compte d'organisation sur la plateforme.\n"
+        "Les étapes sont les suivantes :\n- Préparer le fichier.\n- Déposer le fichier.\n- Vérifier la page."
+    )
+    texts = candidate_texts("Comment publier des données ?", [passage(0, text, 3)])
+    assert any("créez d'abord un compte" in t for t in texts)
+    assert any(t.startswith("Les étapes sont les suivantes") and "Vérifier la page" in t for t in texts)
+    assert not any("PUBLIER SES DONNÉES" in t or "licence avez-vous" in t for t in texts)
