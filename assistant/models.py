@@ -74,7 +74,9 @@ class SentenceTransformerEmbedder:
     ) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # its "Loading weights" bar is English noise on stderr
         torch_dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16}[dtype]
         try:
             self.model = SentenceTransformer(path_or_id, device="cpu", model_kwargs={"torch_dtype": torch_dtype})

@@ -96,14 +96,16 @@ def test_a_path_that_disagrees_with_the_generic_forward_is_refused():
 
 
 @pytest.mark.slow
-def test_real_embeddinggemma_query_vectors_unchanged():
-    """EmbeddingGemma on the eval questions: the lean path gives the generic forward's vectors."""
+def test_real_embeddinggemma_query_vectors_unchanged(capfd):
+    """EmbeddingGemma on the eval questions: the lean path gives the generic forward's vectors; loading
+    it writes no English progress bar to the terminal."""
     from assistant.models import load_embedder
     from assistant.settings import Settings
     from benchmarks.latency import generic_forward
     from evals.questions import question_texts
 
     embedder = load_embedder(Settings(embed_model="embeddinggemma-300m"))
+    assert "Loading weights" not in capfd.readouterr().err
     questions = question_texts() + ["données ouvertes " * 200]  # the last one is past the window
     for q in questions:
         fast = torch.tensor(embedder.embed_query(q))
