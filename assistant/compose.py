@@ -46,6 +46,7 @@ SEMANTIC_UNITS = 12  # candidate units embedded at query time, when the evaluati
 RANK_PRIOR = 1.0  # relevance given to the units of the best passage, halved for the second, a third for the third…
 STEP_FORM = 0.15  # relevance added to a sentence that says what to do
 ANAPHORA = 0.3  # relevance taken from a sentence that leans on the one before it ("Cela…", "Ce référentiel…")
+PASSAGE_FLOOR = 0.5  # a passage is read if its best segment has this share of the best one's relevance
 READ_PASSAGES = 4  # an answer that is not a list reads at most this many of the best passages
 
 MEANING = 1.0  # weight of the cosine with the question against the share of its stems
@@ -384,7 +385,12 @@ def _agent(
     # otherwise the best passages are read in their order, their advice whole (a paragraph's sentences,
     # a run of items, a list): the points of a page are spread over it, not gathered round the sentence
     # that shares the question's words
-    reading = [x for x in segs if x.passage < READ_PASSAGES]
+    best: dict[int, float] = {}
+    for x in segs:
+        best[x.passage] = max(best.get(x.passage, x.relevance), x.relevance)
+    floor = PASSAGE_FLOOR * max(best.values())  # a passage on another subject is not read at all
+    read = {i for i in sorted(best)[:READ_PASSAGES] if best[i] >= floor}
+    reading = [x for x in segs if x.passage in read]
     reading.sort(key=lambda x: (x.passage, x.block))
     lines = [prompts.INTRO_STEPS if procedure else prompts.INTRO_FACTS]
     return lines + _render(reading, passages, per_passage, citer, AGENT_WORDS - _words(lines), procedure)
