@@ -7,7 +7,7 @@ fits in 240 words (labels on top): each paragraph's advice sentences in their ow
 opération…" follows what it refers to), runs of list items, lists whole, under their headings as
 labels; a sentence repeated by overlapping chunks is shown once, one cut by the end of its chunk not at
 all. Reading the pages in order covers more of what they say than picking the sentences that share the
-question's words (``evals.composers``: 0.654 against 0.635 on the project's set). Élus:
+question's words (``evals.composers``: 0.649 against 0.635 on the project's set). Élus:
 « En bref » in 2 to 4 short complete sentences, then « Pour votre collectivité » in 2 or 3 bullets,
 about 150 words at most, plainest sentences first. Every unit is quoted from a passage, with its
 citation, and nothing that ``blocks.non_advice`` rejects is ever shown as advice.
