@@ -129,7 +129,8 @@ def test_question_answer_and_citation_card_in_a_real_browser(served_app: str) ->
         page.screenshot(path=str(ARTIFACTS / "chat-empty.png"))
         box.fill("Comment publier un jeu de données de la mairie sur le portail national ?")
         box.press("Enter")
-        card = page.get_by_test_id("stExpander").filter(has_text="Guide des données locales — p. 2")
+        # the first card, [1]: the answer now reads further and may cite a second passage of that page
+        card = page.get_by_test_id("stExpander").filter(has_text="Guide des données locales — p. 2").first
         expect(card).to_be_visible(timeout=60_000)
         answer = page.get_by_test_id("stChatMessage").last
         expect(answer).to_contain_text("[1]")
