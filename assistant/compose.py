@@ -40,7 +40,6 @@ COMPLEMENT_FLOOR = 0.5  # a complement to a quoted list is at least this share o
 ELU_MAX_SENTENCE = 40  # longer sentences are left out of élu answers when there are enough others
 LENGTH = 0.01  # relevance taken per word over 15, for élus
 PLAIN = 0.008  # relevance per point of Kandel–Moles above 50, for élus
-
 LIST_WORDS = 170  # a quoted list longer than this is cut at the end with "[…]"
 SEMANTIC_UNITS = 12  # candidate units embedded at query time, when the evaluation asks for it
 RANK_PRIOR = 1.0  # relevance given to the units of the best passage, halved for the second, a third for the third…
@@ -48,7 +47,6 @@ STEP_FORM = 0.15  # relevance added to a sentence that says what to do
 ANAPHORA = 0.3  # relevance taken from a sentence that leans on the one before it ("Cela…", "Ce référentiel…")
 PASSAGE_FLOOR = 0.5  # a passage is read if its best segment has this share of the best one's relevance
 READ_PASSAGES = 4  # an answer that is not a list reads at most this many of the best passages
-
 MEANING = 1.0  # weight of the cosine with the question against the share of its stems
 _COLLECTIVITY = re.compile(
     r"\b(collectivit|commune|territoir|[ée]lus?\b|intercommunal|mairie|d[ée]partement|r[ée]gion|agents?\b|"
@@ -520,8 +518,8 @@ def _render(
         lead, lines = None, []
         if x.proc:
             lead = x.proc.lead if x.proc.lead.endswith(":") else end_unit(x.proc.lead) if x.proc.lead else None
-            if lead and B.upper_share(lead) > 0.8 and label(lead):
-                lead = f"{label(lead)} :"  # "EXEMPLE DE CAS PRATIQUE :" reads "Exemple de cas pratique :"
+            plain = label(lead) if lead and B.upper_share(lead) > 0.8 else None
+            lead = f"{plain} :" if plain else lead  # "EXEMPLE DE CAS PRATIQUE :" reads "Exemple de cas pratique :"
             room -= len(lead.split()) if lead else 0
             for item, where in x.proc.items:
                 texts = fit([item], taken)
@@ -781,6 +779,6 @@ def candidate_texts(question: str, passages: list[Passage]) -> list[str]:
     that stand alone, and the lists whole (lead-in and items). ``evals.ceilings`` reads it."""
     q = _question_stems(question)
     per_passage = [passage_blocks(p) for p in passages]
-    units = _units(list(passages), per_passage, q)
-    procs = _procedures(list(passages), list(per_passage), q, None)
+    units = _units(passages, per_passage, q)
+    procs = _procedures(passages, per_passage, q, None)  # without a neighbour, nothing is appended
     return [u.text for u in units] + [f"{pr.lead} {' '.join(t for t, _ in pr.items)}".strip() for pr in procs]
