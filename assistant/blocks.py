@@ -17,6 +17,7 @@ from dataclasses import dataclass
 PARAGRAPH, LEAD, ITEM, HEADING = "paragraph", "lead", "item", "heading"
 TABLE, QUESTION, TOC, RUNNING, XREF, BANNER = "table", "question", "toc", "running", "xref", "banner"
 KINDS = (PARAGRAPH, LEAD, ITEM, HEADING, TABLE, QUESTION, TOC, RUNNING, XREF, BANNER)
+WRAP_MIN_WORDS = 7  # a line of this many words without a sentence end goes on at the next line
 
 
 @dataclass(frozen=True)
@@ -293,7 +294,10 @@ def _wraps(prev: Block, line: str) -> bool:
         return False  # the next item of a list, or the first one after its lead-in
     if line[:1] in ":;,)" or (line[:1].islower() and not previous.endswith((".", "!", "?", ";"))):
         return True
-    return not _ends_sentence(previous) and len(previous) > 60 and not _is_cell(line)
+    # a sentence cut in the middle of a name ("…le Ministère de la Transition" / "Ecologique recommande…"):
+    # long lines, or lines of many words, are not headings
+    long = len(previous) > 60 or len(previous.split()) >= WRAP_MIN_WORDS
+    return not _ends_sentence(previous) and long and not _is_cell(line)
 
 
 def _extend(b: Block, text: str, end: int) -> Block:

@@ -35,6 +35,7 @@ class Settings:
     chunk_size: int = 1000  # longueur visée d'un passage, en caractères
     chunk_overlap: int = 150  # caractères communs à deux passages consécutifs
     chunk_within_pages: bool = True  # un passage ne franchit pas un saut de page (la citation nomme la bonne page)
+    pdf_extractor: str = "pypdf"  # lecteur du texte des PDF : pypdf ou pdfium (l'autre relit les pages abîmées)
     ocr: bool = True  # OCR des pages dont la couche texte est illisible (tesseract-ocr et tesseract-ocr-fra)
     max_doc_pages: int = 2_000  # un PDF de plus de pages est refusé avant d'être lu
     max_doc_chars: int = 3_000_000  # un document plus long est refusé (environ 1 500 pages de texte)

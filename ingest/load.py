@@ -14,6 +14,14 @@ from ingest.pdf import DEFAULT_EXTRACTOR, Extractor, load_pdf, no_text_message
 from ingest.titles import first_heading, readable_stem, shorten
 
 
+def check_extractor(extractor: str) -> None:
+    """A French line (CapacitiesError) for a PDF reader other than pypdf or pdfium."""
+    if extractor not in ("pypdf", "pdfium"):
+        raise CapacitiesError(
+            f"Extracteur PDF inconnu « {extractor} » (CAPACITIES_PDF_EXTRACTOR) ; valeurs possibles : pypdf, pdfium."
+        )
+
+
 def load_document(path: Path, root: Path, ocr: bool = True, *, extractor: Extractor = DEFAULT_EXTRACTOR) -> Document:
     """Read one file into a cleaned Document; raise CapacitiesError (one French line) if it cannot be used.
 
@@ -21,8 +29,7 @@ def load_document(path: Path, root: Path, ocr: bool = True, *, extractor: Extrac
     text layer is missing or unreadable (slow: seconds per page). ``extractor``: which library reads PDF
     text first ("pypdf" or "pdfium"); the other one re-reads only the pages that come out glued or broken.
     """
-    if extractor not in ("pypdf", "pdfium"):
-        raise CapacitiesError(f"Extracteur PDF inconnu « {extractor} » ; valeurs possibles : pypdf, pdfium.")
+    check_extractor(extractor)
     path = Path(path)
     source = _source_name(path, Path(root))
     suffix = path.suffix.lower()

@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from assistant import faults
@@ -32,7 +33,7 @@ from assistant.settings import Settings
 from assistant.store import Chunk, DenseStore, LexicalIndex, drop_collection
 from assistant.types import Document
 from ingest.corpus import curated_titles, discover, screen_files
-from ingest.load import load_document
+from ingest.load import check_extractor, load_document
 from ingest.manifest import DocumentEntry, Manifest, ingest_lock
 from ingest.pdf import page_count
 from ingest.publish import publish
@@ -77,6 +78,7 @@ def pipeline_fingerprint(settings: Settings) -> str:
     ):
         h.update((here / name).read_bytes() if (here / name).is_file() else b"")
     h.update(f"{settings.chunk_size}/{settings.chunk_overlap}/{settings.chunk_within_pages}/{settings.ocr}".encode())
+    h.update(settings.pdf_extractor.encode())
     h.update(f"{settings.screen_meaning}".encode())
     return h.hexdigest()[:16]
 
@@ -174,7 +176,8 @@ class _Run:
 
     def __init__(self, settings, embedder, embedder_factory, client, progress, loader) -> None:  # noqa: ANN001
         self.settings, self.client, self.progress = settings, client, progress
-        self.loader = loader or load_document
+        check_extractor(settings.pdf_extractor)  # before any work, not once per document
+        self.loader = loader or partial(load_document, extractor=settings.pdf_extractor)
         self.factory, self.embedder = embedder_factory, embedder
         self.report = IngestReport(embed_rates=previous_rates(settings))
         self.assistant = None  # over the new snapshot, once published

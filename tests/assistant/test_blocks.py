@@ -122,6 +122,22 @@ def test_labels_before_their_text_and_wrapped_questions(docs):
     assert q.kind == B.QUESTION and q.text.endswith("âgés de 5 ans ou plus ?")  # one block, not two
 
 
+def test_a_sentence_cut_inside_a_name_is_one_block():
+    # pypdf breaks the line inside "Ministère de la Transition Ecologique": one sentence, not two
+    text = (
+        "Il faut noter que le Ministère de la Transition\n"
+        "Ecologique recommande, dans la mesure du possible, de limiter les dons au personnel.\n"
+        "Réduction des achats\n"
+        "Il est plus intéressant de mettre à jour les composants que de remplacer l'équipement."
+    )
+    texts = [b.text for b in B.parse_blocks(text)]
+    assert texts[0] == (
+        "Il faut noter que le Ministère de la Transition Ecologique recommande, dans la mesure du possible, "
+        "de limiter les dons au personnel."
+    )
+    assert "Réduction des achats" in texts  # a short line of few words stays a line of its own
+
+
 def test_blocks_survive_storage(docs):
     chunks = split_document(docs[PUBLIER])
     for c in chunks:

@@ -219,3 +219,24 @@ def test_titles_set_in_sources_tsv_replace_extracted_ones(settings):
     assert {c.title for c in idx.chunks if c.source == "markdown/a.md"} == {"Guide des achats publics"}
     assert manifest.documents["markdown/a.md"].title == "Guide des achats publics"
     _consistent(settings)
+
+
+def test_pdf_extractor_setting_reaches_the_reader(settings, monkeypatch):
+    from assistant.errors import CapacitiesError
+    from ingest import pipeline
+
+    make_pdf(settings.corpus_dir / "pdf/b.pdf", [OTHER, PROC])
+    seen = []
+    real = pipeline.load_document
+
+    def spy(path, root, ocr=True, *, extractor):
+        seen.append(extractor)
+        return real(path, root, ocr, extractor=extractor)
+
+    monkeypatch.setattr(pipeline, "load_document", spy)
+    pdfium = dataclasses.replace(settings, pdf_extractor="pdfium")
+    assert _ingest(pdfium).ok and seen == ["pdfium"]
+    assert pipeline.pipeline_fingerprint(pdfium) != pipeline.pipeline_fingerprint(settings)  # read again if changed
+    with pytest.raises(CapacitiesError, match="CAPACITIES_PDF_EXTRACTOR"):
+        _ingest(dataclasses.replace(settings, pdf_extractor="pdfminer"))
+    assert seen == ["pdfium"]  # refused before any document was read
