@@ -240,3 +240,22 @@ def test_pdf_extractor_setting_reaches_the_reader(settings, monkeypatch):
     with pytest.raises(CapacitiesError, match="CAPACITIES_PDF_EXTRACTOR"):
         _ingest(dataclasses.replace(settings, pdf_extractor="pdfminer"))
     assert seen == ["pdfium"]  # refused before any document was read
+
+
+def test_chunks_whose_blocks_change_are_embedded_again(settings, monkeypatch):
+    from assistant import blocks as B
+    from ingest import pipeline
+
+    cut = "Il faut noter que le Ministère de la Transition\nEcologique recommande de limiter les dons au personnel."
+    write_md(settings.corpus_dir, "a.md", f"# Dons\n\n{PROC}\n\n{OTHER}\n\n{PROC}\n\n{cut}\n")
+    first = _ingest(settings)
+    assert first.embedded == first.chunks > 1
+    # the parser now cuts that sentence in two: the blocks are part of the chunk id, so that chunk is new
+    monkeypatch.setattr(B, "WRAP_MIN_WORDS", 99)
+    monkeypatch.setattr(pipeline, "pipeline_fingerprint", lambda s: "nouveau-code")
+    r = _ingest(settings)
+    assert r.updated == ["a.md"] and r.embedded == 1  # that chunk only; the others keep their vectors
+    store, idx, _ = _state(settings)
+    for c in store.get_chunks({c.id for c in idx.chunks}):
+        assert len(B.unpack_vectors(c.block_vectors)) == len(B.decode(c.text, c.blocks))
+    assert any(b.text.startswith("Ecologique") for c in idx.chunks for b in B.decode(c.text, c.blocks))
