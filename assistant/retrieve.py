@@ -47,15 +47,19 @@ def overlap_join(a: str, b: str, max_overlap: int = 400) -> str:
     return a + "\n" + b
 
 
-def second_stage(candidates: list[Passage]) -> list[Passage]:
+def second_stage(
+    candidates: list[Passage], weights: tuple[float, float, float] = (W_FUSED, W_DENSE, W_PAGE)
+) -> list[Passage]:
     """Second stage: the first ``RESCORE_TOP`` candidates ordered by their fused score, their own cosine
     with the question, and the cosine of another chunk of their page among the candidates (a page whose
     two chunks both match is more likely the one that answers than a page matched once). A candidate
     without a cosine (found by BM25 only) counts the lowest cosine of the others.
 
-    Measured on the project's set (``evals/reports/latest.md``); the best block cosine inside each
-    candidate (block vectors stored at ingestion) was tried as a fourth term and lowered page hit@1.
+    ``weights``: of the fused score, the cosine and the page's second cosine. Measured on the project's set
+    (``evals/reports/latest.md``); other weights, and a reranker learnt on more signals (the best block
+    cosine inside each candidate among them), are compared in ``evals/reports/retrieval_probe.md``.
     """
+    w_fused, w_dense, w_page = weights
     top = candidates[:RESCORE_TOP]
     if not top:
         return candidates
@@ -68,15 +72,29 @@ def second_stage(candidates: list[Passage]) -> list[Passage]:
     second = {key: sorted(v, reverse=True)[1] for key, v in page.items() if len(v) > 1}
     scored = [
         (
-            W_FUSED * p.score / best
-            + W_DENSE * (p.dense if p.dense is not None else floor)
-            + W_PAGE * second.get((p.source, p.page_start), 0.0),
+            w_fused * p.score / best
+            + w_dense * (p.dense if p.dense is not None else floor)
+            + w_page * second.get((p.source, p.page_start), 0.0),
             p,
         )
         for p in top
     ]
     scored.sort(key=lambda x: -x[0])
     return [replace(p, score=sc) for sc, p in scored] + candidates[RESCORE_TOP:]
+
+
+def per_page_cap(candidates: list[Passage], max_per_page: int, k: int) -> list[Passage]:
+    """The first ``k`` candidates, with at most ``max_per_page`` from one page."""
+    out: list[Passage] = []
+    per_page: dict[tuple[str, int], int] = {}
+    for p in candidates:
+        key = (p.source, p.page_start)
+        if per_page.get(key, 0) < max_per_page:
+            per_page[key] = per_page.get(key, 0) + 1
+            out.append(p)
+            if len(out) == k:
+                break
+    return out
 
 
 def load_glossary(settings: Settings) -> dict[str, str]:
@@ -208,17 +226,7 @@ class Retriever:
             scores = self.reranker.predict([(query, p.text) for p in candidates[: s.candidates]])
             order = sorted(range(len(scores)), key=lambda j: -float(scores[j]))
             candidates = [replace(candidates[j], score=float(scores[j])) for j in order]
-        out: list[Passage] = []
-        per_page: dict[tuple[str, int], int] = {}
-        for p in candidates:
-            key = (p.source, p.page_start)
-            if per_page.get(key, 0) >= s.max_per_page:
-                continue
-            per_page[key] = per_page.get(key, 0) + 1
-            out.append(p)
-            if len(out) == k:
-                break
-        return [self._merge_over_page_break(p) for p in out]
+        return [self._merge_over_page_break(p) for p in per_page_cap(candidates, s.max_per_page, k)]
 
     def _merge_over_page_break(self, p: Passage) -> Passage:
         """A list that goes on over the page break is given its continuation (one chunk at most)."""

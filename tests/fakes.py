@@ -35,8 +35,8 @@ class HashEmbedder:
         spans_out = [[self._vec(t[a:b]) for a, b in sp] for t, sp in zip(texts, spans, strict=True)]
         return self.embed_documents(texts, titles), spans_out
 
-    def embed_query(self, text: str) -> list[float]:
-        return self._vec(text)
+    def embed_query(self, text: str, prompt: str | None = None) -> list[float]:
+        return self._vec(f"{prompt or ''}{text}")  # another prompt, another vector, as with a real model
 
 
 def _build(name: str) -> HashEmbedder:
