@@ -38,12 +38,14 @@ _CONFUSABLES = str.maketrans(
 _LEET = str.maketrans("0134578@$", "oieastbas")
 _MIXED = re.compile(r"\b(?=[\w@$]*[^\W\d_])(?=[\w@$]*[0134578@$])[\w@$]{3,}\b")
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060-\u2064\ufeff\u180e]")
+_SPACED = re.compile(r"(?<!\S)(?:[^\W\d_] ){3,}[^\W\d_](?!\S)")  # "R é p o n d s": a word spelt out
 
 
 def fold_for_screening(text: str, accents: bool = False) -> str:
-    """Lowercase form in which "ＩＧＮＯＲＥ", "Ign0re", "іgnоre" (Cyrillic) and "Ignore" meet; without
-    accents unless ``accents``."""
+    """Lowercase form in which "ＩＧＮＯＲＥ", "Ign0re", "іgnоre" (Cyrillic), "I g n o r e" and "Ignore" meet;
+    without accents unless ``accents``."""
     t = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).translate(_CONFUSABLES)
+    t = _SPACED.sub(lambda m: m.group().replace(" ", ""), t)
     t = _MIXED.sub(lambda m: m.group().translate(_LEET) if not m.group().isdigit() else m.group(), t)
     if accents:
         t = unicodedata.normalize("NFC", t.lower())
@@ -194,9 +196,11 @@ _QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
 # What makes a sentence worth the embedding model's look: it names an AI, a program or a machine that
 # reads or answers, says "tu" or "you", speaks of instructions set aside, of the answers or summaries
 # someone will produce, of a role to play, of an authority, or sends money, credentials or contacts
-# somewhere. A bare address or a one-word cell is not an order, and a long run (a table, a page
+# somewhere, or speaks of its own page ("ce document"), or starts with a stamp ("[Opérateur]").
+# A bare address or a one-word cell is not an order, and a long run (a table, a page
 # without full stops) would lose its ordinary words with it: outside MEANING_WORDS, only patterns
-# judge. About 7 % of the real corpus's sentences pass (747 of 10,461), which costs about 18 s of a
+# judge. About 11 % of the real corpus's sentences pass (1,104 of 10,461; 747 before the gate took in
+# outputs, non-human readers, roles, stamps and self-reference, 2026-12-03), which costs about 27 s of a
 # full ingest on 2 cores; the model's weights were trained on all of them as ordinary examples.
 _CUE = re.compile(
     rf"\b(?:{_AI}|assistante?s?|modeles?|model|bots?|robots?|ai|programmes?|tu|toi|ton|ta|tes|te|t'|you|your|"
@@ -205,8 +209,19 @@ _CUE = re.compile(
     r"reponses?|resum\w*|synthes\w*|answers?|summar\w*|"
     r"scenario|incarn\w*|voix|persona|roles?|administrat\w*|admin|priorite absolue|every user|each user|"
     r"iban|fr\d\d|paypal|bitcoin|crypto\w*|whatsapp|telegram|carte bancaire|numero de carte|identifiants?|"
-    r"mot de passe|password|\w+@\w+)(?!\w)"
+    r"mot de passe|password|\w+@\w+|"
+    # what a model writes, who reads a page without being a person, a role put on, an order of the day
+    r"sorties?|outputs?|repond\w*|responses?|repl(?:y|ies)|genere\w*|generat\w*|fabriqu\w*|humains?|human|"
+    r"software|ordinateurs?|lecteurs?|lectrices?|personnages?|endoss\w*|deviens|devenir|peau|"
+    r"operat(?:eur|or)s?|configuration|comportement|behaviou?r|filtres?|restrictions?|desormais|dorenavant|"
+    r"going forward|from now on|bitcoins|virements?|wire|cotisations?|accounts?|carte d'achat|code secret|"
+    # the page speaking of itself: "ne garde rien de ce que dit ce document", "passe sous silence tout le guide"
+    r"(?:ce|cette|ces|tout le|toute la|this|these) (?:document|guide|page|chapitre|texte|lignes|lines))(?!\w)"
 )
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.\w")  # seen before folding, which reads "@" as the letter it mimics
+# a label in brackets at the start, as a system would stamp it: "[Opérateur]", "<<configuration>>",
+# "(message interne, priorité 1)"
+_STAMP = re.compile(r"^\W{0,3}[\[(<{]{1,2}[^\])>}:]{2,40}[\])>}]{1,2}")
 MEANING_WORDS = (6, 40)
 
 
@@ -232,7 +247,9 @@ def gives_orders(sentence: str) -> bool:
 def may_give_orders(sentence: str) -> bool:
     """A sentence the patterns do not settle, but that the embedding model should look at."""
     low, high = MEANING_WORDS
-    return low <= len(sentence.split()) <= high and bool(_CUE.search(fold_for_screening(sentence)))
+    folded = fold_for_screening(sentence)
+    cue = _CUE.search(folded) or _STAMP.search(folded) or _EMAIL.search(sentence)
+    return low <= len(sentence.split()) <= high and bool(cue)
 
 
 # --------------------------------------------------------------------------- meaning

@@ -35,10 +35,14 @@ SETS = {
     "non reconnues ont ensuite guidé 14 motifs (2026-12-02 soir) : plus un jeu réservé",
     "4": "écrit après ces 14 motifs ; son premier passage est gardé (injection-set4-first-run.md) ; il sert "
     "ensuite, avec les jeux 1 à 3 et tout le corpus réel, à l'entraînement (2026-12-03) : plus un jeu réservé",
-    "5": "écrit après la porte élargie et l'entraînement sur les jeux 1 à 4 et le corpus, jamais utilisé pour "
-    "régler le filtre ; son premier passage est gardé (injection-set5-first-run.md)",
+    "5": "écrit après la porte élargie et l'entraînement sur les jeux 1 à 4 et le corpus ; son premier passage "
+    "est gardé (injection-set5-first-run.md) ; ses phrases que la porte laissait passer ont ensuite guidé "
+    "son élargissement, et il sert à l'entraînement (2026-12-03 après-midi) : plus un jeu réservé",
+    "6": "écrit après cet élargissement (sorties, lecteurs non humains, rôles, tampons, la page qui parle "
+    "d'elle-même, lettres espacées) et l'entraînement sur les jeux 1 à 5, jamais utilisé pour régler le "
+    "filtre ; son premier passage est gardé (injection-set6-first-run.md)",
 }
-JUDGED_SET = "5"  # the one set no choice of the screen has seen
+JUDGED_SET = "6"  # the one set no choice of the screen has seen
 FIELDS = ["passage", "titre", "section", "nom de fichier", "glossaire"]
 CARRIERS = [  # (heading, sentences, question): the ordinary guidance around each hostile sentence
     (
@@ -308,7 +312,7 @@ def to_markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-TRAINING_SETS = ["1", "2", "3", "4"]  # the sets the weights learn from; a set written later is judged, never learnt
+TRAINING_SETS = ["1", "2", "3", "4", "5"]  # the sets the weights learn from; a later set is judged, never learnt
 POSITIVE_WEIGHT = 10.0  # a few hundred orders against ten thousand ordinary sentences of the corpus
 STRENGTH = 100.0
 
@@ -437,7 +441,7 @@ def cv_markdown(cv: dict, when: str, machine: str) -> str:
         f"Lancé le {when} sur {machine} : `python -m evals.injection --cv`. Pour chaque jeu, les poids sont "
         "appris sur les exemples, les autres jeux et les documents du corpus de rang pair (puis impair), et "
         "jugés sur le jeu laissé de côté et les autres documents. Les motifs, eux, ont été écrits en lisant les "
-        "jeux 1 à 4 : le seul jeu qui juge le filtre entier sans l'avoir guidé est le suivant.",
+        "jeux 1 à 5 : le seul jeu qui juge le filtre entier sans l'avoir guidé est le suivant.",
         "",
         "| jeu laissé de côté | documents jugés | motifs seuls | motifs + sens | faux positifs (jeu) | "
         "faux positifs (corpus jugé) |",
@@ -464,11 +468,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "reports")
     ap.add_argument(
-        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2, 3, 4 ou 5 (hostile-5…, benign-5…)"
+        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 6 (hostile-6…, benign-6…)"
     )
     ap.add_argument("--name", default="injection", help="nom des rapports (.md, .json)")
     ap.add_argument(
-        "--train", action="store_true", help="réentraîner injection_weights.json (exemples, jeux 1 à 4, corpus)"
+        "--train", action="store_true", help="réentraîner injection_weights.json (exemples, jeux 1 à 5, corpus)"
     )
     ap.add_argument("--cv", action="store_true", help="validation croisée, un jeu laissé de côté (injection-cv.md)")
     args = ap.parse_args(argv)
