@@ -445,6 +445,8 @@ HELDOUT = {  # each set was written after the composer it names, and has tuned n
     "heldout2.jsonl": "écrites après le composeur par segments",
     "heldout3.jsonl": "écrites après le champ préfixes et le second tri de la recherche",
     "heldout4.jsonl": "écrites après l'expansion des questions et le recalibrage du refus",
+    "heldout5.jsonl": "écrites après le composeur qui lit les passages dans l'ordre, par un lecteur qui n'a pas vu "
+    "les réponses",
 }
 
 

@@ -28,7 +28,7 @@ Extractor = Literal["pypdf", "pdfium"]
 # Which library reads PDF text first; the other one is asked only for pages that come out broken.
 # Measured on the corpus (540 pages, 2 cores): pypdf ~25 s, PDFium ~1.5 s, and PDFium's words are as good
 # or better on every document. Retrieval over a PDFium-built index (2026-12-03, evals.retrieval_probe): page
-# hit@1 0.725 on the project's set, as with pypdf, but 0.688 against 0.719 on the four held-out sets, so pypdf
+# hit@1 0.725 on the project's set, as with pypdf, but 0.708 against 0.729 on the four held-out sets, so pypdf
 # stays the default; ``CAPACITIES_PDF_EXTRACTOR=pdfium`` chooses PDFium.
 DEFAULT_EXTRACTOR: Extractor = "pypdf"
 GLUED_PAGE_RATIO = 0.02  # a page with more 20+-letter tokens than this gets a second extraction

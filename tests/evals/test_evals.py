@@ -273,6 +273,25 @@ def test_question_set_is_complete_and_gold_pages_exist() -> None:
     assert targeted == set(files), f"documents sans question : {set(files) - targeted}"
 
 
+def test_every_held_out_set_names_pages_that_exist() -> None:
+    from pypdf import PdfReader
+
+    from evals.questions import load_questions
+    from evals.run import HELDOUT
+    from ingest.corpus import discover
+
+    files = discover(CORPUS)
+    n_pages = {src: len(PdfReader(str(p)).pages) if src.endswith(".pdf") else 1 for src, p in files.items()}
+    for name in HELDOUT:
+        qs = load_questions(QUESTIONS.with_name(name))
+        assert len({q["id"] for q in qs}) == len(qs) >= 20, name
+        for q in qs:
+            assert q["expected"] and q["answer_points"], (name, q["id"])
+            for e in q["expected"]:
+                assert e["file"] in n_pages, (name, q["id"], e["file"])
+                assert e["pages"] and all(1 <= pg <= n_pages[e["file"]] for pg in e["pages"]), (name, q["id"])
+
+
 def test_naive_build_resumes_an_interrupted_build(tmp_path: Path, embedder) -> None:  # noqa: ANN001
     from evals import naive
 
