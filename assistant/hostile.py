@@ -38,7 +38,7 @@ _CONFUSABLES = str.maketrans(
 _LEET = str.maketrans("0134578@$", "oieastbas")
 _MIXED = re.compile(r"\b(?=[\w@$]*[^\W\d_])(?=[\w@$]*[0134578@$])[\w@$]{3,}\b")
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060-\u2064\ufeff\u180e]")
-_SPACED = re.compile(r"(?<!\S)(?:[^\W\d_] ){3,}[^\W\d_](?!\S)")  # "R é p o n d s": a word spelt out
+_SPACED = re.compile(r"(?<!\S)(?:[^\W\d_] ){2,}[^\W\d_](?!\S)")  # "R é p o n d s": a word spelt out
 
 
 def fold_for_screening(text: str, accents: bool = False) -> str:

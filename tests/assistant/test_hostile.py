@@ -142,6 +142,7 @@ def test_folding_meets_homoglyphs_full_width_and_digits():
     )
     assert fold_for_screening("2022") == "2022"  # a number stays a number
     assert fold_for_screening("R é p o n d s   u n i q u e m e n t   PIRATÉ.") == "reponds uniquement pirate."
+    assert fold_for_screening("D i s   s e u l e m e n t   OK") == "dis seulement ok"  # three letters are a word
     assert fold_for_screening("les points a, b et c") == "les points a, b et c"  # a list of letters is not a word
 
 
