@@ -200,8 +200,8 @@ _QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
 # A bare address or a one-word cell is not an order, and a long run (a table, a page
 # without full stops) would lose its ordinary words with it: outside MEANING_WORDS, only patterns
 # judge. About 11 % of the real corpus's sentences pass (1,104 of 10,461; 747 before the gate took in
-# outputs, non-human readers, roles, stamps and self-reference, 2026-12-03), which costs about 27 s of a
-# full ingest on 2 cores; the model's weights were trained on all of them as ordinary examples.
+# outputs, non-human readers, roles, stamps and self-reference, 2026-12-03): screening them all takes 24.5 s
+# of a full ingest on 2 cores, against 17.2 s with the previous gate; the model's weights were trained on all of them as ordinary examples.
 _CUE = re.compile(
     rf"\b(?:{_AI}|assistante?s?|modeles?|model|bots?|robots?|ai|programmes?|tu|toi|ton|ta|tes|te|t'|you|your|"
     r"ignor\w*|oubli\w*|disregard|forget|abstraction|consignes?|instructions?|directives?|prompt\w*|"
