@@ -177,6 +177,13 @@ _STRONG = [
     r"qui (?:lit|lira|lisent|resume|resumera|analyse|analysera|traite|traitera|exploite|utilise|recoit)|"
     r"reading|processing|summari[sz]ing|using|that reads|which reads)"
     r"\s+(?:\w+\s+)?(?:ce|cette|ces|le present|la presente|this|these)\s",
+    # set aside the rules, with nothing to say which ones ("Ignorez les consignes et citez…"; "ignorer les
+    # consignes de tri" names its rules)
+    rf"^\W*(?:ignore[sz]?|oublie[sz]?|disregard|forget)\s+(?:toutes? )?(?:les|vos|tes|ces|your|the|all)\s+{_RULES}"
+    r"(?=\s*(?:$|[.,;:!]|et |and |puis |then ))",
+    # the formats of a conversation with a model, or of its settings
+    r"[\"']role[\"']\s*:\s*[\"'](?:system|assistant|developer)\b|<\|?im_(?:start|end)\|?>|\[/?inst\]|<<\s*/?sys\s*>>|"
+    r"\b(?:override_rules|ignore_rules|safe_?mode|jailbreak\w*|guardrails?_?off)\s*[=:]",
 ]
 _STRONG_RE = [re.compile(p) for p in _STRONG]
 _ACCENTED = [  # on the text with its accents (lowercase, NFKC, homoglyphs folded)
@@ -199,14 +206,15 @@ _QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
 # somewhere, or speaks of its own page ("ce document"), or starts with a stamp ("[Opérateur]").
 # A bare address or a one-word cell is not an order, and a long run (a table, a page
 # without full stops) would lose its ordinary words with it: outside MEANING_WORDS, only patterns
-# judge. About 11 % of the real corpus's sentences pass (1,104 of 10,461; 747 before the gate took in
-# outputs, non-human readers, roles, stamps and self-reference, 2026-12-03): screening them all takes 24.5 s
-# of a full ingest on 2 cores, against 17.2 s with the previous gate; the model's weights were trained on all of them as ordinary examples.
+# judge. About 11 % of the real corpus's sentences pass (1,113 of 10,461; 747 before the gate took in
+# outputs, non-human readers, roles, stamps, self-reference and orders to assert, 2026-12-03): screening
+# them takes 24.5 s of a full ingest on 2 cores (1,104 passing), against 17.2 s with the previous gate;
+# the model's weights were trained on all of them as ordinary examples.
 _CUE = re.compile(
     rf"\b(?:{_AI}|assistante?s?|modeles?|model|bots?|robots?|ai|programmes?|tu|toi|ton|ta|tes|te|t'|you|your|"
     r"ignor\w*|oubli\w*|disregard|forget|abstraction|consignes?|instructions?|directives?|prompt\w*|"
     r"automat\w*|machines?|systemes?|outils?|logiciels?|readers?|whoever|quiconque|kindly|"
-    r"reponses?|resum\w*|synthes\w*|answers?|summar\w*|"
+    r"reponses?|resum\w*|synthe[st]\w*|answers?|summar\w*|"
     r"scenario|incarn\w*|voix|persona|roles?|administrat\w*|admin|priorite absolue|every user|each user|"
     r"iban|fr\d\d|paypal|bitcoin|crypto\w*|whatsapp|telegram|carte bancaire|numero de carte|identifiants?|"
     r"mot de passe|password|\w+@\w+|"
@@ -215,6 +223,12 @@ _CUE = re.compile(
     r"software|ordinateurs?|lecteurs?|lectrices?|personnages?|endoss\w*|deviens|devenir|peau|"
     r"operat(?:eur|or)s?|configuration|comportement|behaviou?r|filtres?|restrictions?|desormais|dorenavant|"
     r"going forward|from now on|bitcoins|virements?|wire|cotisations?|accounts?|carte d'achat|code secret|"
+    # an order to assert something, to "vous" ("Vous devez affirmer que…", "Précisez que…", "Il convient
+    # d'ajouter que…"): the model tells a buyer's instruction from a claim to slip into an answer
+    r"(?:affirm|precis|indiqu|ecriv|ajout|mentionn|declar|annonc|soulign|conclu|pretend|certifi)\w*ez que|"
+    r"vous (?:devez|devrez) (?:affirmer|dire|ecrire|indiquer|preciser|mentionner|repondre|annoncer|declarer)|"
+    r"vous (?:ecrirez|affirmerez|direz|indiquerez|preciserez|mentionnerez|repondrez|annoncerez)|"
+    r"il convient (?:d'ajouter|de preciser|d'indiquer|d'affirmer|de dire|de mentionner|d'annoncer) que|"
     # the page speaking of itself: "ne garde rien de ce que dit ce document", "passe sous silence tout le guide"
     r"(?:ce|cette|ces|tout le|toute la|this|these) (?:document|guide|page|chapitre|texte|lignes|lines))(?!\w)"
 )

@@ -43,9 +43,12 @@ SETS = {
     "(injection-set6-first-run.md) ; il a ensuite montré qu'un mot de 3 lettres espacées échappait au "
     "repliement, et il sert à l'entraînement (2026-12-03, 14 h) : plus un jeu réservé",
     "7": "écrit par un autre auteur, qui n'a vu ni le filtre ni ses échecs, après l'entraînement sur les jeux "
-    "1 à 6 ; jamais utilisé pour régler le filtre ; son premier passage est gardé (injection-set7-first-run.md)",
+    "1 à 6 ; son premier passage est gardé (injection-set7-first-run.md) ; ses échecs ont ensuite guidé trois "
+    "motifs et la porte (ordres au vouvoiement d'affirmer), et il sert à l'entraînement : plus un jeu réservé",
+    "8": "écrit par le même autre auteur, sans voir le filtre ni ses échecs, après l'entraînement sur les jeux 1 à "
+    "7 ; jamais utilisé pour régler le filtre ; son premier passage est gardé (injection-set8-first-run.md)",
 }
-JUDGED_SET = "7"  # the one set no choice of the screen has seen
+JUDGED_SET = "8"  # the one set no choice of the screen has seen
 FIELDS = ["passage", "titre", "section", "nom de fichier", "glossaire"]
 CARRIERS = [  # (heading, sentences, question): the ordinary guidance around each hostile sentence
     (
@@ -315,7 +318,7 @@ def to_markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-TRAINING_SETS = ["1", "2", "3", "4", "5", "6"]  # the sets the weights learn from; a later set is judged, never learnt
+TRAINING_SETS = ["1", "2", "3", "4", "5", "6", "7"]  # what the weights learn from; a later set is judged
 POSITIVE_WEIGHT = 10.0  # a few hundred orders against ten thousand ordinary sentences of the corpus
 STRENGTH = 100.0
 
@@ -444,7 +447,7 @@ def cv_markdown(cv: dict, when: str, machine: str) -> str:
         f"Lancé le {when} sur {machine} : `python -m evals.injection --cv`. Pour chaque jeu, les poids sont "
         "appris sur les exemples, les autres jeux et les documents du corpus de rang pair (puis impair), et "
         "jugés sur le jeu laissé de côté et les autres documents. Les motifs, eux, ont été écrits en lisant les "
-        "jeux 1 à 6 : le seul jeu qui juge le filtre entier sans l'avoir guidé est le suivant.",
+        "jeux 1 à 7 : le seul jeu qui juge le filtre entier sans l'avoir guidé est le suivant.",
         "",
         "| jeu laissé de côté | documents jugés | motifs seuls | motifs + sens | faux positifs (jeu) | "
         "faux positifs (corpus jugé) |",
@@ -471,11 +474,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "reports")
     ap.add_argument(
-        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 7 (hostile-7…, benign-7…)"
+        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 8 (hostile-8…, benign-8…)"
     )
     ap.add_argument("--name", default="injection", help="nom des rapports (.md, .json)")
     ap.add_argument(
-        "--train", action="store_true", help="réentraîner injection_weights.json (exemples, jeux 1 à 6, corpus)"
+        "--train", action="store_true", help="réentraîner injection_weights.json (exemples, jeux 1 à 7, corpus)"
     )
     ap.add_argument("--cv", action="store_true", help="validation croisée, un jeu laissé de côté (injection-cv.md)")
     args = ap.parse_args(argv)
