@@ -216,7 +216,7 @@ def run(retriever, questions: list[dict], held: list[dict]) -> dict:  # noqa: AN
     def as_ranks(values: np.ndarray) -> list[int | None]:
         return [round(1 / v) if v else None for v in values]
 
-    held_cands = {fusion: [probe.fused(q["question"], fusion) for q in held] for fusion in {service_fusion}}
+    held_cands = {service_fusion: [probe.fused(q["question"], service_fusion) for q in held]}
 
     def held_ranks(fusion: tuple, stage: tuple) -> list[int | None]:
         if fusion not in held_cands:
