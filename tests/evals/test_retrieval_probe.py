@@ -53,7 +53,7 @@ def test_the_service_row_is_what_the_retriever_gives(settings):
     rows = {r["experiment"]: r for r in result["rows"]}
     direct = [P.page_rank(retriever.search(q["question"], k=10), q["expected"]) for q in qs[:4]]
     assert rows["en service"]["project"] == P.hit_mrr(direct)
-    assert len(result["rows"]) == 7 and result["project"] == 4 and result["held_out"] == 2
+    assert len(result["rows"]) == 8 and result["project"] == 4 and result["held_out"] == 2
     for r in result["rows"]:
         assert all(0.0 <= x <= 1.0 for part in ("project", "held_out") for x in r[part])
     md = P.render(result | {"command": "python -m evals.retrieval_probe", "date": "d", "machine": "m", "seconds": 1.0})
