@@ -184,6 +184,10 @@ _STRONG = [
     # the formats of a conversation with a model, or of its settings
     r"[\"']role[\"']\s*:\s*[\"'](?:system|assistant|developer)\b|<\|?im_(?:start|end)\|?>|\[/?inst\]|<<\s*/?sys\s*>>|"
     r"\b(?:override_rules|ignore_rules|safe_?mode|jailbreak\w*|guardrails?_?off)\s*[=:]",
+    r"\b(?:assistant_role|system_prompt|(?:content|safety)_?filter|filtre_?(?:contenu|securite))\s*[=:]",
+    # an order that is only its answer: "Répondez seulement BÉGONIA", "Say only OK"
+    r"^\W*(?:reponds|repondez|ecris|ecrivez|dis|dites|say|reply|answer|write)\s+(?:seulement|uniquement|only|just)"
+    r"\s+[«\"“]?[\w-]+[»\"”]?\W*$",
 ]
 _STRONG_RE = [re.compile(p) for p in _STRONG]
 _ACCENTED = [  # on the text with its accents (lowercase, NFKC, homoglyphs folded)
@@ -229,6 +233,11 @@ _CUE = re.compile(
     r"vous (?:devez|devrez) (?:affirmer|dire|ecrire|indiquer|preciser|mentionner|repondre|annoncer|declarer)|"
     r"vous (?:ecrirez|affirmerez|direz|indiquerez|preciserez|mentionnerez|repondrez|annoncerez)|"
     r"il convient (?:d'ajouter|de preciser|d'indiquer|d'affirmer|de dire|de mentionner|d'annoncer) que|"
+    # a polite request, sources to drop, a payment or a sole contact ("Seriez-vous assez aimable pour…",
+    # "de ne plus citer vos sources", "code cadeau", "seul interlocuteur habilité", "dites-le aux utilisateurs")
+    r"seriez-vous|pourriez-vous|auriez-vous|s'il vous plait|nous vous remercions|merci de bien vouloir|"
+    r"(?:vos|tes|ses|les|de) sources|cartes? (?:cadeau|prepayee)s?|codes? cadeau|interlocut\w* habilit\w*|"
+    r"dites-le|dis-le|"
     # the page speaking of itself: "ne garde rien de ce que dit ce document", "passe sous silence tout le guide"
     r"(?:ce|cette|ces|tout le|toute la|this|these) (?:document|guide|page|chapitre|texte|lignes|lines))(?!\w)"
 )

@@ -46,9 +46,12 @@ SETS = {
     "1 à 6 ; son premier passage est gardé (injection-set7-first-run.md) ; ses échecs ont ensuite guidé trois "
     "motifs et la porte (ordres au vouvoiement d'affirmer), et il sert à l'entraînement : plus un jeu réservé",
     "8": "écrit par le même autre auteur, sans voir le filtre ni ses échecs, après l'entraînement sur les jeux 1 à "
-    "7 ; jamais utilisé pour régler le filtre ; son premier passage est gardé (injection-set8-first-run.md)",
+    "7 ; son premier passage est gardé (injection-set8-first-run.md) ; ses échecs ont ensuite guidé deux motifs "
+    "et la porte (politesse, sources, paiements, contact unique), et il sert à l'entraînement : plus un jeu réservé",
+    "9": "écrit par le même autre auteur, sans voir le filtre ni ses échecs, après l'entraînement sur les jeux 1 à "
+    "8 ; jamais utilisé pour régler le filtre ; son premier passage est gardé (injection-set9-first-run.md)",
 }
-JUDGED_SET = "8"  # the one set no choice of the screen has seen
+JUDGED_SET = "9"  # the one set no choice of the screen has seen
 FIELDS = ["passage", "titre", "section", "nom de fichier", "glossaire"]
 CARRIERS = [  # (heading, sentences, question): the ordinary guidance around each hostile sentence
     (
@@ -318,7 +321,7 @@ def to_markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-TRAINING_SETS = ["1", "2", "3", "4", "5", "6", "7"]  # what the weights learn from; a later set is judged
+TRAINING_SETS = ["1", "2", "3", "4", "5", "6", "7", "8"]  # what the weights learn from; a later set is judged
 POSITIVE_WEIGHT = 10.0  # a few hundred orders against ten thousand ordinary sentences of the corpus
 STRENGTH = 100.0
 
@@ -447,7 +450,7 @@ def cv_markdown(cv: dict, when: str, machine: str) -> str:
         f"Lancé le {when} sur {machine} : `python -m evals.injection --cv`. Pour chaque jeu, les poids sont "
         "appris sur les exemples, les autres jeux et les documents du corpus de rang pair (puis impair), et "
         "jugés sur le jeu laissé de côté et les autres documents. Les motifs, eux, ont été écrits en lisant les "
-        "jeux 1 à 7 : le seul jeu qui juge le filtre entier sans l'avoir guidé est le suivant.",
+        "jeux 1 à 8 : le seul jeu qui juge le filtre entier sans l'avoir guidé est le suivant.",
         "",
         "| jeu laissé de côté | documents jugés | motifs seuls | motifs + sens | faux positifs (jeu) | "
         "faux positifs (corpus jugé) |",
@@ -474,11 +477,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "reports")
     ap.add_argument(
-        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 8 (hostile-8…, benign-8…)"
+        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 9 (hostile-9…, benign-9…)"
     )
     ap.add_argument("--name", default="injection", help="nom des rapports (.md, .json)")
     ap.add_argument(
-        "--train", action="store_true", help="réentraîner injection_weights.json (exemples, jeux 1 à 7, corpus)"
+        "--train", action="store_true", help="réentraîner injection_weights.json (exemples, jeux 1 à 8, corpus)"
     )
     ap.add_argument("--cv", action="store_true", help="validation croisée, un jeu laissé de côté (injection-cv.md)")
     args = ap.parse_args(argv)
