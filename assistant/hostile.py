@@ -212,7 +212,7 @@ _QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
 # without full stops) would lose its ordinary words with it: outside MEANING_WORDS, only patterns
 # judge. About 11 % of the real corpus's sentences pass (1,119 of 10,461; 747 before the gate took in
 # outputs, non-human readers, roles, stamps, self-reference, orders to assert, polite requests, 2026-12-03):
-# them takes 24.5 s of a full ingest on 2 cores (1,104 passing), against 17.2 s with the previous gate;
+# screening them takes 24.5 s of a full ingest on 2 cores (1,104 passing), against 17.2 s with the previous gate;
 # the model's weights were trained on all of them as ordinary examples.
 _CUE = re.compile(
     rf"\b(?:{_AI}|assistante?s?|modeles?|model|bots?|robots?|ai|programmes?|tu|toi|ton|ta|tes|te|t'|you|your|"
