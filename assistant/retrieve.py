@@ -47,6 +47,15 @@ def overlap_join(a: str, b: str, max_overlap: int = 400) -> str:
     return a + "\n" + b
 
 
+def second_cosines(candidates: list[Passage]) -> dict[tuple[str, int], float]:
+    """For each page with two candidates or more found by the dense search, its second-best cosine."""
+    page: dict[tuple[str, int], list[float]] = {}
+    for p in candidates:
+        if p.dense is not None:
+            page.setdefault((p.source, p.page_start), []).append(p.dense)
+    return {key: sorted(v, reverse=True)[1] for key, v in page.items() if len(v) > 1}
+
+
 def second_stage(
     candidates: list[Passage], weights: tuple[float, float, float] = (W_FUSED, W_DENSE, W_PAGE)
 ) -> list[Passage]:
@@ -65,11 +74,7 @@ def second_stage(
         return candidates
     best = max(p.score for p in top) or 1.0
     floor = min((p.dense for p in top if p.dense is not None), default=0.0)
-    page: dict[tuple[str, int], list[float]] = {}
-    for p in candidates:
-        if p.dense is not None:
-            page.setdefault((p.source, p.page_start), []).append(p.dense)
-    second = {key: sorted(v, reverse=True)[1] for key, v in page.items() if len(v) > 1}
+    second = second_cosines(candidates)
     scored = [
         (
             w_fused * p.score / best

@@ -107,7 +107,7 @@ class Probe:
         import numpy as np
 
         from assistant.blocks import query_for_blocks, unpack_vectors
-        from assistant.retrieve import RESCORE_TOP
+        from assistant.retrieve import RESCORE_TOP, second_cosines
         from assistant.text import FRAMING, tokens
 
         top = cands[:RESCORE_TOP]
@@ -115,11 +115,10 @@ class Probe:
         floor = min((p.dense for p in top if p.dense is not None), default=0.0)
         best = max(p.score for p in top) or 1.0
         lex = max((p.lexical or 0.0 for p in top), default=0.0) or 1.0
-        page: dict[tuple[str, int], list[float]] = {}
+        second = second_cosines(cands)
         doc: dict[str, float] = {}
         for p in cands:
             if p.dense is not None:
-                page.setdefault((p.source, p.page_start), []).append(p.dense)
                 doc[p.source] = max(doc.get(p.source, -1.0), p.dense)
         key = [t for t in set(tokens(self.r.expand(question))) if t not in FRAMING]
         n = len(self.r.lexical.chunks)
@@ -129,13 +128,12 @@ class Probe:
             cos = p.dense if p.dense is not None else floor
             v = unpack_vectors(p.block_vectors)
             block = float(np.max(v @ query_for_blocks(qv, v.shape[1]))) if v is not None else cos
-            twice = sorted(page.get((p.source, p.page_start), []), reverse=True)
             found = set(tokens(p.text))
             rows.append(
                 [
                     cos,
                     p.score / best,
-                    twice[1] if len(twice) > 1 else 0.0,
+                    second.get((p.source, p.page_start), 0.0),
                     block,
                     doc.get(p.source, cos),
                     (p.lexical or 0.0) / lex,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import get_args
 
 from assistant.errors import CapacitiesError
 from assistant.types import Document, Page
@@ -16,9 +17,10 @@ from ingest.titles import first_heading, readable_stem, shorten
 
 def check_extractor(extractor: str) -> None:
     """A French line (CapacitiesError) for a PDF reader other than pypdf or pdfium."""
-    if extractor not in ("pypdf", "pdfium"):
+    if extractor not in get_args(Extractor):
         raise CapacitiesError(
-            f"Extracteur PDF inconnu « {extractor} » (CAPACITIES_PDF_EXTRACTOR) ; valeurs possibles : pypdf, pdfium."
+            f"Extracteur PDF inconnu « {extractor} » (CAPACITIES_PDF_EXTRACTOR) ; valeurs possibles : "
+            f"{', '.join(get_args(Extractor))}."
         )
 
 
