@@ -351,6 +351,7 @@ def _bm25(docs: list[list[str]]):  # noqa: ANN202 - bm25s.BM25
 
 
 PREFIX_FOLDER = "prefix"  # the prefix field's BM25, inside the BM25 folder
+LOAD_ATTEMPTS = 3  # readings of the BM25 folder before giving up on a folder that keeps changing
 PREFIX_LETTERS = 6  # measured against 5 and 7 on the project's set (evals/reports/latest.md)
 
 
@@ -438,6 +439,29 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
+        """The saved snapshot. Its files are read one by one: an ingestion that swaps the folder in the
+        meantime leaves a mix of two snapshots, which is read again (``LOAD_ATTEMPTS``)."""
+        for _ in range(LOAD_ATTEMPTS):
+            before = cls.local_digest(folder)
+            index = cls._load(folder)
+            if cls.local_digest(folder) == before and index.consistent():
+                return index
+        raise CapacitiesError(
+            f"L'index lexical ({folder}) change à chaque lecture ou ses fichiers ne concordent pas : relancez "
+            "`capacities ingest`, qui le reconstruit."
+        )
+
+    def consistent(self) -> bool:
+        """Whether both BM25 fields score exactly these chunks."""
+        for index in (self.bm25, self.prefix):
+            if index is not None:
+                n, indices = index.scores["num_docs"], index.scores["indices"]
+                if n != len(self.chunks) or int(indices.max(initial=-1)) >= n:
+                    return False
+        return True
+
+    @classmethod
+    def _load(cls, folder: Path) -> LexicalIndex:
         found = cls._folder(folder)
         if found is None:
             raise CapacitiesError(NO_INDEX)

@@ -33,6 +33,28 @@ def test_lexical_index_roundtrip_and_filter(tmp_path):
     assert len(LexicalIndex.load(tmp_path / "bm25").chunks) == 1
 
 
+def test_a_folder_swapped_while_it_is_read_is_read_again(tmp_path, monkeypatch):
+    import bm25s
+
+    small = [_chunk(i, f"Atelier numéro {i} avec les usagers de la commune.") for i in range(3)]
+    big = [_chunk(i, f"Marché public numéro {i} : rédiger le cahier des charges.") for i in range(8)]
+    folder = tmp_path / "bm25"
+    LexicalIndex.build(small).save(folder)
+    real_load, calls = bm25s.BM25.load, []
+
+    def swapped_after_chunks(path, *a, **kw):  # an ingestion publishes between chunks.json and the BM25 files
+        if not calls:
+            LexicalIndex.build(big).save(folder)
+        calls.append(path)
+        return real_load(path, *a, **kw)
+
+    monkeypatch.setattr(bm25s.BM25, "load", swapped_after_chunks)
+    idx = LexicalIndex.load(folder)
+    assert len(idx.chunks) == 8 and idx.consistent()  # the new snapshot whole, not 3 chunks on 8 documents' scores
+    assert idx.search("cahier des charges", 8)[0][0].startswith("id")
+    assert len(calls) == 4  # read twice: two fields each time
+
+
 def test_the_prefix_field_joins_a_verb_to_its_noun_and_ignores_the_framing(tmp_path):
     import shutil
 
