@@ -440,10 +440,15 @@ class LexicalIndex:
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
         """The saved snapshot. Its files are read one by one: an ingestion that swaps the folder in the
-        meantime leaves a mix of two snapshots, which is read again (``LOAD_ATTEMPTS``)."""
+        meantime leaves a mix of two snapshots, or no folder at all between its two renames; either is
+        read again (``LOAD_ATTEMPTS``)."""
         for _ in range(LOAD_ATTEMPTS):
             before = cls.local_digest(folder)
-            index = cls._load(folder)
+            try:
+                index = cls._load(folder)
+            except FileNotFoundError:  # the folder moved aside while its files were read
+                time.sleep(0.05)
+                continue
             if cls.local_digest(folder) == before and index.consistent():
                 return index
         raise CapacitiesError(
@@ -472,6 +477,8 @@ class LexicalIndex:
         # titles and sections as plain words, even from an index built before they were cleaned at ingestion
         try:
             rows = json.loads((found / "chunks.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise  # moved aside by a swap since ``_folder`` saw it: ``load`` reads again
         except (OSError, ValueError):
             raise CapacitiesError(
                 f"L'index lexical ({found}) est illisible (fichier vide ou abîmé) : relancez `capacities ingest`, "

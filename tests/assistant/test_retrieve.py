@@ -54,6 +54,16 @@ def test_a_folder_swapped_while_it_is_read_is_read_again(tmp_path, monkeypatch):
     assert idx.search("cahier des charges", 8)[0][0].startswith("id")
     assert len(calls) == 4  # read twice: two fields each time
 
+    # between the swap's two renames there is no folder at all: its files are not found, then are
+    def moved_aside_once(path, *a, **kw):
+        calls.append(path)
+        if len(calls) == 5:
+            raise FileNotFoundError(path)
+        return real_load(path, *a, **kw)
+
+    monkeypatch.setattr(bm25s.BM25, "load", moved_aside_once)
+    assert len(LexicalIndex.load(folder).chunks) == 8
+
 
 def test_the_prefix_field_joins_a_verb_to_its_noun_and_ignores_the_framing(tmp_path):
     import shutil
