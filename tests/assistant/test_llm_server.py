@@ -47,7 +47,7 @@ def llm_url():
             pass
         if proc.poll() is not None or time.time() > deadline:
             proc.kill()
-            pytest.fail("capacities serve-llm n'a pas démarré :\\n" + (proc.stdout.read() if proc.stdout else ""))
+            pytest.fail("capacities serve-llm n'a pas démarré :\n" + (proc.stdout.read() if proc.stdout else ""))
         time.sleep(0.5)
     yield f"{url}/v1"
     proc.terminate()
@@ -67,9 +67,9 @@ def test_the_openai_backend_answers_with_checked_citations_or_falls_back(llm_url
     write_md(
         s.corpus_dir,
         "donnees.md",
-        "# Publier des données\\n\\nPour publier un jeu de données, créez une organisation au nom de la mairie. "
+        "# Publier des données\n\nPour publier un jeu de données, créez une organisation au nom de la mairie. "
         "Déposez ensuite le fichier sur data.gouv.fr et décrivez le jeu de données. "
-        "Choisissez enfin une licence ouverte, par exemple la Licence Ouverte.\\n",
+        "Choisissez enfin une licence ouverte, par exemple la Licence Ouverte.\n",
     )
     assistant: Assistant = indexed_assistant(s)
     streamed, final = [], None
