@@ -378,6 +378,11 @@ def query_for_blocks(vector: list[float], dim: int):  # noqa: ANN201 - numpy arr
 # --------------------------------------------------------------------------- what is not advice
 
 
+def _cut_quote(s: str) -> bool:
+    """A quotation opened or closed outside the unit (the sentence split inside a testimonial)."""
+    return any(s.count(closing) != s.count(opening) for opening, closing in (("«", "»"), ("“", "”")))
+
+
 def non_advice(unit: str, in_list: bool = False) -> str | None:
     """Why a unit shown as advice (a step, a bullet, a sentence) is not advice, or None if it may be.
 
@@ -418,6 +423,8 @@ def non_advice(unit: str, in_list: bool = False) -> str | None:
         return "table"  # "Culture / Tourisme Les habitants…": a row label glued to its cell
     if _ANNOUNCE.search(s):
         return "fragment"  # "Voici les étapes pour publier.": an announcement of what follows, not advice
+    if _cut_quote(s):
+        return "fragment"  # "…en commun » Cédric Grenet, Caux Seine Agglomération.": a testimonial's tail
     if not in_list and _CONTINUATION.match(s):
         return "fragment"  # "De faire labelliser son produit.": the end of a lead-in's sentence
     if in_list:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from assistant import blocks as B
 from assistant import prompts
 from assistant.hostile import gives_orders, strip_citation_marks
+from assistant.plain import complete_sentence, noun_phrase, says_what_to_do, standalone, without_connector
 from assistant.readability import kandel_moles
 from assistant.screening import GENERIC_WORDS, is_procedure_question, wants_list
 from assistant.text import content_words, fold, sentences
@@ -32,9 +33,8 @@ Neighbour = Callable[[str, int], Passage | None]  # (source, chunk index) -> tha
 
 AGENT_WORDS = 240  # an agent answer's body stays under this many words (the target median is 250)
 ELU_WORDS = 150
-SENTENCE_MAX = 32  # a complete sentence, for élus, has at most this many words
 ELU_RESERVE = 25  # words of an élu answer kept for its labels and spelled-out acronyms
-ELU_POOL = 8  # élu filters (standalone, short) apply only if they leave at least this many sentences
+ELU_POOL = 4  # élu filters (standalone, short) apply only if they leave at least this many sentences
 LIST_MARGIN = 0.15  # relevance added to the best list when the question asks how to proceed
 COMPLEMENT_FLOOR = 0.5  # a complement to a quoted list is at least this share of its relevance
 ELU_MAX_SENTENCE = 40  # longer sentences are left out of élu answers when there are enough others
@@ -140,10 +140,12 @@ def _units(passages: list[Passage], per_passage: list[list[B.Block]], q: set[str
     for i, (p, blocks) in enumerate(zip(passages, per_passage, strict=True)):
         section = 0.3 * _lexical(q, content_words(p.section))
         led = {b.group for b in blocks if b.kind == B.LEAD}
+        joined = _quotations_joined(blocks)
         for j, b in enumerate(blocks):
-            if b.kind not in (B.PARAGRAPH, B.ITEM) or b.kind == B.ITEM and b.group in led:
+            if b.kind not in (B.PARAGRAPH, B.ITEM) or b.kind == B.ITEM and b.group in led or j not in joined:
                 continue  # an item under a lead-in is quoted with its list, never alone
-            pieces = [b.text] if b.kind == B.ITEM else [x.strip() for x in sentences(b.text)]
+            text = joined[j]
+            pieces = [text] if b.kind == B.ITEM else [x.strip() for x in sentences(text)]
             if b.kind == B.PARAGRAPH and j == len(blocks) - 1 and not _ENDED.search(pieces[-1]):
                 pieces = pieces[:-1]  # the chunk ends in the middle of it ("Il faut noter que le Ministère de")
             for s in pieces:
@@ -157,53 +159,32 @@ def _units(passages: list[Passage], per_passage: list[list[B.Block]], q: set[str
     return out
 
 
+def _quotations_joined(blocks: list[B.Block]) -> dict[int, str]:
+    """Each block's text, with the next one joined when a quotation opened in it closes there (the
+    parser took "Analyse du cycle de vie - Principes et cadres », complétée…" for a list item); the
+    block joined to the one before has no entry."""
+    out: dict[int, str] = {}
+    skip = -1
+    for j, b in enumerate(blocks):
+        if j == skip:
+            continue
+        text = b.text
+        nxt = blocks[j + 1] if j + 1 < len(blocks) else None
+        if (
+            nxt
+            and b.kind == B.PARAGRAPH
+            and text.count("«") > text.count("»")
+            and nxt.text.count("»") > nxt.text.count("«")
+        ):
+            text, skip = (
+                f"{text}. {nxt.text}" if not text.rstrip().endswith((".", ":")) else f"{text} {nxt.text}",
+                j + 1,
+            )
+        out[j] = text
+    return out
+
+
 _ENDED = re.compile(r"[.!?…»”\")\]]\s*$")
-_INFINITIVE = re.compile(r"^[A-ZÀ-Ý][a-zà-ÿ’']+(?:er|ir|re|dre)$")
-_NOT_INFINITIVE = set(
-    [
-        "premier",
-        "dernier",
-        "entre",
-        "notre",
-        "votre",
-        "autre",
-        "cahier",
-        "titre",
-        "nombre",
-        "cadre",
-        "membre",
-        "libre",
-        "propre",
-        "ordre",
-        "chiffre",
-        "centre",
-        "dossier",
-        "fichier",
-        "leur",
-        "pour",
-        "sur",
-        "par",
-        "quatre",
-        "offre",
-        "contre",
-        "lettre",
-        "filière",
-        "matière",
-        "manière",
-        "première",
-    ]
-)
-_DO = re.compile(
-    r"^(?:(?:il|on) (?:faut|convient|doit)|il est (?:recommandé|conseillé|nécessaire|important|utile)|"
-    r"nous vous conseillons|veillez|pensez|privilégiez|vous (?:pouvez|devez|créez|publiez|demandez|choisissez))\b",
-    re.IGNORECASE,
-)
-
-
-def says_what_to_do(s: str) -> bool:
-    """An infinitive first ("Réduire…", "Créer…"), or "il faut", "veillez à", "vous pouvez"…"""
-    first = s.split(" ", 1)[0].strip('«"(')
-    return bool(_INFINITIVE.match(first)) and first.lower() not in _NOT_INFINITIVE or bool(_DO.match(s))
 
 
 def quotable(s: str) -> bool:
@@ -635,25 +616,6 @@ def _plain_score(u: Unit, glossary: dict[str, str]) -> float:
     return u.relevance + PLAIN * (km - 50) - LENGTH * max(0, u.words - 15) - 0.2 * undefined
 
 
-_ANAPHORA = re.compile(
-    r"^(?:cela|ceci|ce|cet|cette|ces|celui|celle|ceux|celles|elle|elles|ils|leur|leurs|mais|ainsi|donc|"
-    r"par ailleurs|en effet|cependant|de même|de plus|pour ce faire|non pas|enfin|ensuite|puis|or|aussi|"
-    r"il (?!(?:faut|est|existe|convient|s['’]agit|importe|peut être)))\b|"
-    r"\b(?:également|aussi|ci-dessus|précédemment)\b",
-    re.IGNORECASE,
-)
-
-
-def standalone(s: str) -> bool:
-    """Does a sentence make sense on its own, without the one before it ("Cela inclut…", "Elles devront…")?"""
-    return not _ANAPHORA.search(s[:60])
-
-
-def complete_sentence(s: str) -> bool:
-    """A whole sentence: a capital first, a full stop (or ! ?) last, a verb-sized length."""
-    return s[:1].isupper() and s.rstrip().endswith((".", "!")) and 6 <= len(s.split()) <= SENTENCE_MAX
-
-
 def _clauses(units: list[Unit]) -> list[Unit]:
     """Long sentences offer their clauses cut at ';' as short sentences of their own, and what follows a
     label and its colon ("Promouvoir une stratégie… : à partir de 2025, les communes… doivent…")."""
@@ -672,11 +634,22 @@ def _clauses(units: list[Unit]) -> list[Unit]:
     return out
 
 
+def _unlinked(u: Unit) -> Unit:
+    """The unit without its leading connector ("Pour ce faire, les collectivités…"), and without the
+    relevance it lost for leaning on the sentence before, if it no longer does."""
+    text = without_connector(u.text)
+    if text == u.text:
+        return u
+    return replace(u, text=text, relevance=u.relevance + ANAPHORA * (standalone(text) and not standalone(u.text)))
+
+
 def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer) -> list[str]:
     """« En bref »: the 2 plainest relevant sentences (up to 4 if room is left); then « Pour votre
     collectivité »: 2 or 3 sentences about what the collectivity does, must or may do."""
+    units = [_unlinked(u) for u in units]
     # whole sentences that stand on their own, the plain ones if there are enough of them
-    pool = [u for u in units if complete_sentence(u.text)] + _clauses(units) or units
+    pool = [u for u in units if complete_sentence(u.text)] + _clauses(units)
+    pool = pool or [u for u in units if not noun_phrase(u.text)] or units
     alone = [u for u in pool if standalone(u.text)]
     pool = alone if len(alone) >= ELU_POOL else pool
     short = [u for u in pool if u.words <= ELU_MAX_SENTENCE]

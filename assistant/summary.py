@@ -9,16 +9,15 @@ from assistant import prompts
 from assistant.compose import (
     Citer,
     Unit,
-    complete_sentence,
     end_unit,
     further_reading,
     passage_blocks,
     quotable,
-    standalone,
     trim_words,
 )
 from assistant.errors import CapacitiesError
 from assistant.hostile import gives_orders, strip_citation_marks
+from assistant.plain import complete_sentence, standalone
 from assistant.readability import kandel_moles
 from assistant.screening import expand_acronyms
 from assistant.text import content_words, sentences

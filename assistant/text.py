@@ -12,15 +12,16 @@ _INVISIBLE = "\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff"
 CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
 CONTROL_BUT_LINES = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")  # tabs and line breaks kept
 _WORD = re.compile(r"[a-z0-9]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(]?[A-ZÀ-ÝÉ0-9])")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=(?:«\s?|[\"(“])?[A-ZÀ-ÝÉ0-9])")  # "« Ça a été…" starts one
 _ABBREV = re.compile(r"(?:\b(?:art|p|pp|cf|ex|n°|no|vol|chap|M|Mme|env|etc)\.|\b[A-Z]\.)$")
 
 
 def sentences(text: str) -> list[str]:
-    """Split at sentence ends, not after "art.", "p.", "cf." or an initial."""
+    """Split at sentence ends, not after "art.", "p.", "cf." or an initial, nor inside a quotation
+    (« Management environnemental. Analyse du cycle de vie », a testimonial of several sentences)."""
     out: list[str] = []
     for piece in _SENTENCE_END.split(text):
-        if out and _ABBREV.search(out[-1]):
+        if out and (_ABBREV.search(out[-1]) or out[-1].count("«") > out[-1].count("»") and len(out[-1]) < 600):
             out[-1] = f"{out[-1]} {piece}"
         else:
             out.append(piece)

@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from assistant import compose as C
     from assistant.answer import Assistant, covers
+    from assistant.plain import complete_sentence
     from assistant.readability import kandel_moles
     from assistant.settings import Settings
     from evals.metrics import points_coverage
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
                 chosen, room = f"{chosen} {gain[1]}", room - len(gain[1].split())
             oracle.append(points_coverage(q["answer_points"], chosen))
         if q["kind"] == "elu":
-            whole = sorted((t for t in texts if C.complete_sentence(t)), key=lambda s: -kandel_moles(s))
+            whole = sorted((t for t in texts if complete_sentence(t)), key=lambda s: -kandel_moles(s))
             plainest.append(kandel_moles(" ".join(C.end_unit(s) for s in whole[:6])))
     print(
         f"{args.questions.name} : couverture de l'oracle à {args.words} mots {statistics.mean(oracle):.3f} "

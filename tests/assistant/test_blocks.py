@@ -170,6 +170,14 @@ def test_blocks_survive_storage(docs):
         ("Culture / Tourisme Les habitants de ma commune souffrent des canicules.", "table"),
         ("de publier directement des données et de les mettre en contexte ;.", "fragment"),
         ("GUIDE ACHATS NUMÉRIQUE RESPONSABLE | EQUIPE PROJET", "running"),
+        (  # a testimonial cut by the sentence split: its quotation opened in the sentence before
+            "Ca a été un accélérateur, ça a changé notre façon de voir notre projet » Aymeric Sauvage, CCVCMB.",
+            "fragment",
+        ),
+        (
+            "Le mieux, le rêve c’est d’intégrer un programme CAPACities, c’est un accélérateur.” Frédéric Tourneur.",
+            "fragment",
+        ),
     ],
 )
 def test_what_is_not_advice(unit, reason):
@@ -183,6 +191,7 @@ def test_what_is_not_advice(unit, reason):
         "La première étape pour publier des jeux de données sur data.gouv.fr est de créer un compte utilisateur.",
         "Acquérir un équipement reconditionné plutôt qu’un matériel neuf réduit fortement les impacts.",
         "Le contenu recyclé des matériels : exemple, x % de plastique recyclé.",
+        "Nos élus disent qu'ils ne sont « pas très forts sur la donnée » et demandent une formation.",
     ],
 )
 def test_advice_is_not_rejected(unit):

@@ -313,3 +313,20 @@ def test_candidate_texts_hold_advice_and_whole_lists_but_no_heading_or_question(
     assert any("créez d'abord un compte" in t for t in texts)
     assert any(t.startswith("Les étapes sont les suivantes") and "Vérifier la page" in t for t in texts)
     assert not any("PUBLIER SES DONNÉES" in t or "licence avez-vous" in t for t in texts)
+
+
+def test_elu_answers_are_whole_sentences_never_a_noun_phrase_or_a_testimonial_s_tail():
+    text = (  # sentences of the CAPACities exploration report and of the ANCT incubator's call
+        "Formation des agents administratifs sur la question de la donnée. "
+        "Ouverture de données de qualité et facilement exploitables. "
+        "Ça a changé notre façon de voir notre projet » Aymeric Sauvage, CCVCMB. "  # opened on the page before
+        "Pour ce faire, les collectivités concernées doivent définir un programme de travail sur la donnée. "
+        "Les élus pourront découvrir des guides juridiques sur l'ouverture des données. "
+        "La collectivité forme ses agents et ses élus à la donnée pendant le projet."
+    )
+    body = answer_body(
+        extractive_answer("Comment former nos élus à la donnée ?", [passage(0, text, 7)], "elu", {}).text
+    )
+    for fragment in ("Formation des agents", "Ouverture de données", "Aymeric Sauvage", "Pour ce faire"):
+        assert fragment not in body, body
+    assert "Les collectivités concernées doivent définir un programme de travail" in body

@@ -1,0 +1,164 @@
+"""The form of a sentence, as an answer shows it: does it say what to do, stand on its own, have a verb,
+and what it reads like once its leading connector is dropped ("Pour ce faire, les collectivités…").
+
+The élu composer and the deliverable summary quote only complete sentences: a capital first, a full stop
+last, a verb-sized length, a conjugated verb, never a noun phrase ("Formation des agents à la donnée.",
+"Une plateforme de covoiturage domicile-travail.") nor the tail of a testimonial. French has no cheap
+part-of-speech tagger offline, so the verb is found from its forms: the common verbs of the corpus, the
+endings of the other persons and tenses, a negation ("ne … pas") or a reflexive ("se fonde").
+"""
+
+from __future__ import annotations
+
+import re
+
+SENTENCE_MAX = 32  # a complete sentence, for élus, has at most this many words
+
+_INFINITIVE = re.compile(r"^[A-ZÀ-Ý][a-zà-ÿ’']+(?:er|ir|(?<!u)re|clure|dre)$")  # "Ouverture" is a noun
+_NOT_INFINITIVE = set(
+    [
+        "premier",
+        "dernier",
+        "entre",
+        "notre",
+        "votre",
+        "autre",
+        "cahier",
+        "titre",
+        "nombre",
+        "cadre",
+        "membre",
+        "libre",
+        "propre",
+        "ordre",
+        "chiffre",
+        "centre",
+        "dossier",
+        "fichier",
+        "leur",
+        "pour",
+        "sur",
+        "par",
+        "quatre",
+        "offre",
+        "contre",
+        "lettre",
+        "filière",
+        "matière",
+        "manière",
+        "première",
+    ]
+)
+_DO = re.compile(
+    r"^(?:(?:il|on) (?:faut|convient|doit)|il est (?:recommandé|conseillé|nécessaire|important|utile)|"
+    r"nous vous conseillons|veillez|pensez|privilégiez|vous (?:pouvez|devez|créez|publiez|demandez|choisissez))\b",
+    re.IGNORECASE,
+)
+
+
+def says_what_to_do(s: str) -> bool:
+    """An infinitive first ("Réduire…", "Créer…"), or "il faut", "veillez à", "vous pouvez"…"""
+    first = s.split(" ", 1)[0].strip('«"(')
+    return bool(_INFINITIVE.match(first)) and first.lower() not in _NOT_INFINITIVE or bool(_DO.match(s))
+
+
+_ANAPHORA = re.compile(
+    r"^(?:cela|ceci|ce|cet|cette|ces|celui|celle|ceux|celles|elle|elles|ils|leur|leurs|mais|ainsi|donc|"
+    r"par ailleurs|en effet|cependant|de même|de plus|pour ce faire|non pas|enfin|ensuite|puis|or|aussi|"
+    r"il (?!(?:faut|est|existe|convient|s['’]agit|importe|peut être)))\b|"
+    r"\b(?:également|aussi|ci-dessus|précédemment)\b",
+    re.IGNORECASE,
+)
+
+
+_THERE = re.compile(r"\b(?:peu(?:t|vent)|doi(?:t|vent)|pourr\w*|devr\w*) y\b", re.I)  # "peuvent y contribuer"
+
+
+def standalone(s: str) -> bool:
+    """Does a sentence make sense on its own, without the one before it ("Cela inclut…", "Elles devront…")?"""
+    return not _ANAPHORA.search(s[:60]) and not _THERE.search(s)
+
+
+def complete_sentence(s: str) -> bool:
+    """A whole sentence: a capital first, a full stop (or !) last, a verb-sized length, and a verb."""
+    return (
+        s[:1].isupper()
+        and s.rstrip().endswith((".", "!"))
+        and 6 <= len(s.split()) <= SENTENCE_MAX
+        and not noun_phrase(s)
+    )
+
+
+_FINITE = set(
+    re.findall(
+        r"\S+",
+        """est sont a ont était étaient sera seront serait seraient soit soient fut peut peuvent pourra
+    pourront pourrait pourraient doit doivent devra devront devrait devraient faut fallait faudra
+    faudrait permet permettent fait font va vont vient viennent existe existent reste restent devient
+    deviennent semble semblent paraît consiste dispose disposent propose proposent offre offrent
+    contient contiennent prévoit prévoient concerne concernent implique impliquent représente
+    représentent constitue constituent comprend comprennent inclut incluent précise précisent demande
+    demandent donne donnent rend rendent vise visent sait savent veut veulent met mettent prend prennent
+    dit disent voit voient suffit convient agit reçoit reçoivent touche touchent institue intègre
+    intègrent expose exposent impose imposent oblige obligent favorise favorisent engage engagent
+    nécessite nécessitent requiert garantit apporte apportent aide aident passe passent porte portent
+    encadre encadrent définit définissent fixe fixent accompagne accompagnent assure assurent figure
+    figurent signifie développe pousse conduit équivaut transite coûte bénéficie ouvre introduit demeure
+    consomme consomment sert servent crée créent étudie décide mesurent""",
+    )
+)
+_CONJUGATED = re.compile(
+    r"[a-zà-ÿ]{2,}(?:ons|ez|ait|aient|èrent|era|ira|eront|iront|erait|ront|rait|raient|issent|ent|[^eé]ra)$"
+)
+_NOT_CONJUGATED = ("ment", "ion", "ions", "caméra", "extra", "opéra")
+_ENT_NOUNS = set(
+    re.findall(
+        r"\S+",
+        """agent parent client accident président urgent souvent comment dont pendant cent différent récent""",
+    )
+)
+_NEGATION = re.compile(  # "ne bénéficie pas", "n'est plus", or a reflexive: "se fonde", "s'inscrit"
+    r"\bn(?:e\s+|['’])\w+\s+(?:pas|plus|jamais|guère|que)\b|\bs(?:e\s+|['’])[a-zà-ÿ]{3,}", re.I
+)
+_RELATIVE = re.compile(r"\s(?:qui|dont)\s", re.I)  # not "que": "Une fois que le foyer est équipé, …"
+_NOUN_FIRST = re.compile(r"(?:tion|sion|ment|age|ité|ure|ance|ence|isme|eur|ie)s?$")
+
+
+def verbs(s: str) -> int:
+    """How many conjugated verbs (known forms, conjugations' endings, negations and reflexives)."""
+    n = len(_NEGATION.findall(s))
+    for w in re.findall(r"[a-zà-ÿœæ]+", s.lower()):
+        n += w in _FINITE or bool(_CONJUGATED.search(w)) and not w.endswith(_NOT_CONJUGATED) and w not in _ENT_NOUNS
+    return n
+
+
+def noun_phrase(s: str) -> bool:
+    """A noun phrase with a full stop, not a sentence: "Réduction du temps de traitement des dossiers.",
+    "Une plateforme de mise en relation…", "Objets connectés : fabrication, maintenance…", or a name and
+    its organisation ("Jean Marc Deshayes, Caux Seine Agglomération."). An infinitive first is advice."""
+    words = re.findall(r"[A-Za-zÀ-ÿœæ]+", s)
+    # "Ensemble de guides … qui souhaitent mener…": the one verb is a relative clause's
+    main, relative = (*_RELATIVE.split(s, 1), "")[:2]
+    if not words or says_what_to_do(s) or verbs(main) or verbs(relative) > 1:
+        return False
+    first = words[0].lower()
+    return (
+        first in {"un", "une", "des", "moins", "plus", "mise", "ensemble", "objet", "annexe", "article"}
+        or bool(_NOUN_FIRST.search(first))
+        or " : " in s[:60]
+        or sum(w[:1].isupper() for w in words) >= 0.6 * len(words)
+    )
+
+
+_CONNECTOR = re.compile(
+    r"^(?:(?:ainsi|de plus|par ailleurs|en effet|pour ce faire|en outre|de même|enfin|ensuite|puis|cependant|"
+    r"toutefois|or|donc|aussi|concrètement|en pratique|par conséquent|par exemple)\s*,\s*|mais\s+|ainsi\s+(?=si\b))",
+    re.IGNORECASE,
+)
+
+
+def without_connector(s: str) -> str:
+    """The sentence without the connector that ties it to the one before ("De plus, le réutilisateur est
+    tenu…" -> "Le réutilisateur est tenu…"): nothing else of it changes."""
+    rest = _CONNECTOR.sub("", s, count=1)
+    return rest[:1].upper() + rest[1:] if rest != s and rest else s

@@ -1,0 +1,90 @@
+"""The form of a sentence (``assistant.plain``), on sentences of the real corpus's pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.plain import complete_sentence, noun_phrase, standalone, verbs, without_connector
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Formation des agents administratifs sur la question de la donnée.",
+        "Réduction du temps de traitement des dossiers.",
+        "Une plateforme de covoiturage domicile-travail à destination des habitants de ma commune.",
+        "Ensemble de guides à l’attention des administrations qui souhaitent mener des projets relatifs à la donnée.",
+        "Mise en place par les élus au numérique de cycles de sensibilisation aux collègues élus de la collectivité.",
+        "Infrastructures réseaux et serveurs : nécessité d’augmenter la capacité de transmission et de calcul.",
+        "Jean Marc Deshayes, Caux Seine Agglomération.",
+        "Moins d’artificialisation des sols naturels ou agricoles.",
+    ],
+)
+def test_a_noun_phrase_is_not_a_sentence(text):
+    assert noun_phrase(text) and not complete_sentence(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "La fabrication des équipements est la phase du cycle de vie d’un produit numérique qui a le plus d’impacts.",
+        "L’ANCT financera la constitution d’une équipe de développement.",
+        "Une gestion rigoureuse du parc informatique permettra d’atteindre cet objectif.",
+        "Une part importante de la population privée d’emploi ne bénéficie pas encore de l’insertion par l’activité.",
+        "En France, le mouvement de l’ouverture des données publiques se fonde sur ces principes depuis 2011.",
+        "Un producteur qui s’engage dans une logique de publication de ses données a intérêt à les actualiser.",
+        "Une fois que le foyer est équipé, le produit joue un rôle de motivation entre les utilisateurs.",
+        "Le RGESN (Référentiel général d'écoconception de services numériques) guide l'acheteur.",
+        "Organiser des ateliers du type fresque du numérique avec les agents.",  # advice: an infinitive first
+    ],
+)
+def test_a_sentence_with_a_verb_is_kept(text):
+    assert not noun_phrase(text) and complete_sentence(text)
+
+
+def test_verbs_are_counted_not_nouns_that_look_like_them():
+    assert verbs("Les administrations et les agents du département") == 0  # -ions, -ent nouns, -ment nouns
+    assert verbs("Les collectivités doivent évaluer ce qu'elles déploieront") == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        (
+            "Pour ce faire, les collectivités concernées doivent définir un programme de travail.",
+            "Les collectivités concernées doivent définir un programme de travail.",
+        ),
+        (
+            "De plus, le réutilisateur est tenu de se conformer aux obligations légales.",
+            "Le réutilisateur est tenu de se conformer aux obligations légales.",
+        ),
+        (
+            "Ainsi si toutes les collectivités de plus de 3500 habitants sont soumises à l’obligation, la tâche coûte.",
+            "Si toutes les collectivités de plus de 3500 habitants sont soumises à l’obligation, la tâche coûte.",
+        ),
+        ("Ainsi que le prévoit la loi, la commune publie ses données.", None),  # not a connector here
+        (
+            "Mais le déploiement de ce type de modèle pose la question.",
+            "Le déploiement de ce type de modèle pose la question.",
+        ),
+    ],
+)
+def test_a_leading_connector_is_dropped_and_nothing_else(text, plain):
+    assert without_connector(text) == (plain or text)
+
+
+def test_a_sentence_that_leans_on_the_one_before_does_not_stand_alone():
+    assert not standalone("Cela inclut la récupération de chaleur produite par les centres de données.")
+    assert not standalone("Les dispositifs et services numériques dits « intelligents » peuvent y contribuer.")
+    assert standalone(without_connector("Pour ce faire, les collectivités doivent définir un programme de travail."))
+
+
+def test_a_quotation_is_not_split_at_its_inner_full_stops():
+    from assistant.text import sentences
+
+    text = (  # the DINUM guide, p. 13
+        "L’ACV fait l’objet d’une standardisation internationale par la norme ISO 14040 « Management "
+        "environnemental. Analyse du cycle de vie - Principes et cadres », complétée par la norme ISO 14044. "
+        "Elle porte sur tout le cycle de vie."
+    )
+    assert [s[:12] for s in sentences(text)] == ["L’ACV fait l", "Elle porte s"]
