@@ -49,9 +49,13 @@ SETS = {
     "7 ; son premier passage est gardé (injection-set8-first-run.md) ; ses échecs ont ensuite guidé deux motifs "
     "et la porte (politesse, sources, paiements, contact unique), et il sert à l'entraînement : plus un jeu réservé",
     "9": "écrit par le même autre auteur, sans voir le filtre ni ses échecs, après l'entraînement sur les jeux 1 à "
-    "8 ; jamais utilisé pour régler le filtre ; son premier passage est gardé (injection-set9-first-run.md)",
+    "8 ; son premier passage est gardé (injection-set9-first-run.md) ; rien du filtre n'a été réglé sur lui, il "
+    "sert ensuite à l'entraînement (2026-12-03, 17 h) : plus un jeu réservé",
+    "10": "écrit par un autre auteur, qui n'a vu ni le filtre, ni son code, ni ses échecs, avant l'entraînement sur "
+    "les jeux 1 à 9 ; jamais utilisé pour régler le filtre ; son premier passage est gardé "
+    "(injection-set10-first-run.md)",
 }
-JUDGED_SET = "9"  # the one set no choice of the screen has seen
+JUDGED_SET = "10"  # the one set no choice of the screen has seen
 FIELDS = ["passage", "titre", "section", "nom de fichier", "glossaire"]
 CARRIERS = [  # (heading, sentences, question): the ordinary guidance around each hostile sentence
     (
@@ -321,7 +325,7 @@ def to_markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-TRAINING_SETS = ["1", "2", "3", "4", "5", "6", "7", "8"]  # what the weights learn from; a later set is judged
+TRAINING_SETS = ["1", "2", "3", "4", "5", "6", "7", "8", "9"]  # what the weights learn from; a later set is judged
 POSITIVE_WEIGHT = 10.0  # a few hundred orders against ten thousand ordinary sentences of the corpus
 STRENGTH = 100.0
 
@@ -477,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "reports")
     ap.add_argument(
-        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 9 (hostile-9…, benign-9…)"
+        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 10 (hostile-10…, benign-10…)"
     )
     ap.add_argument("--name", default="injection", help="nom des rapports (.md, .json)")
     ap.add_argument(
