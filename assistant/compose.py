@@ -654,18 +654,22 @@ def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer) -> list[str]
     pool = alone if len(alone) >= ELU_POOL else pool
     short = [u for u in pool if u.words <= ELU_MAX_SENTENCE]
     pool = short if len(short) >= ELU_POOL else pool
-    for u in pool:
+    # a bullet may be a noun phrase, as a list's item is ("Formation des agents à la donnée."), never a sentence
+    items = [u for u in units if noun_phrase(u.text) and standalone(u.text) and u.words <= ELU_MAX_SENTENCE]
+    for u in pool + items:
         u.relevance = _plain_score(u, glossary)
-    ranked = _choose(pool, float("inf"), float("-inf"), 8)  # plainness may take relevance below zero
+    ranked = _choose(pool + items, float("inf"), float("-inf"), 8)  # plainness may take relevance below zero
     budget = ELU_WORDS - ELU_RESERVE  # labels, and acronyms spelled out at their first use
-    summary = ranked[:2]
+    summary = [u for u in ranked if u not in items][:2]
     words = sum(u.words for u in summary)
     impl = []
-    for u in ranked[2:]:
-        if len(impl) < 3 and _COLLECTIVITY.search(u.text) and words + u.words <= budget:
+    for u in ranked:
+        if u not in summary and len(impl) < 3 and _COLLECTIVITY.search(u.text) and words + u.words <= budget:
             impl.append(u)
             words += u.words
-    for u in ranked[2:]:
+    for u in ranked:
+        if u in summary or u in items:
+            continue
         if u not in impl and len(summary) < 4 and words + u.words <= budget - 20 * (len(impl) < 2):
             summary.append(u)
             words += u.words

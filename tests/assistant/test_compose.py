@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from assistant import blocks as B
+from assistant import prompts
 from assistant.compose import MEANING, extractive_answer, rank_by_meaning, suggestions
 from assistant.readability import kandel_moles
 from assistant.types import Passage
@@ -327,6 +328,9 @@ def test_elu_answers_are_whole_sentences_never_a_noun_phrase_or_a_testimonial_s_
     body = answer_body(
         extractive_answer("Comment former nos élus à la donnée ?", [passage(0, text, 7)], "elu", {}).text
     )
-    for fragment in ("Formation des agents", "Ouverture de données", "Aymeric Sauvage", "Pour ce faire"):
-        assert fragment not in body, body
+    brief, _, bullets = body.partition(f"**{prompts.IMPLICATIONS}**")
+    for fragment in ("Formation des agents", "Ouverture de données"):  # a bullet may be one, as a list item is
+        assert fragment not in brief, body
+    assert "Aymeric Sauvage" not in body and "Pour ce faire" not in body
     assert "Les collectivités concernées doivent définir un programme de travail" in body
+    assert all(line.startswith("- ") for line in bullets.strip().splitlines()), body
