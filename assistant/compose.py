@@ -176,10 +176,8 @@ def _quotations_joined(blocks: list[B.Block]) -> dict[int, str]:
             and text.count("«") > text.count("»")
             and nxt.text.count("»") > nxt.text.count("«")
         ):
-            text, skip = (
-                f"{text}. {nxt.text}" if not text.rstrip().endswith((".", ":")) else f"{text} {nxt.text}",
-                j + 1,
-            )
+            sep = " " if text.rstrip().endswith((".", ":")) else ". "  # the full stop the parser took away
+            text, skip = f"{text}{sep}{nxt.text}", j + 1
         out[j] = text
     return out
 
@@ -654,7 +652,7 @@ def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer) -> list[str]
     pool = alone if len(alone) >= ELU_POOL else pool
     short = [u for u in pool if u.words <= ELU_MAX_SENTENCE]
     pool = short if len(short) >= ELU_POOL else pool
-    # a bullet may be a noun phrase, as a list's item is ("Formation des agents à la donnée."), never a sentence
+    # a bullet may be a noun phrase, as a list's item is ("Formation des agents à la donnée."); « En bref » not
     items = [u for u in units if noun_phrase(u.text) and standalone(u.text) and u.words <= ELU_MAX_SENTENCE]
     for u in pool + items:
         u.relevance = _plain_score(u, glossary)
