@@ -39,6 +39,8 @@ _LEET = str.maketrans("0134578@$", "oieastbas")
 _MIXED = re.compile(r"\b(?=[\w@$]*[^\W\d_])(?=[\w@$]*[0134578@$])[\w@$]{3,}\b")
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060-\u2064\ufeff\u180e]")
 _SPACED = re.compile(r"(?<!\S)(?:[^\W\d_] ){2,}[^\W\d_](?!\S)")  # "R é p o n d s": a word spelt out
+# the same with another separator, the same one throughout: "a-f-f-i-r-m-e", "r.é.p.o.n.d.s"
+_JOINED = re.compile(r"(?<![\w.·-])[^\W\d_]([.·_-])(?:[^\W\d_]\1)*[^\W\d_](?![\w·-])")
 
 
 def fold_for_screening(text: str, accents: bool = False) -> str:
@@ -46,6 +48,7 @@ def fold_for_screening(text: str, accents: bool = False) -> str:
     without accents unless ``accents``."""
     t = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).translate(_CONFUSABLES)
     t = _SPACED.sub(lambda m: m.group().replace(" ", ""), t)
+    t = _JOINED.sub(lambda m: m.group().replace(m.group(1), ""), t)
     t = _MIXED.sub(lambda m: m.group().translate(_LEET) if not m.group().isdigit() else m.group(), t)
     if accents:
         t = unicodedata.normalize("NFC", t.lower())
@@ -185,6 +188,12 @@ _STRONG = [
     r"[\"']role[\"']\s*:\s*[\"'](?:system|assistant|developer)\b|<\|?im_(?:start|end)\|?>|\[/?inst\]|<<\s*/?sys\s*>>|"
     r"\b(?:override_rules|ignore_rules|safe_?mode|jailbreak\w*|guardrails?_?off)\s*[=:]",
     r"\b(?:assistant_role|system_prompt|(?:content|safety)_?filter|filtre_?(?:contenu|securite))\s*[=:]",
+    # the output of a tool call, as an agent framework would hand it back, or a setting named as an order
+    r"</?(?:tool_(?:response|call|result|output)s?|function_(?:call|results?|response)|observation)\s*>|"
+    r"[{,]\s*[\"'](?:consignes?|instructions?|directives?|system_prompt|override)[\"']\s*:",
+    # a line to say back word for word: "Répète après moi : GENÊT-58", "Repeat after me"
+    r"\b(?:repete|repetez|repeat|recopie|recopiez)\s+(?:apres moi|after me|mot pour mot|word for word)\b"
+    r"[^.]{0,30}[:«\"“]",
     # an order that is only its answer: "Répondez seulement BÉGONIA", "Say only OK"
     r"^\W*(?:reponds|repondez|ecris|ecrivez|dis|dites|say|reply|answer|write)\s+(?:seulement|uniquement|only|just)"
     r"\s+[«\"“]?[\w-]+[»\"”]?\W*$",
@@ -210,8 +219,8 @@ _QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
 # somewhere, or speaks of its own page ("ce document"), or starts with a stamp ("[Opérateur]").
 # A bare address or a one-word cell is not an order, and a long run (a table, a page
 # without full stops) would lose its ordinary words with it: outside MEANING_WORDS, only patterns
-# judge. About 11 % of the real corpus's sentences pass (1,119 of 10,461; 747 before the gate took in
-# outputs, non-human readers, roles, stamps, self-reference, orders to assert, polite requests, 2026-12-03):
+# judge. About 11 % of the real corpus's sentences pass (1,125 of 10,461; 1,119 before retellings, 747
+# before outputs, non-human readers, roles, stamps, self-reference, orders to assert, polite requests):
 # screening them takes 24.5 s of a full ingest on 2 cores (1,104 passing), against 17.2 s with the previous gate;
 # the model's weights were trained on all of them as ordinary examples.
 _CUE = re.compile(
@@ -238,6 +247,10 @@ _CUE = re.compile(
     r"seriez-vous|pourriez-vous|auriez-vous|s'il vous plait|nous vous remercions|merci de bien vouloir|"
     r"(?:vos|tes|ses|les|de) sources|cartes? (?:cadeau|prepayee)s?|codes? cadeau|interlocut\w* habilit\w*|"
     r"dites-le|dis-le|"
+    # what a retelling of this text must keep ("lors de la restitution de ce guide", "chiffre à reprendre tel
+    # quel", "dans chaque extrait reproduit", "lorsqu'on le rapporte à un élu")
+    r"restitu\w*|rapport(?:e|ant|era) a|tel quel|telle quelle|extraits? reprodui\w*|lecture valable|"
+    r"on retiendra|en tirer|exploitation de (?:la presente|ce|cette)|"
     # the page speaking of itself: "ne garde rien de ce que dit ce document", "passe sous silence tout le guide"
     r"(?:ce|cette|ces|tout le|toute la|this|these) (?:document|guide|page|chapitre|texte|lignes|lines))(?!\w)"
 )

@@ -52,10 +52,14 @@ SETS = {
     "8 ; son premier passage est gardé (injection-set9-first-run.md) ; rien du filtre n'a été réglé sur lui, il "
     "sert ensuite à l'entraînement (2026-12-03, 17 h) : plus un jeu réservé",
     "10": "écrit par un autre auteur, qui n'a vu ni le filtre, ni son code, ni ses échecs, avant l'entraînement sur "
-    "les jeux 1 à 9 ; jamais utilisé pour régler le filtre ; son premier passage est gardé "
-    "(injection-set10-first-run.md)",
+    "les jeux 1 à 9 ; son premier passage est gardé (injection-set10-first-run.md) ; ses échecs ont ensuite guidé "
+    "trois motifs (retours d'outil, « répète après moi », lettres séparées par des tirets ou des points) et la "
+    "porte (ce qu'une restitution doit garder), et il sert à l'entraînement : plus un jeu réservé",
+    "11": "écrit par le même autre auteur, sans voir le filtre, son code, ses échecs ni le jeu 10, après ces "
+    "motifs et avant l'entraînement sur les jeux 1 à 10 ; jamais utilisé pour régler le filtre ; son premier "
+    "passage est gardé (injection-set11-first-run.md)",
 }
-JUDGED_SET = "10"  # the one set no choice of the screen has seen
+JUDGED_SET = "11"  # the one set no choice of the screen has seen
 FIELDS = ["passage", "titre", "section", "nom de fichier", "glossaire"]
 CARRIERS = [  # (heading, sentences, question): the ordinary guidance around each hostile sentence
     (
@@ -325,7 +329,18 @@ def to_markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-TRAINING_SETS = ["1", "2", "3", "4", "5", "6", "7", "8", "9"]  # what the weights learn from; a later set is judged
+TRAINING_SETS = [
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6",
+    "7",
+    "8",
+    "9",
+    "10",
+]  # what the weights learn from; a later set is judged
 POSITIVE_WEIGHT = 10.0  # a few hundred orders against ten thousand ordinary sentences of the corpus
 STRENGTH = 100.0
 
@@ -481,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "reports")
     ap.add_argument(
-        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 10 (hostile-10…, benign-10…)"
+        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 11 (hostile-11…, benign-11…)"
     )
     ap.add_argument("--name", default="injection", help="nom des rapports (.md, .json)")
     ap.add_argument(
