@@ -108,7 +108,7 @@ _FINITE = set(
     )
 )
 _CONJUGATED = re.compile(
-    r"[a-zà-ÿ]{2,}(?:ons|ez|ait|aient|èrent|era|ira|eront|iront|erait|ront|rait|raient|issent|ent|[^eé]ra)$"
+    r"[a-zà-ÿ]{2,}(?:ons|ez|ait|aient|èrent|ra|ront|rait|raient|issent|ent)$"  # -ra: "financera", "permettra"
 )
 _NOT_CONJUGATED = ("ment", "ion", "ions", "caméra", "extra", "opéra")
 _ENT_NOUNS = set(
@@ -117,7 +117,7 @@ _ENT_NOUNS = set(
         """agent parent client accident président urgent souvent comment dont pendant cent différent récent""",
     )
 )
-_NEGATION = re.compile(  # "ne bénéficie pas", "n'est plus", or a reflexive: "se fonde", "s'inscrit"
+_NEGATED_OR_REFLEXIVE = re.compile(  # "ne bénéficie pas", "n'est plus", or a reflexive: "se fonde", "s'inscrit"
     r"\bn(?:e\s+|['’])\w+\s+(?:pas|plus|jamais|guère|que)\b|\bs(?:e\s+|['’])[a-zà-ÿ]{3,}", re.I
 )
 _RELATIVE = re.compile(r"\s(?:qui|dont)\s", re.I)  # not "que": "Une fois que le foyer est équipé, …"
@@ -126,7 +126,7 @@ _NOUN_FIRST = re.compile(r"(?:tion|sion|ment|age|ité|ure|ance|ence|isme|eur|ie)
 
 def verbs(s: str) -> int:
     """How many conjugated verbs (known forms, conjugations' endings, negations and reflexives)."""
-    n = len(_NEGATION.findall(s))
+    n = len(_NEGATED_OR_REFLEXIVE.findall(s))
     for w in re.findall(r"[a-zà-ÿœæ]+", s.lower()):
         n += w in _FINITE or bool(_CONJUGATED.search(w)) and not w.endswith(_NOT_CONJUGATED) and w not in _ENT_NOUNS
     return n
