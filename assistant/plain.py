@@ -1,11 +1,12 @@
 """The form of a sentence, as an answer shows it: does it say what to do, stand on its own, have a verb,
 and what it reads like once its leading connector is dropped ("Pour ce faire, les collectivités…").
 
-The élu composer and the deliverable summary quote only complete sentences: a capital first, a full stop
-last, a verb-sized length, a conjugated verb, never a noun phrase ("Formation des agents à la donnée.",
-"Une plateforme de covoiturage domicile-travail.") nor the tail of a testimonial. French has no cheap
-part-of-speech tagger offline, so the verb is found from its forms: the common verbs of the corpus, the
-endings of the other persons and tenses, a negation ("ne … pas") or a reflexive ("se fonde").
+The élu composer's « En bref » and the élu deliverable summary quote only complete sentences: a capital
+first, a full stop last, a verb-sized length, a conjugated verb, never a noun phrase ("Formation des agents
+à la donnée.", "Une plateforme de covoiturage domicile-travail."); a noun phrase may still be a bullet of
+« Pour votre collectivité », as a list item is (a testimonial's tail is ``blocks.non_advice``'s). French
+has no cheap part-of-speech tagger offline, so the verb is found from its forms: the common verbs of the
+corpus, the endings of the other persons and tenses, a negation ("ne … pas") or a reflexive ("se fonde").
 """
 
 from __future__ import annotations
