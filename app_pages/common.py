@@ -4,6 +4,7 @@ index build with a progress bar, and the citation cards."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -99,11 +100,15 @@ def roadmaps(s: Settings, a: Assistant):  # noqa: ANN201
     return _roadmaps(_key(s), index_version(s), edited, s, a)
 
 
+_LABEL_LINE = re.compile(r"\n*^(\*\*[^*\n]+\*\*)$\n*", re.MULTILINE)
+
+
 def answer_body(answer: Answer) -> str:
-    """The answer without its closing list of documents, which the source cards show with their pages."""
+    """The answer without its closing list of documents, which the source cards show with their pages;
+    a label ("**En bref**") is a paragraph of its own (a single line break would run it into its text)."""
     from assistant.prompts import FURTHER
 
-    return answer.text.split(f"\n\n{FURTHER}")[0]
+    return _LABEL_LINE.sub(r"\n\n\1\n\n", answer.text.split(f"\n\n{FURTHER}")[0]).strip()
 
 
 def stream_answer(

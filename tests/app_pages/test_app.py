@@ -518,3 +518,20 @@ def test_a_flag_and_an_abstention_reach_the_admin_tab_with_their_page(app_env: P
     assert f"p. {page} — Information obsolète : Le portail a changé de nom." in text.replace("\\", "")
     assert any("tarte tatin" in e.label for e in admin.expander) or "tarte tatin" in text
     assert any(b.proto.label == "Tout exporter (CSV)" for b in admin.get("download_button"))
+
+
+def test_a_label_is_a_paragraph_of_its_own_and_the_document_list_is_left_to_the_cards():
+    from app_pages.common import answer_body
+    from assistant.types import Answer
+
+    text = (
+        f"**{prompts.INTRO_ELU}**\nLa commune publie ses données. [1]\n\n**{prompts.IMPLICATIONS}**\n- Former les "
+        f"agents. [1]\n\n{prompts.FURTHER}\n- [1] Guide (guide.pdf), p. 2"
+    )
+    body = answer_body(Answer(text, "elu", "extractive", False))
+    assert body.split("\n\n") == [
+        f"**{prompts.INTRO_ELU}**",  # a single line break would run the label into the sentence after it
+        "La commune publie ses données. [1]",
+        f"**{prompts.IMPLICATIONS}**",
+        "- Former les agents. [1]",
+    ]
