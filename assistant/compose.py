@@ -22,7 +22,15 @@ from dataclasses import dataclass, field, replace
 from assistant import blocks as B
 from assistant import prompts
 from assistant.hostile import gives_orders, strip_citation_marks
-from assistant.plain import complete_sentence, noun_phrase, says_what_to_do, standalone, without_connector
+from assistant.plain import (
+    complete_sentence,
+    infinitive_first,
+    noun_phrase,
+    opens_alone,
+    says_what_to_do,
+    standalone,
+    without_connector,
+)
 from assistant.readability import kandel_moles
 from assistant.screening import GENERIC_WORDS, is_procedure_question, wants_list
 from assistant.text import content_words, fold, sentences
@@ -34,7 +42,8 @@ Neighbour = Callable[[str, int], Passage | None]  # (source, chunk index) -> tha
 AGENT_WORDS = 240  # an agent answer's body stays under this many words (the target median is 250)
 ELU_WORDS = 150
 ELU_RESERVE = 25  # words of an élu answer kept for its labels and spelled-out acronyms
-ELU_POOL = 4  # élu filters (standalone, short) apply only if they leave at least this many sentences
+ELU_POOL = 4  # the élu filter of long sentences applies only if it leaves at least this many sentences
+ELU_ALONE = 2  # sentences that lean on the one before are left out if this many others stand alone
 LIST_MARGIN = 0.15  # relevance added to the best list when the question asks how to proceed
 COMPLEMENT_FLOOR = 0.5  # a complement to a quoted list is at least this share of its relevance
 ELU_MAX_SENTENCE = 40  # longer sentences are left out of élu answers when there are enough others
@@ -65,6 +74,7 @@ class Unit:
     block: int  # index of its block in the passage
     relevance: float = 0.0
     stems: set[str] = field(default_factory=set)
+    order: int = 0  # its sentence's place in the block
 
     @property
     def words(self) -> int:
@@ -148,14 +158,14 @@ def _units(passages: list[Passage], per_passage: list[list[B.Block]], q: set[str
             pieces = [text] if b.kind == B.ITEM else [x.strip() for x in sentences(text)]
             if b.kind == B.PARAGRAPH and j == len(blocks) - 1 and not _ENDED.search(pieces[-1]):
                 pieces = pieces[:-1]  # the chunk ends in the middle of it ("Il faut noter que le Ministère de")
-            for s in pieces:
+            for k, s in enumerate(pieces):
                 s = strip_citation_marks(s).strip()
                 if B.non_advice(s) or not quotable(s) or gives_orders(s):  # shown alone: it must stand alone
                     continue
                 stems = content_words(s)
                 rel = _lexical(q, stems) + section + RANK_PRIOR / (1 + i) + 0.25 * (p.dense or 0.0)
-                rel += STEP_FORM * says_what_to_do(s) - ANAPHORA * (not standalone(s))
-                out.append(Unit(s, i, j, rel, stems))
+                rel += STEP_FORM * says_what_to_do(s) - ANAPHORA * (not opens_alone(s))
+                out.append(Unit(s, i, j, rel, stems, k))
     return out
 
 
@@ -628,7 +638,7 @@ def _clauses(units: list[Unit]) -> list[Unit]:
         for part in parts:
             part = end_unit(part)
             if complete_sentence(part) and not B.non_advice(part):
-                out.append(Unit(part, u.passage, u.block, u.relevance, content_words(part)))
+                out.append(Unit(part, u.passage, u.block, u.relevance, content_words(part), u.order))
     return out
 
 
@@ -638,18 +648,26 @@ def _unlinked(u: Unit) -> Unit:
     text = without_connector(u.text)
     if text == u.text:
         return u
-    return replace(u, text=text, relevance=u.relevance + ANAPHORA * (standalone(text) and not standalone(u.text)))
+    return replace(u, text=text, relevance=u.relevance + ANAPHORA * (opens_alone(text) and not opens_alone(u.text)))
 
 
 def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer) -> list[str]:
-    """« En bref »: the 2 plainest relevant sentences (up to 4 if room is left); then « Pour votre
-    collectivité »: 2 or 3 sentences about what the collectivity does, must or may do."""
+    """« En bref »: the 2 plainest relevant sentences that stand alone (up to 4 if room is left), each
+    perhaps followed by the sentence of its paragraph that leans on it; then « Pour votre collectivité »:
+    2 or 3 sentences or actions about what the collectivity does, must or may do."""
+
+    def where(u: Unit) -> tuple[int, int, int]:
+        return u.passage, u.block, u.order
+
+    # a sentence that leans on the one before may follow it, as on the page ("… de son offre. Un tel
+    # positionnement ne saurait reposer sur…"): the next sentence of the same paragraph, whole
+    follows = {where(u): u for u in units if complete_sentence(u.text, ELU_MAX_SENTENCE) and not standalone(u.text)}
     units = [_unlinked(u) for u in units]
     # whole sentences that stand on their own, the plain ones if there are enough of them
     pool = [u for u in units if complete_sentence(u.text)] + _clauses(units)
     pool = pool or [u for u in units if not noun_phrase(u.text)] or units
     alone = [u for u in pool if standalone(u.text)]
-    pool = alone if len(alone) >= ELU_POOL else pool
+    pool = alone if len(alone) >= ELU_ALONE else pool
     short = [u for u in pool if u.words <= ELU_MAX_SENTENCE]
     pool = short if len(short) >= ELU_POOL else pool
     # a bullet may be a noun phrase, as a list's item is ("Formation des agents à la donnée."); « En bref » not
@@ -658,22 +676,32 @@ def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer) -> list[str]
         u.relevance = _plain_score(u, glossary)
     ranked = _choose(pool + items, float("inf"), float("-inf"), 8)  # plainness may take relevance below zero
     budget = ELU_WORDS - ELU_RESERVE  # labels, and acronyms spelled out at their first use
-    summary = [u for u in ranked if u not in items][:2]
+    # an action ("Organiser des ateliers…") is a bullet: run together, actions read as a list without its marks
+    prose = [u for u in ranked if u not in items and not infinitive_first(u.text)]
+    prose = prose or [u for u in ranked if u not in items]
+    summary = prose[:2]
     words = sum(u.words for u in summary)
     impl = []
     for u in ranked:
-        if u not in summary and len(impl) < 3 and _COLLECTIVITY.search(u.text) and words + u.words <= budget:
+        concerns = _COLLECTIVITY.search(u.text) or infinitive_first(u.text)
+        if u not in summary and len(impl) < 3 and concerns and words + u.words <= budget:
             impl.append(u)
             words += u.words
     for u in ranked:
-        if u in summary or u in items:
+        if u in summary or u not in prose:
             continue
         if u not in impl and len(summary) < 4 and words + u.words <= budget - 20 * (len(impl) < 2):
             summary.append(u)
             words += u.words
     if not summary:
         return []
-    summary.sort(key=lambda u: (u.passage, u.block))
+    for u in list(summary):
+        then = follows.get((u.passage, u.block, u.order + 1))
+        shown = {where(x) for x in summary + impl}
+        if then and len(summary) < 4 and where(then) not in shown and words + then.words <= budget:
+            summary.append(then)
+            words += then.words
+    summary.sort(key=where)
     lines = [f"**{prompts.INTRO_ELU}**", " ".join(f"{end_unit(u.text)} {citer.mark(u.passage)}" for u in summary)]
     if impl:
         lines += ["", f"**{prompts.IMPLICATIONS}**"]

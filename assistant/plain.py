@@ -57,15 +57,22 @@ _DO = re.compile(
 )
 
 
+def infinitive_first(s: str) -> bool:
+    """An action, as a list's item says it: "Organiser des ateliers…", "Réduire…"."""
+    first = s.split(" ", 1)[0].strip('«"(')
+    return bool(_INFINITIVE.match(first)) and first.lower() not in _NOT_INFINITIVE
+
+
 def says_what_to_do(s: str) -> bool:
     """An infinitive first ("Réduire…", "Créer…"), or "il faut", "veillez à", "vous pouvez"…"""
-    first = s.split(" ", 1)[0].strip('«"(')
-    return bool(_INFINITIVE.match(first)) and first.lower() not in _NOT_INFINITIVE or bool(_DO.match(s))
+    return infinitive_first(s) or bool(_DO.match(s))
 
 
 _ANAPHORA = re.compile(
     r"^(?:cela|ceci|ce|cet|cette|ces|celui|celle|ceux|celles|elle|elles|ils|leur|leurs|mais|ainsi|donc|"
     r"par ailleurs|en effet|cependant|de même|de plus|pour ce faire|non pas|enfin|ensuite|puis|or|aussi|"
+    # "Un tel positionnement…"; "Par exemple dans les écoles, …" gives the example of the sentence before
+    r"un tel|une telle|de tels|de telles|par exemple(?!\s*,)|"
     r"il (?!(?:faut|est|existe|convient|s['’]agit|importe|peut être)))\b|"
     r"\b(?:également|aussi|ci-dessus|précédemment)\b",
     re.IGNORECASE,
@@ -75,19 +82,48 @@ _ANAPHORA = re.compile(
 _THERE = re.compile(r"\b(?:peu(?:t|vent)|doi(?:t|vent)|pourr\w*|devr\w*) y\b", re.I)  # "peuvent y contribuer"
 
 
-def standalone(s: str) -> bool:
-    """Does a sentence make sense on its own, without the one before it ("Cela inclut…", "Elles devront…")?"""
+# a demonstrative inside the sentence: "précise les termes de cet article", "dans ce cadre"; not a pronoun
+# ("ce que", "ce qui") nor "ce dernier", which names a noun of the same sentence
+_DEMONSTRATIVE = re.compile(
+    r"\b[Cc](?:e|et|ette|es)\s+(?!(?:que|qu|qui|dont|faisant|soit|sont|sera|serait|dernier|dernière|derniers|"
+    r"dernières|jour|moment|stade|titre|sujet)\b)([a-zà-ÿœæ]{3,})"  # not "CE" (the European Community)
+)
+_SELF = ("guide", "document", "livrable", "rapport", "fiche", "site")  # the deliverable speaks of itself
+
+
+_CONDITION = re.compile(r"^(?:Si|S['’]|Lorsqu|Quand|Dès lors qu|Une fois qu|Dans le cas où)")
+
+
+def _refers_back(s: str) -> bool:
+    """A demonstrative whose noun the sentence has not named before it ("Le décret … précise les termes de
+    cet article."); "la collecte … les enjeux de cette collecte" names its own noun, and "Si les communes
+    doivent publier leurs données, cette tâche…" what its opening clause says."""
+    after_condition = s.find(",") if _CONDITION.match(s) else len(s)
+    for m in _DEMONSTRATIVE.finditer(s):
+        noun = m.group(1).lower()
+        if m.start() > after_condition > 0:
+            continue
+        before = {w[:5] for w in re.findall(r"[a-zà-ÿœæ]+", s[: m.start()].lower())}
+        if not noun.startswith(_SELF) and noun[:5] not in before:
+            return True
+    return False
+
+
+def opens_alone(s: str) -> bool:
+    """Does a sentence start without leaning on the one before it ("Cela inclut…", "Elles devront…")? Enough
+    where the sentence is quoted with its paragraph, as agents read it."""
     return not _ANAPHORA.search(s[:60]) and not _THERE.search(s)
 
 
-def complete_sentence(s: str) -> bool:
-    """A whole sentence: a capital first, a full stop (or !) last, a verb-sized length, and a verb."""
-    return (
-        s[:1].isupper()
-        and s.rstrip().endswith((".", "!"))
-        and 6 <= len(s.split()) <= SENTENCE_MAX
-        and not noun_phrase(s)
-    )
+def standalone(s: str) -> bool:
+    """Does a sentence make sense on its own, read without its paragraph: it opens alone, and names no
+    demonstrative's noun it has not named itself ("… précise les termes de cet article.")?"""
+    return opens_alone(s) and not _refers_back(s)
+
+
+def complete_sentence(s: str, most: int = SENTENCE_MAX) -> bool:
+    """A whole sentence: a capital first, a full stop (or !) last, 6 to ``most`` words, and a verb."""
+    return s[:1].isupper() and s.rstrip().endswith((".", "!")) and 6 <= len(s.split()) <= most and not noun_phrase(s)
 
 
 _FINITE = set(

@@ -13,7 +13,7 @@ CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
 CONTROL_BUT_LINES = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")  # tabs and line breaks kept
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=(?:«\s?|[\"(“])?[A-ZÀ-ÝÉ0-9])")  # "« Ça a été…" starts one
-_ABBREV = re.compile(r"(?:\b(?:art|p|pp|cf|ex|n°|no|vol|chap|M|Mme|env|etc)\.|\b[A-Z]\.)$")
+_ABBREV = re.compile(r"(?:\b(?:[Aa]rt|p|pp|[Cc]f|[Ee]x|n°|no|vol|chap|M|Mme|env|etc)\.|\b[A-Z]\.)$")  # "(Cf. Annexe 3)"
 
 
 def sentences(text: str) -> list[str]:

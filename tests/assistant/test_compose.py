@@ -334,3 +334,46 @@ def test_elu_answers_are_whole_sentences_never_a_noun_phrase_or_a_testimonial_s_
     assert "Aymeric Sauvage" not in body and "Pour ce faire" not in body
     assert "Les collectivités concernées doivent définir un programme de travail" in body
     assert all(line.startswith("- ") for line in bullets.strip().splitlines()), body
+
+
+def test_elu_brief_leads_with_what_stands_alone_and_gives_actions_as_bullets():
+    text = (  # the DINUM guide, p. 13, and the sensitisation sheet of the strategy's guide
+        "À partir de 2025, les communes de plus de 50 000 habitants devront élaborer une stratégie numérique "
+        "responsable. "
+        "Le décret d’application du 29 juillet 2022 vient préciser les termes de cet article. "
+        "Les collectivités concernées doivent définir un programme de travail au plus tard le 1er janvier 2023. "
+        "Organiser des ateliers du type fresque du numérique. "
+        "Créer des groupes de travail par et pour les agents sur le numérique responsable. "
+        "Organiser des campagnes de faux hameçonnage pour sensibiliser aux bons gestes."
+    )
+    body = answer_body(
+        extractive_answer(
+            "Que nous impose la loi sur la stratégie numérique responsable ?", [passage(0, text, 13)], "elu", {}
+        ).text
+    )
+    brief, _, bullets = body.partition(f"**{prompts.IMPLICATIONS}**")
+    assert brief.startswith("**En bref**\nÀ partir de 2025, les communes"), body
+    if "cet article" in body:  # only right after the sentence it leans on
+        assert "stratégie numérique responsable. [1] Le décret" in brief, body
+    for action in ("Organiser des ateliers", "Créer des groupes", "Organiser des campagnes"):
+        assert action not in brief, body  # run together as prose, actions read as a list without its marks
+    assert re.search(r"^- (?:Organiser|Créer) ", bullets, re.M), body
+
+
+def test_elu_brief_may_quote_a_sentence_that_leans_on_the_one_before_right_after_it():
+    text = (  # the CAPACities exploration report, p. 1
+        "Pour une entreprise, il est important de comprendre le contexte de déploiement de son offre et de se "
+        "positionner vis-à-vis des enjeux territoriaux. "
+        "Un tel positionnement nécessite un dialogue structuré sur la durée avec les agents et décideurs. "
+        "Les collectivités territoriales évaluent la pertinence des solutions déployées sur leur territoire. "
+        "Les élus fixent avec les entreprises les objectifs de sobriété du projet."
+    )
+    body = answer_body(
+        extractive_answer(
+            "Comment associer les entreprises à un projet de territoire ?", [passage(0, text, 1)], "elu", {}
+        ).text
+    )
+    lean = "Un tel positionnement nécessite un dialogue structuré"
+    assert lean in body, body
+    before = body[: body.index(lean)].rstrip()
+    assert re.search(r"enjeux territoriaux\. \[1\]$", before), body  # right after its antecedent, never alone

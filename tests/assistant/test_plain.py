@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.plain import complete_sentence, noun_phrase, standalone, verbs, without_connector
+from assistant.plain import complete_sentence, noun_phrase, opens_alone, standalone, verbs, without_connector
 
 
 @pytest.mark.parametrize(
@@ -77,6 +77,55 @@ def test_a_sentence_that_leans_on_the_one_before_does_not_stand_alone():
     assert not standalone("Cela inclut la récupération de chaleur produite par les centres de données.")
     assert not standalone("Les dispositifs et services numériques dits « intelligents » peuvent y contribuer.")
     assert standalone(without_connector("Pour ce faire, les collectivités doivent définir un programme de travail."))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [  # sentences of the corpus whose demonstrative names what the sentence before said
+        "Le décret d’application du 29 juillet 2022 vient préciser les termes de cet article.",
+        "Le déploiement de ce type de modèle pose la question de l’impact des infrastructures associées.",
+        "Une première bonne pratique de sobriété est de réduire ces besoins, en questionnant leur pertinence.",
+        "On ne peut dans ce cas restreindre à une administration les résultats de la recherche d’un usager.",
+        "Par exemple dans les écoles, collèges, lycées, centres sociaux, médiathèques, maisons France Service.",
+    ],
+)
+def test_a_demonstrative_inside_a_sentence_leans_on_the_one_before(text):
+    assert not standalone(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the noun is named earlier in the same sentence
+        "Organiser des actions de collecte de matériels en sensibilisant les agents sur les enjeux de cette collecte.",
+        # "cette dernière" names the sentence's own "décision"
+        "Si le document administratif contient une décision, cette dernière ne doit pas être en cours de délibération.",
+        # the demonstrative takes up the opening condition
+        "Si toutes les collectivités de plus de 3500 habitants sont soumises à l’obligation de publier leur données, "
+        "sans accompagnement, cette tâche peut être coûteuse.",
+        "L’objectif de ce guide est d’aider les collectivités à ouvrir leurs données.",  # the deliverable itself
+        "Voici ce que la loi prévoit pour les communes de plus de 3 500 habitants.",  # a pronoun
+        "Chaque type de déchet est classé suivant la décision 94/3/CE du 3 mai 2000.",  # not a demonstrative
+    ],
+)
+def test_a_sentence_that_names_its_own_referent_stands_alone(text):
+    assert standalone(text)
+
+
+def test_an_agent_reads_the_sentence_with_its_paragraph_so_only_its_opening_counts():
+    text = "Le décret d’application du 29 juillet 2022 vient préciser les termes de cet article."
+    assert opens_alone(text) and not standalone(text)
+    assert not opens_alone("Cela inclut la récupération de chaleur produite par les centres de données.")
+
+
+def test_a_sentence_is_not_split_after_an_abbreviation_in_capitals():
+    from assistant.text import sentences
+
+    text = (  # the ANCT call for interest, p. 20
+        "L’engagement sera matérialisé par la signature de la charte (Cf. Annexe 3) permettant de définir le "
+        "cadre de coopération. Il y en a. La suite vient ensuite."
+    )
+    assert [s[:12] for s in sentences(text)] == ["L’engagement", "Il y en a.", "La suite vie"]
 
 
 def test_a_quotation_is_not_split_at_its_inner_full_stops():
