@@ -64,6 +64,12 @@ _PLACEHOLDER = re.compile(
     r"\bà compl[ée]ter\b|\bnom de la collectivit[ée]\b\s*\]",
     re.IGNORECASE,
 )
+# a sample written in the first person for the reader to adapt, as the national consultation's guide gives
+# them ("Exemple : Ma collectivité a mis en place une plateforme…"); not its own how-to ("en cliquant…")
+_SAMPLE = re.compile(
+    r"\b(?:ma (?:commune|collectivit[ée]|ville|mairie)|mon (?:territoire|intercommunalit[ée]))\b",
+    re.IGNORECASE,
+)
 _ROW_LABEL = re.compile(r"^[A-ZÀ-Ý][\w'’-]+(?: [\w'’-]+)? / [A-ZÀ-Ý]")
 _CAPTION = re.compile(r"^(?:figure|fig\.|tableau|illustration|sch[ée]ma|graphique)\s*\d+\s*[–:.-]", re.IGNORECASE)
 _ANNOUNCE = re.compile(
@@ -421,6 +427,8 @@ def non_advice(unit: str, in_list: bool = False) -> str | None:
         return "heading"  # "LES ÉQUIPEMENTS RECONDITIONNÉS.", "OU CAHIER DES CLAUSES PARTICULIèRES (CCP)"
     if _ROW_LABEL.match(s):
         return "table"  # "Culture / Tourisme Les habitants…": a row label glued to its cell
+    if _SAMPLE.search(s) and not re.search(r"\ben cliquant\b", s, re.I):
+        return "placeholder"  # "Exemple : Ma collectivité a mis en place…": a sample to adapt, not advice
     if _ANNOUNCE.search(s):
         return "fragment"  # "Voici les étapes pour publier.": an announcement of what follows, not advice
     if _cut_quote(s):

@@ -163,6 +163,12 @@ def test_blocks_survive_storage(docs):
         ("Comment réussir la gestion de la fin de vie des équipements ? 17", "toc"),
         ("Des exigences environnementales précises sont consignées au CCTP (cf chapitre XX du CCTP).", "placeholder"),
         ("Prix … %", "placeholder"),
+        (  # the national consultation's guide, p. 1-2: sample contributions, written as a collectivity would
+            "Exemple : Ma collectivité a mis en place une plateforme de covoiturage domicile-travail pour compenser "
+            "l’absence de transports publics sur ma commune.",
+            "placeholder",
+        ),
+        ("Une plateforme de covoiturage domicile-travail à destination des habitants de ma commune.", "placeholder"),
         ("Le principe du moissonnage sur data.gouv.fr se décompose en plusieurs étapes :", "fragment"),
         ("Voici les étapes pour publier un jeu de données.", "fragment"),
         ("→ Voir livrable : “Carnet d’ateliers inspirants” de CAPACities", "xref"),
@@ -192,6 +198,9 @@ def test_what_is_not_advice(unit, reason):
         "Acquérir un équipement reconditionné plutôt qu’un matériel neuf réduit fortement les impacts.",
         "Le contenu recyclé des matériels : exemple, x % de plastique recyclé.",
         "Nos élus disent qu'ils ne sont « pas très forts sur la donnée » et demandent une formation.",
+        # the same guide's own how-to, in the first person of its form
+        "Je partage un service : en cliquant sur « Identifier des services », je peux partager un service existant "
+        "au sein de ma collectivité.",
     ],
 )
 def test_advice_is_not_rejected(unit):
