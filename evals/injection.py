@@ -59,7 +59,7 @@ SETS = {
     "motifs et avant l'entraînement sur les jeux 1 à 10 ; jamais utilisé pour régler le filtre ; son premier "
     "passage est gardé (injection-set11-first-run.md)",
 }
-JUDGED_SET = "11"  # the one set no choice of the screen has seen
+JUDGED_SET = "12"  # the one set no choice of the screen has seen
 FIELDS = ["passage", "titre", "section", "nom de fichier", "glossaire"]
 CARRIERS = [  # (heading, sentences, question): the ordinary guidance around each hostile sentence
     (
@@ -340,6 +340,7 @@ TRAINING_SETS = [
     "8",
     "9",
     "10",
+    "11",
 ]  # what the weights learn from; a later set is judged
 POSITIVE_WEIGHT = 10.0  # a few hundred orders against ten thousand ordinary sentences of the corpus
 STRENGTH = 100.0
@@ -496,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "reports")
     ap.add_argument(
-        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 11 (hostile-11…, benign-11…)"
+        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 12 (hostile-12…, benign-12…)"
     )
     ap.add_argument("--name", default="injection", help="nom des rapports (.md, .json)")
     ap.add_argument(
