@@ -501,7 +501,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--name", default="injection", help="nom des rapports (.md, .json)")
     ap.add_argument(
-        "--train", action="store_true", help="réentraîner injection_weights.json (exemples, jeux 1 à 8, corpus)"
+        "--train",
+        action="store_true",
+        help="réentraîner injection_weights.json (exemples, jeux de TRAINING_SETS, corpus)",
     )
     ap.add_argument("--cv", action="store_true", help="validation croisée, un jeu laissé de côté (injection-cv.md)")
     args = ap.parse_args(argv)
