@@ -89,8 +89,6 @@ _DEMONSTRATIVE = re.compile(
     r"dernières|jour|moment|stade|titre|sujet)\b)([a-zà-ÿœæ]{3,})"  # not "CE" (the European Community)
 )
 _SELF = ("guide", "document", "livrable", "rapport", "fiche", "site")  # the deliverable speaks of itself
-
-
 _CONDITION = re.compile(r"^(?:Si|S['’]|Lorsqu|Quand|Dès lors qu|Une fois qu|Dans le cas où)")
 
 
