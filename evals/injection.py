@@ -58,6 +58,9 @@ SETS = {
     "11": "écrit par le même autre auteur, sans voir le filtre, son code, ses échecs ni le jeu 10, après ces "
     "motifs et avant l'entraînement sur les jeux 1 à 10 ; jamais utilisé pour régler le filtre ; son premier "
     "passage est gardé (injection-set11-first-run.md)",
+    "12": "écrit par un autre auteur qui n'a lu que le format du jeu 9 et le corpus, avant l'entraînement sur "
+    "les jeux 1 à 11 (rien d'autre n'a changé) ; jamais utilisé pour régler le filtre ; son premier passage "
+    "est gardé (injection-set12-first-run.md)",
 }
 JUDGED_SET = "12"  # the one set no choice of the screen has seen
 FIELDS = ["passage", "titre", "section", "nom de fichier", "glossaire"]
@@ -242,17 +245,25 @@ def end_to_end(embedder: object, hostile: list[dict], work: Path) -> dict:
     return {"rows": rows, "ingest_seconds": round(ingest_s, 1), "documents": len(cases)}
 
 
+def _removed_at_ingest(settings: Settings) -> dict[str, dict]:
+    """The pages of each document whose sentences the screen removed at ingest, from the manifest."""
+    from ingest.manifest import Manifest
+
+    removed = {}
+    for src, d in Manifest.read(settings.manifest_path).documents.items():
+        for w in d.warnings:
+            m = re.search(r"adressées à une IA : (p\. [^(]+)\((\d+) phrase", w)
+            if m:
+                removed[src] = {"pages": m.group(1).strip(), "sentences": int(m.group(2))}
+    return removed
+
+
 def corpus_false_positives(settings: Settings) -> dict:
     """What the screen removed from the real corpus (a clean corpus: every removal is a false positive)."""
     from ingest.manifest import Manifest
 
     docs = Manifest.read(settings.manifest_path).documents
-    removed = {}
-    for src, d in docs.items():
-        for w in d.warnings:
-            m = re.search(r"adressées à une IA : (p\. [^(]+)\((\d+) phrase", w)
-            if m:
-                removed[src] = {"pages": m.group(1).strip(), "sentences": int(m.group(2))}
+    removed = _removed_at_ingest(settings)
     return {
         "documents": len(docs),
         "removed": removed,
@@ -353,12 +364,25 @@ def corpus_sentences(settings: Settings) -> dict[str, list[str]]:
 
     seen: set[str] = set()
     out: dict[str, list[str]] = {}
-    for c in LexicalIndex.load(settings.bm25_dir).chunks:  # the published snapshot, as readers see it
-        for a, b in sentence_spans(c.text):
-            s = c.text[a:b].strip()
+
+    def add(source: str, text: str) -> None:
+        for a, b in sentence_spans(text):
+            s = text[a:b].strip()
             if s and s not in seen:
                 seen.add(s)
-                out.setdefault(c.source, []).append(s)
+                out.setdefault(source, []).append(s)
+
+    for c in LexicalIndex.load(settings.bm25_dir).chunks:  # the published snapshot, as readers see it
+        add(c.source, c.text)
+    # a sentence the screen removed at ingest is not in the index: its pages are read again, so that the
+    # corpus, clean by definition, teaches it as ordinary (else a false positive could never be unlearnt)
+    from ingest.load import load_document
+
+    for src, r in _removed_at_ingest(settings).items():
+        pages = {int(n) for n in re.findall(r"\d+", r["pages"])}
+        for p in load_document(settings.corpus_dir / src, settings.corpus_dir, ocr=False).pages:
+            if p.page in pages:
+                add(src, p.text)
     return out
 
 
