@@ -280,10 +280,15 @@ def gives_orders(sentence: str) -> bool:
     return order_reason(sentence) is not None
 
 
+# a quotation that names a programme or a principle: « Accélérer le déploiement du « Dites-le-nous une fois » »
+_QUOTED_NAME = re.compile(r"\b(?:du|de la|de l['’]|le|la|les|des|au|aux)\s+«[^»]{1,60}»")
+
+
 def may_give_orders(sentence: str) -> bool:
-    """A sentence the patterns do not settle, but that the embedding model should look at."""
+    """A sentence the patterns do not settle, but that the embedding model should look at; an imperative
+    inside the name of a programme (« du « Dites-le-nous une fois » ») is not a cue."""
     low, high = MEANING_WORDS
-    folded = fold_for_screening(sentence)
+    folded = _QUOTED_NAME.sub(" ", fold_for_screening(sentence))
     cue = _CUE.search(folded) or _STAMP.search(folded) or _EMAIL.search(sentence)
     return low <= len(sentence.split()) <= high and bool(cue)
 
