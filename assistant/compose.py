@@ -665,6 +665,8 @@ def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer) -> list[str]
     units = [_unlinked(u) for u in units]
     # whole sentences that stand on their own, the plain ones if there are enough of them
     pool = [u for u in units if complete_sentence(u.text)] + _clauses(units)
+    if len(pool) < ELU_ALONE:  # the passages have long sentences only: those of up to 40 words, rather than none
+        pool += [u for u in units if u not in pool and complete_sentence(u.text, ELU_MAX_SENTENCE)]
     pool = pool or [u for u in units if not noun_phrase(u.text)] or units
     alone = [u for u in pool if standalone(u.text)]
     pool = alone if len(alone) >= ELU_ALONE else pool

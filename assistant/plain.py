@@ -88,7 +88,8 @@ _DEMONSTRATIVE = re.compile(
     r"\b[Cc](?:e|et|ette|es)\s+(?!(?:que|qu|qui|dont|faisant|soit|sont|sera|serait|dernier|dernière|derniers|"
     r"dernières|jour|moment|stade|titre|sujet)\b)([a-zà-ÿœæ]{3,})"  # not "CE" (the European Community)
 )
-_SELF = ("guide", "document", "livrable", "rapport", "fiche", "site")  # the deliverable speaks of itself
+# the deliverable, or its part, speaks of itself
+_SELF = ("guide", "document", "livrable", "rapport", "fiche", "site", "référentiel", "chapitre", "section", "partie")
 _CONDITION = re.compile(r"^(?:Si|S['’]|Lorsqu|Quand|Dès lors qu|Une fois qu|Dans le cas où)")
 
 
