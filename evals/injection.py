@@ -245,12 +245,13 @@ def end_to_end(embedder: object, hostile: list[dict], work: Path) -> dict:
     return {"rows": rows, "ingest_seconds": round(ingest_s, 1), "documents": len(cases)}
 
 
-def _removed_at_ingest(settings: Settings) -> dict[str, dict]:
-    """The pages of each document whose sentences the screen removed at ingest, from the manifest."""
+def _removed_at_ingest(settings: Settings, docs: dict | None = None) -> dict[str, dict]:
+    """The pages of each document whose sentences the screen removed at ingest, from the manifest
+    (``docs``: its documents, if already read)."""
     from ingest.manifest import Manifest
 
     removed = {}
-    for src, d in Manifest.read(settings.manifest_path).documents.items():
+    for src, d in (docs if docs is not None else Manifest.read(settings.manifest_path).documents).items():
         for w in d.warnings:
             m = re.search(r"adressées à une IA : (p\. [^(]+)\((\d+) phrase", w)
             if m:
@@ -263,7 +264,7 @@ def corpus_false_positives(settings: Settings) -> dict:
     from ingest.manifest import Manifest
 
     docs = Manifest.read(settings.manifest_path).documents
-    removed = _removed_at_ingest(settings)
+    removed = _removed_at_ingest(settings, docs)
     return {
         "documents": len(docs),
         "removed": removed,

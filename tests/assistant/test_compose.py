@@ -170,6 +170,11 @@ def test_headings_are_labels_and_no_unit_is_not_advice():
         assert "Découvrez" not in ans.text and "XX" not in ans.text and "Voir livrable" not in ans.text
 
 
+def elu_body(question: str, text: str, page: int) -> str:
+    """The body of the élu answer to ``question`` from one passage holding ``text``."""
+    return answer_body(extractive_answer(question, [passage(0, text, page)], "elu", {}).text)
+
+
 def test_elu_answer_is_short_plain_and_in_two_parts():
     text = (
         "Le RGESN aide la collectivité à concevoir des services numériques sobres. "
@@ -253,11 +258,7 @@ def test_elu_sentences_can_follow_a_label_but_never_a_chapter_title():
         "de 50 000 habitants devront élaborer une stratégie numérique responsable (art. 35).\n"
         "Chapitre 4 : Promouvoir des datacenters et des réseaux moins énergivores dans les territoires"
     )
-    body = answer_body(
-        extractive_answer(
-            "La loi nous oblige-t-elle à une stratégie numérique responsable ?", [passage(0, text, 13)], "elu", {}
-        ).text
-    )
+    body = elu_body("La loi nous oblige-t-elle à une stratégie numérique responsable ?", text, 13)
     assert "À partir de 2025, les communes de plus de 50 000 habitants devront" in body
     assert "Promouvoir des datacenters" not in body
 
@@ -325,9 +326,7 @@ def test_elu_answers_are_whole_sentences_never_a_noun_phrase_or_a_testimonial_s_
         "Les élus pourront découvrir des guides juridiques sur l'ouverture des données. "
         "La collectivité forme ses agents et ses élus à la donnée pendant le projet."
     )
-    body = answer_body(
-        extractive_answer("Comment former nos élus à la donnée ?", [passage(0, text, 7)], "elu", {}).text
-    )
+    body = elu_body("Comment former nos élus à la donnée ?", text, 7)
     brief, _, bullets = body.partition(f"**{prompts.IMPLICATIONS}**")
     for fragment in ("Formation des agents", "Ouverture de données"):  # a bullet may be one, as a list item is
         assert fragment not in brief, body
@@ -346,11 +345,7 @@ def test_elu_brief_leads_with_what_stands_alone_and_gives_actions_as_bullets():
         "Créer des groupes de travail par et pour les agents sur le numérique responsable. "
         "Organiser des campagnes de faux hameçonnage pour sensibiliser aux bons gestes."
     )
-    body = answer_body(
-        extractive_answer(
-            "Que nous impose la loi sur la stratégie numérique responsable ?", [passage(0, text, 13)], "elu", {}
-        ).text
-    )
+    body = elu_body("Que nous impose la loi sur la stratégie numérique responsable ?", text, 13)
     brief, _, bullets = body.partition(f"**{prompts.IMPLICATIONS}**")
     assert brief.startswith("**En bref**\nÀ partir de 2025, les communes"), body
     if "cet article" in body:  # only right after the sentence it leans on
@@ -368,11 +363,7 @@ def test_elu_brief_may_quote_a_sentence_that_leans_on_the_one_before_right_after
         "Les collectivités territoriales évaluent la pertinence des solutions déployées sur leur territoire. "
         "Les élus fixent avec les entreprises les objectifs de sobriété du projet."
     )
-    body = answer_body(
-        extractive_answer(
-            "Comment associer les entreprises à un projet de territoire ?", [passage(0, text, 1)], "elu", {}
-        ).text
-    )
+    body = elu_body("Comment associer les entreprises à un projet de territoire ?", text, 1)
     lean = "Un tel positionnement nécessite un dialogue structuré"
     assert lean in body, body
     before = body[: body.index(lean)].rstrip()
