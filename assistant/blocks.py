@@ -122,7 +122,7 @@ def upper_share(s: str) -> float:
     return sum(c.isupper() for c in letters) / len(letters) if letters else 0.0
 
 
-def _toc_like(line: str) -> bool:
+def toc_like(line: str) -> bool:
     """A title followed by a page number ("Que prévoit la loi ? 20"), not a sentence ending in a number."""
     m = _TOC_LINE.match(line)
     return bool(m) and not line[: m.start(1)].rstrip(" …").endswith((".", ",", ";", ":")) and len(line.split()) <= 16
@@ -198,9 +198,9 @@ def parse_blocks(text: str, running: frozenset[str] = frozenset()) -> list[Block
     kinds = [_classify(s, running) for _, _, s in lines]
     # contents: a run of 3+ lines ending with a page number, or any such line after "Sommaire"
     toc_page = any(k == TOC for k, _ in kinds)
-    toc_like = [_toc_like(s) for _, _, s in lines]
-    for i, flag in enumerate(toc_like):
-        run = sum(toc_like[j] for j in range(max(0, i - 2), min(len(lines), i + 3)))
+    tocs = [toc_like(s) for _, _, s in lines]
+    for i, flag in enumerate(tocs):
+        run = sum(tocs[j] for j in range(max(0, i - 2), min(len(lines), i + 3)))
         if flag and (toc_page or run >= 3):
             kinds[i] = (TOC, 0)
     # tables: runs of 3+ short fragments, and the lines they enclose
@@ -403,7 +403,7 @@ def non_advice(unit: str, in_list: bool = False) -> str | None:
     words = s.split()
     if _RUNNING.match(s):
         return "running"
-    if _toc_like(s) and len(words) <= 14:
+    if toc_like(s) and len(words) <= 14:
         return "toc"
     if _PLACEHOLDER.search(s):
         return "placeholder"

@@ -49,6 +49,60 @@ def running_lines(pages: list[str], min_pages: int = 3) -> frozenset[str]:
     return frozenset(k for k, n in seen.items() if n >= min_pages)
 
 
+_SECTION_NUMBER = re.compile(r"^\d{1,2}(?:\.\d{1,2}){0,2}\.?$")  # "4", "4.2": a section's number on its own line
+
+
+def _title_like(line: str) -> bool:
+    """A short line that could title a part: it starts with a letter or digit and ends no sentence."""
+    s = line.strip()
+    return 2 <= len(s) <= 90 and s[:1].isalnum() and s[:1] == s[:1].upper() and s[-1] not in ".,;:"
+
+
+def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, bool]]:
+    """The headings of one page, as (line number, heading, titles the whole page).
+
+    Besides ``heading_of``'s lines:
+    - ``running_top``: the page's first line is the running title of its chapter ("Mesure et évaluation",
+      printed at the top of each page of the chapter); it titles the page;
+    - a section number on a line of its own with its title on the next line ("4" then "UX/UI");
+    - a dotted number closing the page after a question ("…la lecture automatique est désactivée ?" then
+      "4.2"): the reference's criterion, printed at the foot of its page, titles that page.
+    Table-of-contents lines ("8. Hébergement 81") are not headings: the last of them would otherwise be
+    the section of every page after the contents."""
+    out: list[tuple[int, str, bool]] = []
+    toc = sum(typed_blocks.toc_like(x.strip()) for x in lines) >= 3
+    # an agenda: a page made mostly of numbered titles ("1. Dinum : …", "2. CGDD : …") lists the parts
+    numbered = sum(bool(_NUMBERED_HEADING.match(x) and heading_of(x)) for x in lines)
+    agenda = numbered >= 3 and numbered >= len([x for x in lines if x.strip()]) / 2
+    if running_top and lines and _title_like(lines[0]):
+        out.append((0, lines[0].strip(), True))
+    for n, line in enumerate(lines):
+        s = line.strip()
+        if _SECTION_NUMBER.match(s):
+            if n + 1 < len(lines) and _title_like(lines[n + 1]) and not _SECTION_NUMBER.match(lines[n + 1].strip()):
+                out.append((n, f"{s} {lines[n + 1].strip()}", False))
+            elif "." in s.rstrip(".") and n == len(lines) - 1 and n > 0 and lines[n - 1].rstrip().endswith("?"):
+                first = n - 1
+                while first > max(0, n - 4) and not lines[first - 1].rstrip().endswith((".", "?", ":", "!")):
+                    first -= 1
+                question = " ".join(x.strip() for x in lines[first:n])
+                if len(question) <= 200 and question[:1].isupper():
+                    out.append((n, f"{s} {question}", True))
+            continue
+        h = heading_of(line)
+        if (
+            h
+            and not (toc and typed_blocks.toc_like(s) or agenda and _NUMBERED_HEADING.match(s))
+            and (
+                n,
+                h,
+            )
+            != (0, out[0][1] if out else None)
+        ):
+            out.append((n, h, False))
+    return out
+
+
 def _splitter(chunk_size: int, chunk_overlap: int):  # noqa: ANN202
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
@@ -82,24 +136,32 @@ def split_document(
     ``within_pages``: a chunk never crosses a page break, so a citation names the page that
     holds the words (the retriever joins a list that runs over a page break back together).
     """
-    parts: list[str] = []
     page_starts: list[int] = []  # offset of each page in the joined text
     page_numbers: list[int] = []
     headings: list[tuple[int, str]] = []  # (offset, heading)
+    chapters: list[tuple[int, str]] = []  # (offset, heading) of those that title a whole page
+    parts = [page.text.strip() for page in doc.pages if page.text.strip()]
+    running = running_lines(parts)
+    # a chapter's running title: the first line of pages, printed on several, and not the same everywhere
+    firsts = [part.split("\n", 1)[0].strip() for part in parts]
+    tops = {fold(f).strip() for f in firsts} & running
+    chaptered = len(tops) >= 2
     offset = 0
-    for page in doc.pages:
-        text = page.text.strip()
-        if not text:
-            continue
+    for k, (page, text) in enumerate(zip([p for p in doc.pages if p.text.strip()], parts, strict=True)):
         page_starts.append(offset)
         page_numbers.append(page.page)
-        line_offset = offset
-        for line in text.split("\n"):
-            h = heading_of(line)
-            if h:
-                headings.append((line_offset, h))
-            line_offset += len(line) + 1
-        parts.append(text)
+        lines = text.split("\n")
+        starts = [offset]
+        for line in lines[:-1]:
+            starts.append(starts[-1] + len(line) + 1)
+        found = page_headings(lines, chaptered and fold(firsts[k]).strip() in tops)
+        if chaptered and chapters and not any(whole for _, _, whole in found):
+            # a page without a running title: the opening page of the chapter whose title runs from the
+            # next page on, or a page out of any chapter (a slide of another part)
+            nxt = firsts[k + 1] if k + 1 < len(parts) and fold(firsts[k + 1]).strip() in tops else None
+            chapters.append((offset, nxt if nxt and nxt != chapters[-1][1] and _title_like(nxt) else doc.title))
+        for n, h, whole_page in found:
+            (chapters if whole_page else headings).append((offset if whole_page else starts[n], h))
         offset += len(text) + 2
     full = "\n\n".join(parts)
     if not full.strip():
@@ -108,13 +170,12 @@ def split_document(
     pages_of: dict[str, set[int]] = {}
     for off, h in headings:
         pages_of.setdefault(h, set()).add(bisect.bisect_right(page_starts, off))
-    headings = [(off, h) for off, h in headings if len(pages_of[h]) < 3]
+    headings = sorted([(off, h) for off, h in headings if len(pages_of[h]) < 3] + chapters)
     heading_offsets = [h[0] for h in headings]
 
     def page_at(pos: int) -> int:
         return page_numbers[max(0, bisect.bisect_right(page_starts, pos) - 1)]
 
-    running = running_lines(parts)
     chunks: list[Chunk] = []
     seen: set[str] = set()
     splitter = _splitter(chunk_size, chunk_overlap)

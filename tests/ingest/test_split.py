@@ -1,6 +1,12 @@
+import re
+
+import pytest
+
 from assistant.store import Chunk
 from assistant.types import Document, Page
+from ingest.load import load_document
 from ingest.split import heading_of, split_document
+from tests.helpers import CORPUS
 
 
 def _doc(pages: list[str]) -> Document:
@@ -67,3 +73,57 @@ def test_id_changes_with_the_section_the_embedder_is_shown():
     b = split_document(_doc(["2. Publier les données", body]))[-1]
     assert (a.text, a.page_start) == (b.text, b.page_start) == (body.strip(), 2)
     assert a.section != b.section and a.id != b.id
+
+
+# --------------------------------------------------------------------------- sections on the real corpus
+# Before: 90 % of the RGESN's passages had the contents line "8. Hébergement 81" as their section, 96 % of the
+# good-practice guide's had "GUIDE", and the cards and the lead sentence of answers named those parts.
+
+RGESN = "pdf/dinum_rgesn_v1.0.1_2022.pdf"
+BONNES_PRATIQUES = "pdf/dinum_guide_bonnes_pratiques_numerique_responsable_2023.pdf"
+
+
+@pytest.fixture(scope="module")
+def real_sections():
+    out = {}
+    for src in (RGESN, BONNES_PRATIQUES):
+        chunks = split_document(load_document(CORPUS / src, CORPUS, ocr=False))
+        out[src] = {c.page_start: c.section for c in chunks}
+    return out
+
+
+def test_a_contents_line_is_never_the_section_of_the_pages_after_the_contents(real_sections):
+    sections = set(real_sections[RGESN].values())
+    assert not any(re.search(r"\s\d{1,3}$", s) for s in sections), sections
+    assert len(sections) > 50  # one criterion a page
+
+
+def test_a_criterion_printed_at_the_foot_of_its_page_is_that_page_s_section(real_sections):
+    assert real_sections[RGESN][35].startswith("4.2 Le service numérique comporte-t-il uniquement des")
+    assert real_sections[RGESN][35].endswith("la lecture automatique est désactivée ?")
+
+
+def test_a_chapter_s_running_title_is_the_section_of_its_pages(real_sections):
+    bp = real_sections[BONNES_PRATIQUES]
+    assert bp[59] == "Phase d’usage, administration et paramétrages"
+    assert bp[40] == "Mesure et évaluation"
+    assert bp[44] == "Réduction des achats"  # the chapter's opening page, before its title runs at the top
+    assert sum(s == "GUIDE" for s in bp.values()) < 10  # the front matter only (was 110 of 114 pages)
+
+
+def test_a_number_on_its_own_line_then_a_title_is_a_heading():
+    body = "Une phrase ordinaire du corps du texte qui explique la démarche aux agents. " * 4
+    chunks = split_document(_doc([f"4\nUX/UI\n{body}"]), chunk_size=2000, chunk_overlap=0)
+    assert chunks[0].section == "4 UX/UI"
+
+
+def test_running_titles_are_sections_only_where_they_are_printed():
+    body = "Une phrase ordinaire du corps du texte qui explique la démarche aux agents. " * 4
+    pages = [f"Achats\n{body}"] * 3 + [f"Une diapositive d'une autre partie\n{body}"] + [f"Usage\n{body}"] * 3
+    chunks = split_document(_doc(pages), chunk_size=2000, chunk_overlap=0)
+    by_page = {c.page_start: c.section for c in chunks}
+    assert by_page[1] == by_page[3] == "Achats" and by_page[5] == by_page[7] == "Usage"
+    assert by_page[4] == "Usage"  # the opening page of the chapter whose title runs from the next page
+    pages[4] = f"Encore une autre partie\n{body}"
+    by_page = {c.page_start: c.section for c in split_document(_doc(pages[:5]), chunk_size=2000, chunk_overlap=0)}
+    assert by_page[5] == "Titre"  # out of any chapter: the document's title, not the last chapter's
