@@ -389,6 +389,13 @@ def _cut_quote(s: str) -> bool:
     return any(s.count(closing) != s.count(opening) for opening, closing in (("«", "»"), ("“", "”")))
 
 
+# a person's name (2 to 4 capitalised words) then their organisation, and nothing else: a quotation's signature
+_ATTRIBUTION = re.compile(
+    r"^(?:[A-ZÀ-Ý][\w’'-]+\s+){1,3}[A-ZÀ-Ý][\w’'-]+\s*[,–—]\s*"
+    r"[A-ZÀ-Ý0-9][\w’'&-]*(?:\s+(?:[A-ZÀ-Ý0-9][\w’'&-]*|de|du|des|la|le|et|[ld]’[\w-]+))*$"
+)
+
+
 def non_advice(unit: str, in_list: bool = False) -> str | None:
     """Why a unit shown as advice (a step, a bullet, a sentence) is not advice, or None if it may be.
 
@@ -433,6 +440,8 @@ def non_advice(unit: str, in_list: bool = False) -> str | None:
         return "fragment"  # "Voici les étapes pour publier.": an announcement of what follows, not advice
     if _cut_quote(s):
         return "fragment"  # "…en commun » Cédric Grenet, Caux Seine Agglomération.": a testimonial's tail
+    if _ATTRIBUTION.match(s):
+        return "fragment"  # "Jean Marc Deshayes, Caux Seine Agglomération.": who said the quotation before it
     if not in_list and _CONTINUATION.match(s):
         return "fragment"  # "De faire labelliser son produit.": the end of a lead-in's sentence
     if in_list:

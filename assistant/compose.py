@@ -432,7 +432,15 @@ def _segments(units: list[Unit], procs: list[Procedure], per_passage: list[list[
                 hi, grew = hi + 1, True
             if lo > 0 and sum(u.words for u in us[lo - 1 : hi + 1]) <= SEGMENT_WORDS:
                 lo, grew = lo - 1, True
-        out.append(Segment(i, j, us[lo : hi + 1], us[best].relevance))
+        # a sentence that leans on the one before ("… peuvent y contribuer", "Cela…") never opens a step: its
+        # antecedent comes with it, or, if that lies before the paragraph, it is left out
+        while lo > 0 and not opens_alone(us[lo].text):
+            lo -= 1
+        while lo <= hi and not opens_alone(us[lo].text):
+            lo += 1
+        if lo > hi:
+            continue
+        out.append(Segment(i, j, us[lo : hi + 1], max(u.relevance for u in us[lo : hi + 1])))
     for (i, _), us in items.items():
         us.sort(key=lambda u: u.block)
         out.append(Segment(i, us[0].block, us, max(u.relevance for u in us)))

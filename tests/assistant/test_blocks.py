@@ -184,6 +184,10 @@ def test_blocks_survive_storage(docs):
             "Le mieux, le rêve c’est d’intégrer un programme CAPACities, c’est un accélérateur.” Frédéric Tourneur.",
             "fragment",
         ),
+        # a quotation's signature on its own (CAPACities p. 3; achats guide p. 141): shown as step 6 of an answer
+        ("Jean Marc Deshayes, Caux Seine Agglomération.", "fragment"),
+        ("Agnès Le Meil, Infranum.", "fragment"),
+        ("Jean-Christophe Chaussat – DSI Pôle Emploi", "fragment"),
     ],
 )
 def test_what_is_not_advice(unit, reason):
@@ -198,6 +202,8 @@ def test_what_is_not_advice(unit, reason):
         "Acquérir un équipement reconditionné plutôt qu’un matériel neuf réduit fortement les impacts.",
         "Le contenu recyclé des matériels : exemple, x % de plastique recyclé.",
         "Nos élus disent qu'ils ne sont « pas très forts sur la donnée » et demandent une formation.",
+        "Caux Seine Agglomération, la communauté urbaine, a organisé un atelier avec ses partenaires.",
+        "La Région Bretagne, avec ses partenaires, publie un guide des achats responsables.",
         # the same guide's own how-to, in the first person of its form
         "Je partage un service : en cliquant sur « Identifier des services », je peux partager un service existant "
         "au sein de ma collectivité.",

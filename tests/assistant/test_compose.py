@@ -231,6 +231,28 @@ def test_a_paragraph_is_quoted_in_its_own_order_so_its_sentences_keep_their_ante
     assert len(re.findall(r"^1\. ", body, re.M)) == 1 and not re.search(r"^2\. ", body, re.M)  # one paragraph, one step
 
 
+def test_a_sentence_that_leans_on_what_comes_before_its_paragraph_never_opens_a_step():
+    # CAPACities p. 1: "… peuvent y contribuer." was step 2 of an answer, under a heading, its "y" unexplained
+    text = (
+        "Les territoires cherchent à devenir plus sobres.\n"
+        "Intelligents, écologiques et sobres\n"
+        "Les dispositifs et services numériques dits “intelligents”, ou “smart” peuvent y contribuer. "
+        "Les collectivités doivent donc évaluer la pertinence des capteurs avant de les déployer sur le territoire."
+    )
+    body = answer_body(
+        extractive_answer("Faut-il déployer des capteurs intelligents ?", [passage(0, text, 1)], "agent", {}).text
+    )
+    assert "évaluer la pertinence des capteurs" in body
+    assert "peuvent y contribuer" not in body
+    # inside a paragraph, the same sentence comes with the one it leans on
+    text = (
+        "Le numérique peut réduire les consommations d’énergie des bâtiments publics. "
+        "Les dispositifs et services numériques dits “intelligents” peuvent y contribuer."
+    )
+    body = answer_body(extractive_answer("Les capteurs intelligents ?", [passage(0, text, 1)], "agent", {}).text)
+    assert body.index("Le numérique peut réduire") < body.index("peuvent y contribuer")
+
+
 def test_a_long_paragraph_is_cut_around_its_best_sentence():
     import assistant.compose as C
 
