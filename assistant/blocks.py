@@ -46,7 +46,7 @@ BULLET = re.compile(r"^\s*(?:[-−•▪●◦*–—➢►✓→‣■□❖◾
 _NUMBERED_ITEM = re.compile(r"^\s*\(?\d{1,2}[.)°]\s+")
 _ARROW = re.compile(r"^\s*[→➢►]\s*")
 _TOC_LINE = re.compile(r"^(?!\d{1,3}$).{3,110}?(?:\s…\s*|\s)(\d{1,3})$")
-_TOC_TITLE = re.compile(r"^(table des mati[èe]res|sommaire|contents)$", re.IGNORECASE)
+TOC_TITLE = re.compile(r"^(table des mati[èe]res|sommaire|contents)$", re.IGNORECASE)
 _RUNNING = re.compile(r"^[A-ZÀ-Ý0-9'’ ,.&-]{6,}\s\|\s.{2,}$")  # "GUIDE ACHATS NUMÉRIQUE RESPONSABLE | EQUIPE PROJET"
 _XREF = re.compile(
     r"^(?:[→➢►]\s*)?(?:voir(?: aussi| livrable| le| la| les| l['’])?\b|cf\.?\s|pour en savoir plus|en savoir plus|"
@@ -82,6 +82,11 @@ _CONTINUATION = re.compile(r"^(?:de|d['’])\s*[a-zà-ÿ]+(?:er|ir|re)\b", re.IG
 _SENTENCE_END = (".", "!", "?", "…", ";", ":", "»", ")", '"', "”")
 
 
+# a good practice's title with its code glued at the end, as the guide's PDF gives it
+# ("Optimiser la gestion du parc des équipementsf.1"): the title of that practice's page
+SHEET_TITLE = re.compile(r"^(?P<title>[A-ZÀ-Ý][^.!?:;]{5,90}?[a-zà-ÿ])(?P<code>[a-h]\.\d{1,2})$")
+
+
 def heading_level(line: str) -> int:
     """The depth of the heading a line stands for (1 = chapter), or 0 if it is not one.
 
@@ -91,6 +96,8 @@ def heading_level(line: str) -> int:
     m = _MD_HEADING.match(s)
     if m:
         return len(m.group(1))
+    if SHEET_TITLE.match(s):
+        return 3
     if _ARROW.match(s):
         rest = _ARROW.sub("", s)
         letters = [c for c in rest if c.isalpha()]
@@ -169,7 +176,7 @@ def _classify(s: str, running: frozenset[str]) -> tuple[str, int]:
         return PARAGRAPH, 0  # the rest of a wrapped line ("âgés de 5 ans ou plus ?")
     if key in running or _RUNNING.match(s):
         return RUNNING, 0
-    if _TOC_TITLE.match(s.strip("# ")):
+    if TOC_TITLE.match(s.strip("# ")):
         return TOC, 0
     if _BANNER.search(s) and len(s) <= 120:
         return BANNER, 0

@@ -396,6 +396,7 @@ class Segment:
     units: list[Unit]  # in order; empty for a list
     relevance: float
     proc: Procedure | None = None
+    leans: bool = False  # it opens with a sentence that leans on what comes before its paragraph ("Il dépose…")
 
     @property
     def words(self) -> int:
@@ -432,15 +433,11 @@ def _segments(units: list[Unit], procs: list[Procedure], per_passage: list[list[
                 hi, grew = hi + 1, True
             if lo > 0 and sum(u.words for u in us[lo - 1 : hi + 1]) <= SEGMENT_WORDS:
                 lo, grew = lo - 1, True
-        # a sentence that leans on the one before ("… peuvent y contribuer", "Cela…") never opens a step: its
-        # antecedent comes with it, or, if that lies before the paragraph, it is left out
+        # a sentence that leans on the one before ("… peuvent y contribuer", "Cela…") comes with its antecedent
         while lo > 0 and not opens_alone(us[lo].text):
             lo -= 1
-        while lo <= hi and not opens_alone(us[lo].text):
-            lo += 1
-        if lo > hi:
-            continue
-        out.append(Segment(i, j, us[lo : hi + 1], max(u.relevance for u in us[lo : hi + 1])))
+        leans = not opens_alone(us[lo].text)  # its antecedent lies before the paragraph: see ``_render``
+        out.append(Segment(i, j, us[lo : hi + 1], max(u.relevance for u in us[lo : hi + 1]), leans=leans))
     for (i, _), us in items.items():
         us.sort(key=lambda u: u.block)
         out.append(Segment(i, us[0].block, us, max(u.relevance for u in us)))
@@ -498,17 +495,33 @@ def _render(
             cut = trim_words(t, room, whole_clauses=True) if room >= 12 else None
             if cut is None:
                 break  # a paragraph's next sentence is not shown without the one before it
-            t = end_unit(cut)
-            room -= len(t.split())
+            room -= len(end_unit(cut).split())
             shown.add(key)
             taken.append(key)
-            kept.append(t)
+            kept.append(end_unit(cut))
+            if cut != t:
+                break  # nothing follows a sentence cut with "[…]" ("… des métiers […] Puis, si du code […]")
         return kept
 
+    after: tuple[int, int] | None = None  # (passage, last block) of the segment shown last
     for x in chosen:
         if room < 15:
             break
         p, blocks = passages[x.passage], per_passage[x.passage]
+        if x.leans and not (
+            after
+            and after[0] == x.passage
+            and after[1] < x.block
+            and not any(b.kind == B.HEADING for b in blocks[after[1] + 1 : x.block])
+        ):
+            # "… peuvent y contribuer." under a heading, without what it leans on: from its first sentence
+            # that stands alone, if it has one
+            units = x.units
+            while units and not opens_alone(units[0].text):
+                units = units[1:]
+            if not units:
+                continue
+            x = replace(x, units=units, block=units[0].block, leans=False)
         heading = next((b.text for b in reversed(blocks[: x.block]) if b.kind == B.HEADING), p.section)
         section = label(heading) if labels and heading != p.title and len(chosen) > 1 else None
         before, taken = room, []
@@ -533,6 +546,7 @@ def _render(
             room = before  # nothing of it is shown: neither its label nor its lead-in alone
             shown.difference_update(taken)
             continue
+        after = (x.passage, max(j for k, j in x.proc.blocks if k == x.passage) if x.proc else x.units[-1].block)
         if section and len(section.split()) >= 2 and section != current:
             out.append(f"**{section}**")
             current = section
@@ -607,6 +621,7 @@ def _quote_list(
     ]
     room = AGENT_WORDS - _words(lines)
     floor = COMPLEMENT_FLOOR * proc.relevance
+    others = [x for x in others if not x.leans]  # a complement is read alone: it must open alone
     extra = _render(_choose(others, room, floor, 2, used), passages, per_passage, citer, room, False, labels=False)
     if extra:
         lines += ["", prompts.COMPLEMENTS, *extra]

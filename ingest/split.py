@@ -55,7 +55,19 @@ _SECTION_NUMBER = re.compile(r"^\d{1,2}(?:\.\d{1,2}){0,2}\.?$")  # "4", "4.2": a
 def _title_like(line: str) -> bool:
     """A short line that could title a part: it starts with a letter or digit and ends no sentence."""
     s = line.strip()
-    return 2 <= len(s) <= 90 and s[:1].isalnum() and s[:1] == s[:1].upper() and s[-1] not in ".,;:"
+    if not (2 <= len(s) <= 90 and s[:1].isalnum() and s[:1] == s[:1].upper() and s[-1] not in ".,;:"):
+        return False
+    return s.split()[-1].lower() not in _CONTINUES  # "Audit initial d’un service de": its end is on the next line
+
+
+def _chapter_title(line: str) -> bool:
+    """A first line that may be a chapter's running title: not the document's running header
+    ("GUIDE ACHATS NUMÉRIQUE RESPONSABLE | GLOSSAIRE") nor "Table des matières"."""
+    return _title_like(line) and typed_blocks.non_advice(line) != "running" and not typed_blocks.TOC_TITLE.match(line)
+
+
+_CONTINUES = {"de", "du", "des", "d’un", "d’une", "d'un", "d'une", "la", "le", "les", "et", "ou", "à", "au", "aux"}
+_CONTINUES |= {"en", "un", "une", "pour", "sur"}
 
 
 def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, bool]]:
@@ -64,9 +76,12 @@ def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, b
     Besides ``heading_of``'s lines:
     - ``running_top``: the page's first line is the running title of its chapter ("Mesure et évaluation",
       printed at the top of each page of the chapter); it titles the page;
-    - a section number on a line of its own with its title on the next line ("4" then "UX/UI");
+    - a section number opening the page on a line of its own, its title on the next line ("4" then
+      "UX/UI"; lower down, such a number is a footnote's);
     - a dotted number closing the page after a question ("…la lecture automatique est désactivée ?" then
-      "4.2"): the reference's criterion, printed at the foot of its page, titles that page.
+      "4.2"): the reference's criterion, printed at the foot of its page, titles that page;
+    - a good practice's title with its code glued ("Optimiser la gestion du parc des équipementsf.1"),
+      wherever the text layer puts it, titles its page ("f.1 Optimiser la gestion du parc des équipements").
     Table-of-contents lines ("8. Hébergement 81") are not headings: the last of them would otherwise be
     the section of every page after the contents."""
     out: list[tuple[int, str, bool]] = []
@@ -74,13 +89,13 @@ def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, b
     # an agenda: a page made mostly of numbered titles ("1. Dinum : …", "2. CGDD : …") lists the parts
     numbered = sum(bool(_NUMBERED_HEADING.match(x) and heading_of(x)) for x in lines)
     agenda = numbered >= 3 and numbered >= len([x for x in lines if x.strip()]) / 2
-    if running_top and lines and _title_like(lines[0]):
+    if running_top and not toc:
         out.append((0, lines[0].strip(), True))
     for n, line in enumerate(lines):
         s = line.strip()
         if _SECTION_NUMBER.match(s):
-            if n + 1 < len(lines) and _title_like(lines[n + 1]) and not _SECTION_NUMBER.match(lines[n + 1].strip()):
-                out.append((n, f"{s} {lines[n + 1].strip()}", False))
+            if n == 0 and len(lines) > 1 and _title_like(lines[1]) and not _SECTION_NUMBER.match(lines[1].strip()):
+                out.append((n, f"{s} {lines[1].strip()}", False))
             elif "." in s.rstrip(".") and n == len(lines) - 1 and n > 0 and lines[n - 1].rstrip().endswith("?"):
                 first = n - 1
                 while first > max(0, n - 4) and not lines[first - 1].rstrip().endswith((".", "?", ":", "!")):
@@ -89,17 +104,18 @@ def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, b
                 if len(question) <= 200 and question[:1].isupper():
                     out.append((n, f"{s} {question}", True))
             continue
+        sheet = typed_blocks.SHEET_TITLE.match(s)
+        if sheet:
+            out.append((n, f"{sheet['code']} {sheet['title']}", True))
+            continue
         h = heading_of(line)
-        if (
-            h
-            and not (toc and typed_blocks.toc_like(s) or agenda and _NUMBERED_HEADING.match(s))
-            and (
-                n,
-                h,
-            )
-            != (0, out[0][1] if out else None)
-        ):
-            out.append((n, h, False))
+        if not h or typed_blocks.TOC_TITLE.match(h) or toc and typed_blocks.toc_like(s):
+            continue  # "Table des matières" and its lines title no part of the document
+        if typed_blocks.non_advice(h) == "running":
+            continue  # "GUIDE ACHATS NUMÉRIQUE RESPONSABLE | GLOSSAIRE": the page's running header
+        if agenda and _NUMBERED_HEADING.match(s) or out and (n, h) == (0, out[0][1]):
+            continue
+        out.append((n, h, False))
     return out
 
 
@@ -144,7 +160,7 @@ def split_document(
     running = running_lines(parts)
     # a chapter's running title: the first line of pages, printed on several, and not the same everywhere
     firsts = [part.split("\n", 1)[0].strip() for part in parts]
-    tops = {fold(f).strip() for f in firsts} & running
+    tops = {fold(f).strip() for f in firsts if _chapter_title(f)} & running
     chaptered = len(tops) >= 2
     offset = 0
     for k, (page, text) in enumerate(zip([p for p in doc.pages if p.text.strip()], parts, strict=True)):
@@ -159,9 +175,12 @@ def split_document(
             # a page without a running title: the opening page of the chapter whose title runs from the
             # next page on, or a page out of any chapter (a slide of another part)
             nxt = firsts[k + 1] if k + 1 < len(parts) and fold(firsts[k + 1]).strip() in tops else None
-            chapters.append((offset, nxt if nxt and nxt != chapters[-1][1] and _title_like(nxt) else doc.title))
+            found.insert(0, (0, nxt if nxt and nxt != chapters[-1][1] else doc.title, True))
         for n, h, whole_page in found:
-            (chapters if whole_page else headings).append((offset if whole_page else starts[n], h))
+            if not whole_page:
+                headings.append((starts[n], h))
+            elif not chapters or chapters[-1][1] != h:  # within a chapter, its finer headings carry on
+                chapters.append((offset, h))
         offset += len(text) + 2
     full = "\n\n".join(parts)
     if not full.strip():

@@ -188,6 +188,8 @@ def test_blocks_survive_storage(docs):
         ("Jean Marc Deshayes, Caux Seine Agglomération.", "fragment"),
         ("Agnès Le Meil, Infranum.", "fragment"),
         ("Jean-Christophe Chaussat – DSI Pôle Emploi", "fragment"),
+        # a good practice's title with its code glued (good-practice guide p. 53): shown as a step before
+        ("Privilégier les achats durables et réparablese.2", "heading"),
     ],
 )
 def test_what_is_not_advice(unit, reason):

@@ -235,7 +235,7 @@ def test_a_sentence_that_leans_on_what_comes_before_its_paragraph_never_opens_a_
     # CAPACities p. 1: "… peuvent y contribuer." was step 2 of an answer, under a heading, its "y" unexplained
     text = (
         "Les territoires cherchent à devenir plus sobres.\n"
-        "Intelligents, écologiques et sobres\n"
+        "INTELLIGENTS, ÉCOLOGIQUES ET SOBRES\n"
         "Les dispositifs et services numériques dits “intelligents”, ou “smart” peuvent y contribuer. "
         "Les collectivités doivent donc évaluer la pertinence des capteurs avant de les déployer sur le territoire."
     )
@@ -251,6 +251,10 @@ def test_a_sentence_that_leans_on_what_comes_before_its_paragraph_never_opens_a_
     )
     body = answer_body(extractive_answer("Les capteurs intelligents ?", [passage(0, text, 1)], "agent", {}).text)
     assert body.index("Le numérique peut réduire") < body.index("peuvent y contribuer")
+    # and so in the next paragraph (a PDF's lines are paragraphs), when the one before is shown
+    text = "L'agent prépare un fichier CSV conforme au schéma national.\nIl dépose ensuite le fichier sur data.gouv.fr."
+    body = answer_body(extractive_answer("Comment publier un fichier CSV ?", [passage(0, text, 1)], "agent", {}).text)
+    assert body.index("L'agent prépare") < body.index("Il dépose ensuite")
 
 
 def test_a_long_paragraph_is_cut_around_its_best_sentence():

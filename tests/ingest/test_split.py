@@ -105,16 +105,27 @@ def test_a_criterion_printed_at_the_foot_of_its_page_is_that_page_s_section(real
 
 def test_a_chapter_s_running_title_is_the_section_of_its_pages(real_sections):
     bp = real_sections[BONNES_PRATIQUES]
-    assert bp[59] == "Phase d’usage, administration et paramétrages"
+    assert bp[57] == "Achat durable et responsable"
     assert bp[40] == "Mesure et évaluation"
     assert bp[44] == "Réduction des achats"  # the chapter's opening page, before its title runs at the top
     assert sum(s == "GUIDE" for s in bp.values()) < 10  # the front matter only (was 110 of 114 pages)
+
+
+def test_a_good_practice_s_title_with_its_code_glued_is_its_page_s_section(real_sections):
+    # the text layer puts "Optimiser la gestion du parc des équipementsf.1" at the foot of p. 59
+    bp = real_sections[BONNES_PRATIQUES]
+    assert bp[59] == "f.1 Optimiser la gestion du parc des équipements"
+    assert bp[60] == "f.2 Agir sur les paramétrages par défaut"
+    assert len({s for s in bp.values() if re.match(r"[a-h]\.\d{1,2} ", s)}) >= 25
 
 
 def test_a_number_on_its_own_line_then_a_title_is_a_heading():
     body = "Une phrase ordinaire du corps du texte qui explique la démarche aux agents. " * 4
     chunks = split_document(_doc([f"4\nUX/UI\n{body}"]), chunk_size=2000, chunk_overlap=0)
     assert chunks[0].section == "4 UX/UI"
+    # lower down the page, such a number is a footnote's ("2" then "Loi relative à la lutte contre le gaspillage")
+    chunks = split_document(_doc([f"{body}\n2\nLoi relative au gaspillage"]), chunk_size=2000, chunk_overlap=0)
+    assert chunks[0].section == "Titre"
 
 
 def test_running_titles_are_sections_only_where_they_are_printed():
