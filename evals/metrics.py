@@ -104,8 +104,11 @@ _STEP = re.compile(r"^\s*(\d{1,2})[.)]\s+\S", re.M)
 
 
 def answer_body(text: str) -> str:
-    """The answer without its « Pour aller plus loin » list of documents."""
-    return text.split("Pour aller plus loin")[0]
+    """The answer without its « Pour aller plus loin : » list of documents (cut where the app cuts it: a
+    step may itself begin « Pour aller plus loin, … »)."""
+    from assistant.prompts import FURTHER
+
+    return text.split(f"\n\n{FURTHER}")[0]
 
 
 def markers(text: str) -> list[int]:

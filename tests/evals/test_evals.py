@@ -12,6 +12,7 @@ import pytest
 
 from assistant.settings import PROJECT_ROOT
 from evals.metrics import (
+    answer_body,
     doc_gains,
     first_rank,
     hit_at,
@@ -19,6 +20,7 @@ from evals.metrics import (
     markers_resolved,
     mrr_at,
     ndcg_at,
+    non_advice_units,
     ordered_steps,
     page_gains,
     point_covered,
@@ -328,3 +330,13 @@ def test_the_abstention_rule_is_chosen_within_its_false_abstention_budget():
     assert judge(rule, no_key)["refusals"] == 9  # without a key term in the passages, always refused
     cv = cross_validate(FAMILIES["cosinus seul"], rows)
     assert cv["false_abstention_rate"] == 0.0 and 0.6 <= cv["refusal_rate"] <= round(8 / 9, 3)  # judged out of fold
+
+
+def test_the_answer_body_ends_where_the_app_ends_it_not_at_a_step_that_says_pour_aller_plus_loin():
+    text = (
+        "Voici comment procéder :\n1. Réparer en interne. [1]\n"
+        "2. Pour aller plus loin, former les agents habilités à la réparation des écrans. [1]\n\n"
+        "Pour aller plus loin :\n- [1] Guide (guide.pdf), p. 37"
+    )
+    assert "former les agents habilités" in answer_body(text) and "guide.pdf" not in answer_body(text)
+    assert non_advice_units(text) == []
