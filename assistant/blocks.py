@@ -61,7 +61,8 @@ _BANNER = re.compile(
 _PLACEHOLDER = re.compile(
     r"\bX{2,}\b|\bX\.\d|\.\.\.\s*%|…\s*%|\[\s*(?:…|\.\.\.|à compléter|a completer)\s*\]|_{3,}|"
     r"<(?!/?(?:script|img|a|p|div|span|br|b|i|iframe|style)\b)[^<>=/]{2,30}>|"
-    r"\bà compl[ée]ter\b|\bnom de la collectivit[ée]\b\s*\]",
+    r"\bà compl[ée]ter\b|\bnom de la collectivit[ée]\b\s*\]|"
+    r"\boui\s*/\s*non\b|\bsi oui,?\s+(?:indiquer|indiquez|pr[ée]ciser|pr[ée]cisez)\b",  # a form's answer boxes
     re.IGNORECASE,
 )
 # a sample written in the first person for the reader to adapt, as the national consultation's guide gives

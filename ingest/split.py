@@ -189,7 +189,8 @@ def split_document(
     pages_of: dict[str, set[int]] = {}
     for off, h in headings:
         pages_of.setdefault(h, set()).add(bisect.bisect_right(page_starts, off))
-    headings = sorted([(off, h) for off, h in headings if len(pages_of[h]) < 3] + chapters)
+    # at the same offset, a page's title wins over a heading on its first line, a sheet over its chapter
+    headings = sorted([(off, h) for off, h in headings if len(pages_of[h]) < 3] + chapters, key=lambda x: x[0])
     heading_offsets = [h[0] for h in headings]
 
     def page_at(pos: int) -> int:

@@ -190,6 +190,9 @@ def test_blocks_survive_storage(docs):
         ("Jean-Christophe Chaussat – DSI Pôle Emploi", "fragment"),
         # a good practice's title with its code glued (good-practice guide p. 53): shown as a step before
         ("Privilégier les achats durables et réparablese.2", "heading"),
+        # a form's answer boxes (the RGESN's model declaration, p. 19): quoted in an élu answer before
+        ("Connexion minimum pour le service. Oui / non. Si oui, indiquer la taille minimum de l’écran.", "placeholder"),
+        ("Écoconception des serveurs : oui / non", "placeholder"),
     ],
 )
 def test_what_is_not_advice(unit, reason):
