@@ -447,6 +447,8 @@ HELDOUT = {  # each set was written after the composer it names, and has tuned n
     "heldout4.jsonl": "écrites après l'expansion des questions et le recalibrage du refus",
     "heldout5.jsonl": "écrites après le composeur qui lit les passages dans l'ordre, par un lecteur qui n'a pas vu "
     "les réponses",
+    "heldout6.jsonl": "écrites après les sections de page et les phrases qui s'appuient sur la précédente, par un "
+    "lecteur du seul corpus",
 }
 
 
