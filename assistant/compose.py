@@ -495,10 +495,11 @@ def _render(
             cut = trim_words(t, room, whole_clauses=True) if room >= 12 else None
             if cut is None:
                 break  # a paragraph's next sentence is not shown without the one before it
-            room -= len(end_unit(cut).split())
+            unit = end_unit(cut)
+            room -= len(unit.split())
             shown.add(key)
             taken.append(key)
-            kept.append(end_unit(cut))
+            kept.append(unit)
             if cut != t:
                 break  # nothing follows a sentence cut with "[…]" ("… des métiers […] Puis, si du code […]")
         return kept
