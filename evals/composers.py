@@ -31,6 +31,7 @@ from evals.metrics import (
     list_integrity,
     non_advice_units,
     ordered_steps,
+    orphan_openers,
     points_coverage,
 )
 from measure import pct
@@ -83,6 +84,7 @@ def evaluate(assistant, questions: list[dict], live: bool = False) -> dict:  # n
     rows = {c: {"coverage": [], "words": [], "units": 0, "bad": 0, "steps": [0, 0], "lists": [0, 0]} for c in names}
     for c in names:
         rows[c] |= {"km": [], "km_src": [], "ms": [], "answers_with_bad": 0, "answered": 0, "bad_examples": []}
+        rows[c]["orphans"] = 0
     per_q: dict[str, dict] = {}
     for q in questions:
         if not q["expected"]:
@@ -124,6 +126,7 @@ def evaluate(assistant, questions: list[dict], live: bool = False) -> dict:  # n
             r["bad"] += len(bad)
             r["answers_with_bad"] += bool(bad)
             r["bad_examples"] += [f"{q['id']}: [{why}] {u[:100]}" for u, why in bad][:3]
+            r["orphans"] += len(orphan_openers(ans.text))
             if mode == "agent" and (
                 q["kind"] == "procedure" or is_procedure_question(q["question"]) or wants_list(q["question"])
             ):
@@ -154,6 +157,7 @@ def evaluate(assistant, questions: list[dict], live: bool = False) -> dict:  # n
             "elu_sources_kandel_moles": round(statistics.mean(r["km_src"]), 1) if r["km_src"] else None,
             "latency_ms": {"p50": pct(r["ms"], 50), "p95": pct(r["ms"], 95)},
             "non_advice_examples": r["bad_examples"][:12],
+            "orphan_openers": r["orphans"],
         }
     return {"composers": summary, "per_question": per_q}
 
@@ -212,6 +216,12 @@ def render(summary: dict, title: str) -> list[str]:
     lines += ["", "| objectif (composeur par segments) | valeur | cible | atteint ? |", "|---|---|---|---|"]
     for t in targets(summary):
         lines.append(f"| {t['label']} | {t['value']} | {t['op']} {t['target']} | {'oui' if t['met'] else '**non**'} |")
+    orphans = ", ".join(f"{LABELS[c].split(' (')[0]} {summary[c]['orphan_openers']}" for c in summary if c != "quote")
+    lines += [
+        "",
+        f"Étapes ou puces ouvertes par une phrase qui s'appuie sur une autre que la réponse ne montre pas "
+        f"juste avant (`evals.metrics.orphan_openers`) : {orphans}.",
+    ]
     bad = summary["previous"]["non_advice_examples"][:6]
     if bad:
         lines += ["", "Exemples d'unités du composeur précédent que le contrôle rejette :", ""]

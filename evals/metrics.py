@@ -211,6 +211,25 @@ def non_advice_units(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def orphan_openers(text: str) -> list[str]:
+    """Steps and bullets that open on a sentence leaning on one the answer does not show just before it
+    ("Il s’agit ensuite…", "… peuvent y contribuer.") — first in the answer, after a label, or after a step
+    cited to another passage (``assistant.plain.opens_alone``)."""
+    from assistant.plain import opens_alone
+
+    out, before = [], None  # the citation of the step shown just before
+    for line in answer_body(text).splitlines():
+        step = re.match(r"^\s*(?:\d{1,2}[.)]|[-•*])\s+(.*)$", line)
+        if not step:
+            before = None if line.strip() else before  # a label or a lead-in line breaks the thread
+            continue
+        cited = _MARKER.findall(step.group(1))[-1:] or [None]
+        if not opens_alone(_MARKER.sub("", step.group(1)).strip()) and cited[0] != before:
+            out.append(step.group(1))
+        before = cited[0]
+    return out
+
+
 def _norm(s: str) -> str:
     return re.sub(r"\W+", " ", _MARKER.sub("", s)).strip().lower()
 

@@ -22,6 +22,7 @@ from evals.metrics import (
     ndcg_at,
     non_advice_units,
     ordered_steps,
+    orphan_openers,
     page_gains,
     point_covered,
     points_coverage,
@@ -103,7 +104,7 @@ def test_answer_points_lexical_measure() -> None:
     assert points_coverage(["publication des données", "redevance de l'IGN"], answer) == 0.5
     assert points_coverage([], answer) is None
     # what follows « Pour aller plus loin » is a list of documents, not the answer
-    assert points_coverage(["redevance de l'IGN"], "Rien.\n\nPour aller plus loin\n- redevance IGN") == 0.0
+    assert points_coverage(["redevance de l'IGN"], "Rien.\n\nPour aller plus loin :\n- redevance IGN") == 0.0
 
 
 # --------------------------------------------------------------------------- loaders
@@ -340,3 +341,16 @@ def test_the_answer_body_ends_where_the_app_ends_it_not_at_a_step_that_says_pour
     )
     assert "former les agents habilités" in answer_body(text) and "guide.pdf" not in answer_body(text)
     assert non_advice_units(text) == []
+
+
+def test_an_orphan_opener_is_a_step_that_leans_on_a_sentence_the_answer_does_not_show_before_it():
+    text = (
+        "Voici comment procéder :\n**Intelligents, écologiques et sobres**\n"
+        "1. Les dispositifs numériques dits intelligents peuvent y contribuer. [1]\n"
+        "2. L'agent prépare un fichier CSV conforme au schéma national. [2]\n"
+        "3. Il dépose ensuite le fichier sur data.gouv.fr. [2]\n"
+        "4. Cela permet de publier les données de la commune. [3]\n\n"
+        "Pour aller plus loin :\n- [1] Guide, p. 1"
+    )
+    found = orphan_openers(text)
+    assert len(found) == 2 and found[0].startswith("Les dispositifs") and found[1].startswith("Cela permet")
