@@ -212,6 +212,11 @@ def test_next_questions_come_from_the_headings_around_the_cited_pages():
     assert suggestions("rien", [], None) == []
 
 
+def agent_body(question: str, text: str, page: int = 1) -> str:
+    """The body of the agent answer to ``question`` from one passage holding ``text``."""
+    return answer_body(extractive_answer(question, [passage(0, text, page)], "agent", {}).text)
+
+
 def test_nothing_quotable_gives_none():
     assert extractive_answer("Comment ?", [passage(0, TOC, 3)], "agent", {}) is None
 
@@ -223,9 +228,7 @@ def test_a_paragraph_is_quoted_in_its_own_order_so_its_sentences_keep_their_ante
         "Cette opération peut être en partie automatisée grâce à des outils proposés par Etalab. "
         "Le site adresse.data.gouv.fr permet de géocoder une liste d’adresses par le dépôt d’un fichier csv."
     )
-    body = answer_body(
-        extractive_answer("Comment géocoder les adresses d'un fichier ?", [passage(0, text, 23)], "agent", {}).text
-    )
+    body = agent_body("Comment géocoder les adresses d'un fichier ?", text, 23)
     first, then, last = (body.index(s) for s in ("Le géocodage consiste", "Cette opération", "Le site adresse"))
     assert first < then < last  # "Cette opération" follows the sentence it refers to
     assert len(re.findall(r"^1\. ", body, re.M)) == 1 and not re.search(r"^2\. ", body, re.M)  # one paragraph, one step
@@ -239,9 +242,7 @@ def test_a_sentence_that_leans_on_what_comes_before_its_paragraph_never_opens_a_
         "Les dispositifs et services numériques dits “intelligents”, ou “smart” peuvent y contribuer. "
         "Les collectivités doivent donc évaluer la pertinence des capteurs avant de les déployer sur le territoire."
     )
-    body = answer_body(
-        extractive_answer("Faut-il déployer des capteurs intelligents ?", [passage(0, text, 1)], "agent", {}).text
-    )
+    body = agent_body("Faut-il déployer des capteurs intelligents ?", text)
     assert "évaluer la pertinence des capteurs" in body
     assert "peuvent y contribuer" not in body
     # inside a paragraph, the same sentence comes with the one it leans on
@@ -249,11 +250,11 @@ def test_a_sentence_that_leans_on_what_comes_before_its_paragraph_never_opens_a_
         "Le numérique peut réduire les consommations d’énergie des bâtiments publics. "
         "Les dispositifs et services numériques dits “intelligents” peuvent y contribuer."
     )
-    body = answer_body(extractive_answer("Les capteurs intelligents ?", [passage(0, text, 1)], "agent", {}).text)
+    body = agent_body("Les capteurs intelligents ?", text)
     assert body.index("Le numérique peut réduire") < body.index("peuvent y contribuer")
     # and so in the next paragraph (a PDF's lines are paragraphs), when the one before is shown
     text = "L'agent prépare un fichier CSV conforme au schéma national.\nIl dépose ensuite le fichier sur data.gouv.fr."
-    body = answer_body(extractive_answer("Comment publier un fichier CSV ?", [passage(0, text, 1)], "agent", {}).text)
+    body = agent_body("Comment publier un fichier CSV ?", text)
     assert body.index("L'agent prépare") < body.index("Il dépose ensuite")
 
 
