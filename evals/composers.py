@@ -84,7 +84,7 @@ def evaluate(assistant, questions: list[dict], live: bool = False) -> dict:  # n
     rows = {c: {"coverage": [], "words": [], "units": 0, "bad": 0, "steps": [0, 0], "lists": [0, 0]} for c in names}
     for c in names:
         rows[c] |= {"km": [], "km_src": [], "ms": [], "answers_with_bad": 0, "answered": 0, "bad_examples": []}
-        rows[c]["orphans"] = 0
+        rows[c] |= {"orphans": 0}
     per_q: dict[str, dict] = {}
     for q in questions:
         if not q["expected"]:

@@ -223,10 +223,11 @@ def orphan_openers(text: str) -> list[str]:
         if not step:
             before = None if line.strip() else before  # a label or a lead-in line breaks the thread
             continue
-        cited = _MARKER.findall(step.group(1))[-1:] or [None]
-        if not opens_alone(_MARKER.sub("", step.group(1)).strip()) and cited[0] != before:
+        marks = _MARKER.findall(step.group(1))
+        cited = marks[-1] if marks else None
+        if not opens_alone(_MARKER.sub("", step.group(1)).strip()) and cited != before:
             out.append(step.group(1))
-        before = cited[0]
+        before = cited
     return out
 
 
