@@ -50,6 +50,9 @@ def running_lines(pages: list[str], min_pages: int = 3) -> frozenset[str]:
 
 
 _SECTION_NUMBER = re.compile(r"^\d{1,2}(?:\.\d{1,2}){0,2}\.?$")  # "4", "4.2": a section's number on its own line
+# a line ending with one of these words goes on in the next one ("Audit initial d’un service de")
+_CONTINUES = frozenset(("de", "du", "des", "d’un", "d’une", "d'un", "d'une", "la", "le", "les", "et", "ou", "à"))
+_CONTINUES |= {"au", "aux", "en", "un", "une", "pour", "sur"}
 
 
 def _title_like(line: str) -> bool:
@@ -57,17 +60,13 @@ def _title_like(line: str) -> bool:
     s = line.strip()
     if not (2 <= len(s) <= 90 and s[:1].isalnum() and s[:1] == s[:1].upper() and s[-1] not in ".,;:"):
         return False
-    return s.split()[-1].lower() not in _CONTINUES  # "Audit initial d’un service de": its end is on the next line
+    return s.split()[-1].lower() not in _CONTINUES
 
 
 def _chapter_title(line: str) -> bool:
     """A first line that may be a chapter's running title: not the document's running header
     ("GUIDE ACHATS NUMÉRIQUE RESPONSABLE | GLOSSAIRE") nor "Table des matières"."""
     return _title_like(line) and typed_blocks.non_advice(line) != "running" and not typed_blocks.TOC_TITLE.match(line)
-
-
-_CONTINUES = {"de", "du", "des", "d’un", "d’une", "d'un", "d'une", "la", "le", "les", "et", "ou", "à", "au", "aux"}
-_CONTINUES |= {"en", "un", "une", "pour", "sur"}
 
 
 def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, bool]]:
@@ -86,9 +85,10 @@ def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, b
     the section of every page after the contents."""
     out: list[tuple[int, str, bool]] = []
     toc = sum(typed_blocks.toc_like(x.strip()) for x in lines) >= 3
-    # an agenda: a page made mostly of numbered titles ("1. Dinum : …", "2. CGDD : …") lists the parts
+    # a page made mostly of numbered lines is an agenda ("1. Dinum : …", "2. CGDD : …") or a table's rows
+    # ("80 Plus Titanium 90 % 94 % 96 % 94 %"): they title no part of the document
     numbered = sum(bool(_NUMBERED_HEADING.match(x) and heading_of(x)) for x in lines)
-    agenda = numbered >= 3 and numbered >= len([x for x in lines if x.strip()]) / 2
+    listing = numbered >= 3 and numbered >= len([x for x in lines if x.strip()]) / 2
     if running_top and not toc:
         out.append((0, lines[0].strip(), True))
     for n, line in enumerate(lines):
@@ -113,8 +113,8 @@ def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, b
             continue  # "Table des matières" and its lines title no part of the document
         if typed_blocks.non_advice(h) == "running":
             continue  # "GUIDE ACHATS NUMÉRIQUE RESPONSABLE | GLOSSAIRE": the page's running header
-        if agenda and _NUMBERED_HEADING.match(s) or out and (n, h) == (0, out[0][1]):
-            continue
+        if listing and _NUMBERED_HEADING.match(s) or out and (n, h) == (0, out[0][1]):
+            continue  # a row of a listing, or the running title already taken
         out.append((n, h, False))
     return out
 

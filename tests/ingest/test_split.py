@@ -128,6 +128,13 @@ def test_a_number_on_its_own_line_then_a_title_is_a_heading():
     assert chunks[0].section == "Titre"
 
 
+def test_the_rows_of_a_table_of_numbered_lines_are_not_sections():
+    # procurement guide p. 29: "80 Plus Titanium 90 % 94 % 96 % 94 %" was the section of three pages
+    rows = "\n".join(f"80 Plus {n} {p} % {p + 3} %" for n, p in (("Bronze", 82), ("Silver", 85), ("Gold", 87)))
+    chunks = split_document(_doc([f"{rows}\nUn tableau des certifications énergétiques des alimentations."]))
+    assert chunks[0].section == "Titre"
+
+
 def test_running_titles_are_sections_only_where_they_are_printed():
     body = "Une phrase ordinaire du corps du texte qui explique la démarche aux agents. " * 4
     pages = [f"Achats\n{body}"] * 3 + [f"Une diapositive d'une autre partie\n{body}"] + [f"Usage\n{body}"] * 3
