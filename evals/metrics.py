@@ -219,14 +219,15 @@ def orphan_openers(text: str) -> list[str]:
 
     out, before = [], None  # the citation of the step shown just before
     for line in answer_body(text).splitlines():
-        step = re.match(r"^\s*(?:\d{1,2}[.)]|[-•*])\s+(.*)$", line)
+        step = _LIST_LINE.match(line)
         if not step:
             before = None if line.strip() else before  # a label or a lead-in line breaks the thread
             continue
-        marks = _MARKER.findall(step.group(1))
+        unit = line[step.end() :]
+        marks = _MARKER.findall(unit)
         cited = marks[-1] if marks else None
-        if not opens_alone(_MARKER.sub("", step.group(1)).strip()) and cited != before:
-            out.append(step.group(1))
+        if not opens_alone(_MARKER.sub("", unit).strip()) and cited != before:
+            out.append(unit)
         before = cited
     return out
 

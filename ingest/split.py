@@ -156,25 +156,26 @@ def split_document(
     page_numbers: list[int] = []
     headings: list[tuple[int, str]] = []  # (offset, heading)
     chapters: list[tuple[int, str]] = []  # (offset, heading) of those that title a whole page
-    parts = [page.text.strip() for page in doc.pages if page.text.strip()]
+    pages = [page for page in doc.pages if page.text.strip()]
+    parts = [page.text.strip() for page in pages]
     running = running_lines(parts)
     # a chapter's running title: the first line of pages, printed on several, and not the same everywhere
     firsts = [part.split("\n", 1)[0].strip() for part in parts]
     tops = {fold(f).strip() for f in firsts if _chapter_title(f)} & running
-    chaptered = len(tops) >= 2
+    on_top = [len(tops) >= 2 and fold(f).strip() in tops for f in firsts]  # the page opens on a running title
     offset = 0
-    for k, (page, text) in enumerate(zip([p for p in doc.pages if p.text.strip()], parts, strict=True)):
+    for k, (page, text) in enumerate(zip(pages, parts, strict=True)):
         page_starts.append(offset)
         page_numbers.append(page.page)
         lines = text.split("\n")
         starts = [offset]
         for line in lines[:-1]:
             starts.append(starts[-1] + len(line) + 1)
-        found = page_headings(lines, chaptered and fold(firsts[k]).strip() in tops)
-        if chaptered and chapters and not any(whole for _, _, whole in found):
+        found = page_headings(lines, on_top[k])
+        if len(tops) >= 2 and chapters and not any(whole for _, _, whole in found):
             # a page without a running title: the opening page of the chapter whose title runs from the
             # next page on, or a page out of any chapter (a slide of another part)
-            nxt = firsts[k + 1] if k + 1 < len(parts) and fold(firsts[k + 1]).strip() in tops else None
+            nxt = firsts[k + 1] if k + 1 < len(parts) and on_top[k + 1] else None
             found.insert(0, (0, nxt if nxt and nxt != chapters[-1][1] else doc.title, True))
         for n, h, whole_page in found:
             if not whole_page:
