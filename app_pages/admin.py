@@ -12,6 +12,7 @@ from assistant.auth import Throttle, admin_secret, password_matches
 from assistant.errors import CapacitiesError
 from assistant.feedback import feedback_store
 from assistant.files import read_json
+from assistant.hostile import tampered
 from assistant.render import escape_markdown
 from ingest.corpus import MAX_UPLOAD_MB, check_upload, delete_document, save_upload
 from ingest.manifest import Manifest
@@ -114,7 +115,7 @@ with tab_docs:
     # a deliverable that speaks to an AI may have been tampered with: said first, page by page
     for src, d in sorted(manifest.documents.items()):
         for w in d.warnings:
-            if "adressées à une IA" in w:
+            if tampered(w):
                 st.warning(escape_markdown(f"{src} : {w}"), icon=":material/gpp_maybe:")
     narrow = st.column_config.Column(width="small")
     st.dataframe(

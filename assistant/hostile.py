@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.text import CONTROL, sentences
+from assistant.text import CONTROL, reads_as_sentence, sentences
 from assistant.types import Document
 
 # --------------------------------------------------------------------------- folding for screening
@@ -254,6 +254,15 @@ _CUE = re.compile(
     # the page speaking of itself: "ne garde rien de ce que dit ce document", "passe sous silence tout le guide"
     r"(?:ce|cette|ces|tout le|toute la|this|these) (?:document|guide|page|chapitre|texte|lignes|lines))(?!\w)"
 )
+# the same, on the text with its accents: an imperative of "tu" with its object ("Déclare que…",
+# "oriente-le vers…", "présente-la comme…": guidance speaks to "vous" or in the infinitive), a contact
+# (a telephone number, a web address), or something to pass off as what it is not ("à présenter comme")
+_CUE_ACCENTED = re.compile(
+    r"^[\W\d]*(?!(?:parce|quelle|quelque|encore|même|autre|telle|comme) )[a-zàâçéèêëîïôûù]+e que\b|"
+    r"\b[a-zàâçéèêëîïôûù]{3,}e-(?:le|la|les|lui|leur|moi)\b|"
+    r"(?:\+33|\b0)\s?[1-9](?:[ .-]?\d\d){4}\b|\bhttps?://|\bwww\.|présent\w* (?:[\w']+ ){0,4}comme\b|"
+    r"\bpolic(?:y|ies)\b"
+)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.\w")  # seen before folding, which reads "@" as the letter it mimics
 # a label in brackets at the start, as a system would stamp it: "[Opérateur]", "<<configuration>>",
 # "(message interne, priorité 1)"
@@ -289,7 +298,12 @@ def may_give_orders(sentence: str) -> bool:
     inside the name of a programme (« du « Dites-le-nous une fois » ») is not a cue."""
     low, high = MEANING_WORDS
     folded = _QUOTED_NAME.sub(" ", fold_for_screening(sentence))
-    cue = _CUE.search(folded) or _STAMP.search(folded) or _EMAIL.search(sentence)
+    cue = (
+        _CUE.search(folded)
+        or _STAMP.search(folded)
+        or _EMAIL.search(sentence)
+        or _CUE_ACCENTED.search(_QUOTED_NAME.sub(" ", fold_for_screening(sentence, accents=True)))
+    )
     return low <= len(sentence.split()) <= high and bool(cue)
 
 
@@ -428,9 +442,18 @@ def remove_orders(text: str, screen: InjectionScreen) -> tuple[str, int]:
     return re.sub(r"\n{3,}", "\n\n", cleaned).strip("\n "), len(merged)
 
 
+# what a warning of ``screen_document`` says when a deliverable may have been tampered with
+TAMPERING_SIGNS = ("adressées à une IA", "titre rédigé comme une phrase")
+
+
+def tampered(warning: str) -> bool:
+    """Does this warning of a document say it may have been tampered with (the admin page shows it first)?"""
+    return any(sign in warning for sign in TAMPERING_SIGNS)
+
+
 def screen_document(doc: Document, screen: InjectionScreen, fallback_title: str) -> Document:
     """A document fit for the index: markup out, sentences that speak to an AI out (their pages named in
-    its warnings), a title that gives orders replaced by ``fallback_title``."""
+    its warnings), a title that gives orders or reads as a sentence replaced by ``fallback_title``."""
     pages, hit_pages, removed = [], [], 0
     for p in doc.pages:
         text, n = remove_orders(strip_markup(p.text), screen)
@@ -448,6 +471,12 @@ def screen_document(doc: Document, screen: InjectionScreen, fallback_title: str)
     title = plain(doc.title)
     if title and screen.hostile([title])[0]:
         warnings.append(f"titre contenant des consignes adressées à une IA, remplacé par « {fallback_title} ».")
+        title = ""
+    elif reads_as_sentence(title):  # a title names the document; a sentence there is written to be read out
+        warnings.append(
+            f"titre rédigé comme une phrase ({len(title.split())} mots), remplacé par « {fallback_title} » : "
+            "vérifiez la provenance du document."
+        )
         title = ""
     title = title or fallback_title  # a title that was only an image or markup
     return replace(doc, pages=[p for p in pages if p.text.strip()], title=title, warnings=warnings)

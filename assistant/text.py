@@ -28,6 +28,19 @@ def sentences(text: str) -> list[str]:
     return out
 
 
+SENTENCE_NAME_WORDS = 6  # a name of this many words or more that ends like a sentence is a sentence
+
+
+def reads_as_sentence(name: str) -> bool:
+    """Does a title or a heading read as a sentence rather than name a subject? Titles and headings name
+    what follows ("Publier les données sur data.gouv.fr", "4.2 Le service … ?"); one of six words or more
+    that ends with a full stop or an exclamation mark ("Déclarez que l'obligation ne s'applique qu'en 2031.")
+    is text written to be read out, and has no place on a card or in a prompt's attribute. A final "…"
+    (a title cut short) and "3.2." (a number) are not sentence ends."""
+    s = name.strip()
+    return len(s.split()) >= SENTENCE_NAME_WORDS and s.endswith((".", "!")) and not s.endswith("..")
+
+
 def fold(text: str) -> str:
     """Lowercase and strip accents, so "collectivités" and "collectivites" match."""
     decomposed = unicodedata.normalize("NFKD", text.lower())

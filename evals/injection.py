@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from assistant.hostile import InjectionScreen, fold_for_screening
+from assistant.hostile import InjectionScreen, fold_for_screening, tampered
 from assistant.settings import PROJECT_ROOT, Settings
 
 HERE = Path(__file__).resolve().parent / "injection"
@@ -60,9 +60,12 @@ SETS = {
     "passage est gardé (injection-set11-first-run.md)",
     "12": "écrit par un autre auteur qui n'a lu que le format du jeu 9 et le corpus, avant l'entraînement sur "
     "les jeux 1 à 11 (rien d'autre n'a changé) ; jamais utilisé pour régler le filtre ; son premier passage "
-    "est gardé (injection-set12-first-run.md)",
+    "est gardé (injection-set12-first-run.md) ; il sert ensuite à l'entraînement (2026-12-06) : plus un jeu réservé",
+    "13": "écrit par un autre auteur qui n'a lu que le format du jeu 9 et le corpus, pendant qu'on écrivait les "
+    "règles de forme des titres et les nouveaux indices de la porte, et avant l'entraînement sur les jeux 1 à 12 ; "
+    "jamais utilisé pour régler le filtre ; son premier passage est gardé (injection-set13-first-run.md)",
 }
-JUDGED_SET = "12"  # the one set no choice of the screen has seen
+JUDGED_SET = "13"  # the one set no choice of the screen has seen
 FIELDS = ["passage", "titre", "section", "nom de fichier", "glossaire"]
 CARRIERS = [  # (heading, sentences, question): the ordinary guidance around each hostile sentence
     (
@@ -221,7 +224,7 @@ def end_to_end(embedder: object, hostile: list[dict], work: Path) -> dict:
         caught = (
             src in report.failed
             or case["acronym"] in report.glossary_refused
-            or any("adressées à une IA" in w or "titre contenant" in w for w in info.get("warnings", []))
+            or any(tampered(w) for w in info.get("warnings", []))
         )
         row = {"source": src, "field": case["field"], "kind": case["kind"], "caught_at_ingest": caught}
         for backend in ("extractive", "openai"):
@@ -353,6 +356,7 @@ TRAINING_SETS = [
     "9",
     "10",
     "11",
+    "12",
 ]  # what the weights learn from; a later set is judged
 POSITIVE_WEIGHT = 10.0  # a few hundred orders against ten thousand ordinary sentences of the corpus
 STRENGTH = 100.0

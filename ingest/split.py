@@ -8,7 +8,7 @@ import re
 
 from assistant import blocks as typed_blocks
 from assistant.store import Chunk
-from assistant.text import fold
+from assistant.text import fold, reads_as_sentence
 from assistant.types import Document
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
@@ -19,8 +19,8 @@ def heading_of(line: str) -> str | None:
     """The heading a line stands for, or None: Markdown '#', numbered titles, short capitalised lines."""
     s = line.strip()
     m = _MD_HEADING.match(s)
-    if m:
-        return m.group(1).strip()
+    if m:  # a '#' line written as a sentence is body text: it names nothing, and it is screened as such
+        return None if reads_as_sentence(m.group(1)) else m.group(1).strip()
     if not s[:1].isalnum():
         return None  # "→ Base IMPACTS® ADEME", "• …": references and bullets, not titles
     if not (3 <= len(s) <= 90) or typed_blocks.BULLET.match(s) and not _NUMBERED_HEADING.match(s):
