@@ -12,6 +12,7 @@ from assistant.text import fold, reads_as_sentence
 from assistant.types import Document
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+_CAPITALS = 0.8  # share of capitals in the letters of a heading printed in capitals
 _NUMBERED_HEADING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,4}\.|[A-Z]\.)\s+[A-ZÀ-Ý]")
 
 
@@ -33,7 +34,8 @@ def heading_of(line: str) -> str | None:
     if _NUMBERED_HEADING.match(s):
         return s
     upper = sum(c.isupper() for c in letters) / len(letters)
-    return s if upper > 0.8 and len(letters) >= 5 else None
+    # brackets, bars and signs title nothing: a library call number ("D – PRISME – [0 84.75 TRIB r]")
+    return s if upper > _CAPITALS and len(letters) >= 5 and not re.search(r"[\[\]{}|@=<>]", s) else None
 
 
 def running_lines(pages: list[str], min_pages: int = 3) -> frozenset[str]:
@@ -52,7 +54,7 @@ def running_lines(pages: list[str], min_pages: int = 3) -> frozenset[str]:
 _SECTION_NUMBER = re.compile(r"^\d{1,2}(?:\.\d{1,2}){0,2}\.?$")  # "4", "4.2": a section's number on its own line
 # a line ending with one of these words goes on in the next one ("Audit initial d’un service de")
 _CONTINUES = frozenset(("de", "du", "des", "d’un", "d’une", "d'un", "d'une", "la", "le", "les", "et", "ou", "à"))
-_CONTINUES |= {"au", "aux", "en", "un", "une", "pour", "sur"}
+_CONTINUES |= {"au", "aux", "en", "un", "une", "pour", "sur", "vers", "dans", "par", "avec", "sans"}
 
 
 def _title_like(line: str) -> bool:
@@ -80,7 +82,9 @@ def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, b
     - a dotted number closing the page after a question ("…la lecture automatique est désactivée ?" then
       "4.2"): the reference's criterion, printed at the foot of its page, titles that page;
     - a good practice's title with its code glued ("Optimiser la gestion du parc des équipementsf.1"),
-      wherever the text layer puts it, titles its page ("f.1 Optimiser la gestion du parc des équipements").
+      wherever the text layer puts it, titles its page ("f.1 Optimiser la gestion du parc des équipements");
+    - a heading in capitals broken over lines is one heading ("HOP HALTE À L’OBSOLESCENCE" / "PROGRAMMÉE"), and
+      the rest of a line that titles nothing is no heading ("→ UN RÉFÉRENTIEL … DU NUMÉRIQUE" / "RESPONSABLE").
     Table-of-contents lines ("8. Hébergement 81") are not headings: the last of them would otherwise be
     the section of every page after the contents."""
     out: list[tuple[int, str, bool]] = []
@@ -115,8 +119,29 @@ def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, b
             continue  # "GUIDE ACHATS NUMÉRIQUE RESPONSABLE | GLOSSAIRE": the page's running header
         if listing and _NUMBERED_HEADING.match(s) or out and (n, h) == (0, out[0][1]):
             continue  # a row of a listing, or the running title already taken
+        if n and _goes_on(lines[n - 1], s):  # the second line of a heading in capitals: "HOP HALTE À…" / "PROGRAMMÉE"
+            if out and out[-1][0] == n - 1 and not out[-1][2]:
+                out[-1] = (n, f"{out[-1][1]} {h}", False)
+            continue  # else it goes on a line that titles nothing ("→ UN RÉFÉRENTIEL … DU NUMÉRIQUE")
         out.append((n, h, False))
     return out
+
+
+def _capitals(line: str) -> bool:
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 2 and sum(c.isupper() for c in letters) / len(letters) > _CAPITALS
+
+
+def _goes_on(previous: str, line: str) -> bool:
+    """Is ``line``, in capitals, the next line of a heading in capitals that the layout broke ("LA DIRECTION
+    DES ACHATS" / "DE L’ÉTAT", "MINISTÈRE" / "DE LA TRANSITION" / "ÉCOLOGIQUE")? It is when the line before is
+    in capitals too, ends no sentence, is not the running header, and one of them shows the break: the
+    line starts with a linking word, is a single word, or the line before ends with a linking word."""
+    prev = previous.strip()
+    if not (_capitals(line) and _capitals(prev)) or prev[-1:] in ".:;!?" or typed_blocks.non_advice(prev) == "running":
+        return False
+    first = re.split(r"[\s’']", line.lower(), maxsplit=1)[0]
+    return first in _CONTINUES or first == "d" or len(line.split()) == 1 or prev.split()[-1].lower() in _CONTINUES
 
 
 def _splitter(chunk_size: int, chunk_overlap: int):  # noqa: ANN202

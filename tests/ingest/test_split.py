@@ -81,14 +81,16 @@ def test_id_changes_with_the_section_the_embedder_is_shown():
 
 RGESN = "pdf/dinum_rgesn_v1.0.1_2022.pdf"
 BONNES_PRATIQUES = "pdf/dinum_guide_bonnes_pratiques_numerique_responsable_2023.pdf"
+ACHATS = "pdf/dinum_guide_achats_numeriques_responsables_2021.pdf"
 
 
 @pytest.fixture(scope="module")
 def real_sections():
     out = {}
-    for src in (RGESN, BONNES_PRATIQUES):
+    for src in (RGESN, BONNES_PRATIQUES, ACHATS):
         chunks = split_document(load_document(CORPUS / src, CORPUS, ocr=False))
         out[src] = {c.page_start: c.section for c in chunks}
+        out[src, "all"] = {c.section for c in chunks}
     return out
 
 
@@ -117,6 +119,22 @@ def test_a_good_practice_s_title_with_its_code_glued_is_its_page_s_section(real_
     assert bp[59] == "f.1 Optimiser la gestion du parc des équipements"
     assert bp[60] == "f.2 Agir sur les paramétrages par défaut"
     assert len({s for s in bp.values() if re.match(r"[a-h]\.\d{1,2} ", s)}) >= 25
+
+
+def test_a_heading_in_capitals_broken_over_lines_is_one_heading(real_sections):
+    # the procurement guide printed "HOP HALTE À L’OBSOLESCENCE" / "PROGRAMMÉE", "MINISTÈRE" / "DE LA TRANSITION" /
+    # "ÉCOLOGIQUE", "→ UN RÉFÉRENTIEL CONSTRUIT PAR DES EXPERTS DU NUMÉRIQUE" / "RESPONSABLE": the last line
+    # alone was the section of 23 passages
+    sections = real_sections[ACHATS, "all"]
+    assert "HOP HALTE À L’OBSOLESCENCE PROGRAMMÉE" in sections
+    assert "LA DIRECTION DES ACHATS DE L’ÉTAT" in sections
+    broken = {"PROGRAMMÉE", "RESPONSABLE", "ÉCOLOGIQUE", "NUMÉRIQUES", "DE L’ÉTAT", "DU NUMÉRIQUE", "D’ÉQUIPEMENT"}
+    assert not sections & broken, sections & broken
+
+
+def test_a_library_call_number_titles_nothing(real_sections):
+    # the good-practice guide's bibliography, p. 108: "D – PRISME – [0 84.75 TRIB r]" was the section of 14 passages
+    assert not any("[" in s for s in real_sections[BONNES_PRATIQUES, "all"])
 
 
 def test_a_number_on_its_own_line_then_a_title_is_a_heading():
