@@ -85,9 +85,11 @@ def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, b
       wherever the text layer puts it, titles its page ("f.1 Optimiser la gestion du parc des équipements");
     - a heading in capitals broken over lines is one heading ("HOP HALTE À L’OBSOLESCENCE" / "PROGRAMMÉE"), and
       the rest of a line that titles nothing is no heading ("→ UN RÉFÉRENTIEL … DU NUMÉRIQUE" / "RESPONSABLE").
-    Table-of-contents lines ("8. Hébergement 81") are not headings: the last of them would otherwise be
-    the section of every page after the contents."""
+    Table-of-contents lines ("8. Hébergement 81") are not headings, nor is anything on a page that opens
+    with "Sommaire": the last of them would otherwise be the section of the pages after the contents."""
     out: list[tuple[int, str, bool]] = []
+    if any(typed_blocks.TOC_TITLE.match(x.strip()) for x in lines[:3]):
+        return out  # "Sommaire" then its entries, their page numbers on lines of their own: it titles no part
     toc = sum(typed_blocks.toc_like(x.strip()) for x in lines) >= 3
     # a page made mostly of numbered lines is an agenda ("1. Dinum : …", "2. CGDD : …") or a table's rows
     # ("80 Plus Titanium 90 % 94 % 96 % 94 %"): they title no part of the document

@@ -354,3 +354,30 @@ def test_an_orphan_opener_is_a_step_that_leans_on_a_sentence_the_answer_does_not
     )
     found = orphan_openers(text)
     assert len(found) == 2 and found[0].startswith("Les dispositifs") and found[1].startswith("Cela permet")
+
+
+def test_chunk_size_comparison_indexes_each_size_and_reports_it_side_by_side(settings):
+    import dataclasses
+
+    from evals.chunk_size import held_out_mean, measure, to_markdown
+    from tests.fakes import HashEmbedder
+
+    body = " ".join(f"La commune publie le jeu de données numéro {i} au format CSV." for i in range(60))
+    write_md(settings.corpus_dir, "donnees.md", "# Publier\n\n" + body + "\n")
+    write_md(settings.corpus_dir, "achats.md", "# Acheter\n\nL'acheteur choisit du matériel reconditionné.\n")
+    question = {
+        "id": "a",
+        "question": "Acheter du matériel reconditionné ?",
+        "expected": [{"file": "achats.md", "pages": [1]}],
+    }
+    sets = {"questions.jsonl": [question], "heldout.jsonl": [question]}
+    result = {"date": "d", "machine": "m", "seconds": 1.0, "sizes": {}}
+    for size in (300, 1200):
+        s = dataclasses.replace(settings, data_dir=settings.data_dir / str(size), chunk_size=size, chunk_overlap=0)
+        result["sizes"][str(size)] = measure(s, sets, HashEmbedder(256))
+    small, large = result["sizes"]["300"], result["sizes"]["1200"]
+    assert small["passages"] > large["passages"] >= 2  # each size is indexed with its own length
+    assert small["sets"]["questions.jsonl"]["hit@1"] == 1.0  # the one page that names the purchase comes first
+    assert held_out_mean(small["sets"]) == {"hit@1": 1.0, "mrr@10": 1.0}
+    md = to_markdown(result)
+    assert "| 300 caractères | 1200 caractères |" in md and "| questions.jsonl (1) | 1.000 / 1.000 / 1.000 |" in md

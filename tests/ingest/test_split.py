@@ -82,12 +82,13 @@ def test_id_changes_with_the_section_the_embedder_is_shown():
 RGESN = "pdf/dinum_rgesn_v1.0.1_2022.pdf"
 BONNES_PRATIQUES = "pdf/dinum_guide_bonnes_pratiques_numerique_responsable_2023.pdf"
 ACHATS = "pdf/dinum_guide_achats_numeriques_responsables_2021.pdf"
+AMI = "pdf/anct_ami_commun_orientation_usagers_2020.pdf"
 
 
 @pytest.fixture(scope="module")
 def real_sections():
     out = {}
-    for src in (RGESN, BONNES_PRATIQUES, ACHATS):
+    for src in (RGESN, BONNES_PRATIQUES, ACHATS, AMI):
         chunks = split_document(load_document(CORPUS / src, CORPUS, ocr=False))
         out[src] = {c.page_start: c.section for c in chunks}
         out[src, "all"] = {c.section for c in chunks}
@@ -98,6 +99,13 @@ def test_a_contents_line_is_never_the_section_of_the_pages_after_the_contents(re
     sections = set(real_sections[RGESN].values())
     assert not any(re.search(r"\s\d{1,3}$", s) for s in sections), sections
     assert len(sections) > 50  # one criterion a page
+
+
+def test_a_contents_page_whose_numbers_stand_on_their_own_lines_titles_nothing(real_sections):
+    # the call for projects, p. 2: "Sommaire", then "I. Analyse du problème" / "6" …; its last entry,
+    # "III. Modalités de réponse…", was the section of its glossary and its summary (p. 3 and 4)
+    assert real_sections[AMI][4] == "APPEL À MANIFESTATION D’INTÉRÊT"
+    assert real_sections[AMI][5] == "I. Analyse du problème"
 
 
 def test_a_criterion_printed_at_the_foot_of_its_page_is_that_page_s_section(real_sections):
