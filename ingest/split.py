@@ -51,6 +51,12 @@ def running_lines(pages: list[str], min_pages: int = 3) -> frozenset[str]:
     return frozenset(k for k, n in seen.items() if n >= min_pages)
 
 
+# the name of a part of any document, opening a page in plain case ("Glossaire", "Synthèse")
+_PART_NAME = re.compile(
+    r"^(?:glossaire|synth[èe]se|introduction|conclusion|pr[ée]ambule|pr[ée]face|avant-propos|annexes?|"
+    r"bibliographie(?: s[ée]lective)?|webographie|remerciements|r[ée]sum[ée])\s*:?$",
+    re.IGNORECASE,
+)
 _SECTION_NUMBER = re.compile(r"^\d{1,2}(?:\.\d{1,2}){0,2}\.?$")  # "4", "4.2": a section's number on its own line
 # a line ending with one of these words goes on in the next one ("Audit initial d’un service de")
 _CONTINUES = frozenset(("de", "du", "des", "d’un", "d’une", "d'un", "d'une", "la", "le", "les", "et", "ou", "à"))
@@ -83,6 +89,7 @@ def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, b
       "4.2"): the reference's criterion, printed at the foot of its page, titles that page;
     - a good practice's title with its code glued ("Optimiser la gestion du parc des équipementsf.1"),
       wherever the text layer puts it, titles its page ("f.1 Optimiser la gestion du parc des équipements");
+    - the name of a part of any document opening the page in plain case ("Glossaire", "Synthèse");
     - a heading in capitals broken over lines is one heading ("HOP HALTE À L’OBSOLESCENCE" / "PROGRAMMÉE"), and
       the rest of a line that titles nothing is no heading ("→ UN RÉFÉRENTIEL … DU NUMÉRIQUE" / "RESPONSABLE").
     Table-of-contents lines ("8. Hébergement 81") are not headings, nor is anything on a page that opens
@@ -109,6 +116,9 @@ def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, b
                 question = " ".join(x.strip() for x in lines[first:n])
                 if len(question) <= 200 and question[:1].isupper():
                     out.append((n, f"{s} {question}", True))
+            continue
+        if n == 0 and _PART_NAME.match(s):
+            out.append((n, s.rstrip(" :"), False))
             continue
         sheet = typed_blocks.SHEET_TITLE.match(s)
         if sheet:

@@ -104,8 +104,10 @@ def test_a_contents_line_is_never_the_section_of_the_pages_after_the_contents(re
 def test_a_contents_page_whose_numbers_stand_on_their_own_lines_titles_nothing(real_sections):
     # the call for projects, p. 2: "Sommaire", then "I. Analyse du problème" / "6" …; its last entry,
     # "III. Modalités de réponse…", was the section of its glossary and its summary (p. 3 and 4)
-    assert real_sections[AMI][4] == "APPEL À MANIFESTATION D’INTÉRÊT"
+    assert real_sections[AMI][3] == "Glossaire"  # the name of a part, opening its page in plain case
+    assert real_sections[AMI][4] == "Synthèse"
     assert real_sections[AMI][5] == "I. Analyse du problème"
+    assert real_sections[BONNES_PRATIQUES][8] == "Introduction"  # was "GUIDE", a stamp of the cover
 
 
 def test_a_criterion_printed_at_the_foot_of_its_page_is_that_page_s_section(real_sections):
