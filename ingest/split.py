@@ -33,9 +33,8 @@ def heading_of(line: str) -> str | None:
         return None
     if _NUMBERED_HEADING.match(s):
         return s
-    upper = sum(c.isupper() for c in letters) / len(letters)
     # brackets, bars and signs title nothing: a library call number ("D – PRISME – [0 84.75 TRIB r]")
-    return s if upper > _CAPITALS and len(letters) >= 5 and not re.search(r"[\[\]{}|@=<>]", s) else None
+    return s if _capitals(s) and len(letters) >= 5 and not re.search(r"[\[\]{}|@=<>]", s) else None
 
 
 def running_lines(pages: list[str], min_pages: int = 3) -> frozenset[str]:
@@ -140,6 +139,7 @@ def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, b
 
 
 def _capitals(line: str) -> bool:
+    """Is the line printed in capitals (more than ``_CAPITALS`` of its letters)?"""
     letters = [c for c in line if c.isalpha()]
     return len(letters) >= 2 and sum(c.isupper() for c in letters) / len(letters) > _CAPITALS
 
