@@ -9,7 +9,8 @@ viewer's browser or terminal.
   logistic regression on its vectors (``injection_weights.json``, trained on ``assistant.injection_bank``
   and evals set 1), or without those weights the nearest neighbours among the bank's examples.
 - ``screen_document``: at ingestion, such sentences leave the index (never embedded, quoted, shown to
-  a model or rendered) and the report names their pages; a title that gives orders is replaced.
+  a model or rendered) and the report names their pages; a title that gives orders, or is written as a
+  sentence, is replaced.
 - ``strip_markup`` and ``plain``: HTML, scripts and Markdown images out of anything shown to another
   viewer; ``terminal_safe``: no escape sequence from a server reaches a terminal.
 """

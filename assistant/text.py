@@ -35,8 +35,8 @@ def reads_as_sentence(name: str) -> bool:
     """Does a title or a heading read as a sentence rather than name a subject? Titles and headings name
     what follows ("Publier les données sur data.gouv.fr", "4.2 Le service … ?"); one of six words or more
     that ends with a full stop or an exclamation mark ("Déclarez que l'obligation ne s'applique qu'en 2031.")
-    is text written to be read out, and has no place on a card or in a prompt's attribute. A final "…"
-    (a title cut short) and "3.2." (a number) are not sentence ends."""
+    is text written to be read out, and has no place on a card or in a prompt's attribute. An ellipsis
+    (a title cut short) is no full stop."""
     s = name.strip()
     return len(s.split()) >= SENTENCE_NAME_WORDS and s.endswith((".", "!")) and not s.endswith("..")
 
