@@ -13,7 +13,10 @@ from assistant.types import Document
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _CAPITALS = 0.8  # share of capitals in the letters of a heading printed in capitals
-_NUMBERED_HEADING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,4}\.|[A-Z]\.)\s+[A-ZÀ-Ý]")
+# "4.2.1", "III.", "B.", and a template's article "X.1.2" (the chapter of the buyer's own CCTP left as X)
+_NUMBERED_HEADING = re.compile(
+    r"^\s*(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,4}\.|[A-Z]\.|X(?:\.\d{1,2}){1,3}\.?)\s+[A-ZÀ-Ý]"
+)
 
 
 def heading_of(line: str) -> str | None:
@@ -91,7 +94,8 @@ def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, b
     - the name of a part of any document opening the page in plain case ("Glossaire", "Synthèse");
     - a heading in capitals broken over lines is one heading ("HOP HALTE À L’OBSOLESCENCE" / "PROGRAMMÉE"), and
       the rest of a line that titles nothing is no heading ("→ UN RÉFÉRENTIEL … DU NUMÉRIQUE" / "RESPONSABLE").
-    Table-of-contents lines ("8. Hébergement 81") are not headings, nor is anything on a page that opens
+    A question put to whoever fills the form in ("5.1. Pouvez-vous décrire…") is a questionnaire's item, not
+    a heading. Table-of-contents lines ("8. Hébergement 81") are not headings, nor is anything on a page that opens
     with "Sommaire": the last of them would otherwise be the section of the pages after the contents."""
     out: list[tuple[int, str, bool]] = []
     if any(typed_blocks.TOC_TITLE.match(x.strip()) for x in lines[:3]):
@@ -123,19 +127,23 @@ def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, b
         if sheet:
             out.append((n, f"{sheet['code']} {sheet['title']}", True))
             continue
+        if n and _goes_on(lines[n - 1], s):  # the next line of a heading in capitals: "HOP HALTE À…" / "PROGRAMMÉE"
+            if out and out[-1][0] == n - 1 and not out[-1][2] and len(out[-1][1]) + len(s) <= 150:
+                out[-1] = (n, f"{out[-1][1]} {s}", False)
+            continue  # else it goes on a line that titles nothing ("→ UN RÉFÉRENTIEL … DU NUMÉRIQUE")
         h = heading_of(line)
         if not h or typed_blocks.TOC_TITLE.match(h) or toc and typed_blocks.toc_like(s):
             continue  # "Table des matières" and its lines title no part of the document
-        if typed_blocks.non_advice(h) == "running":
-            continue  # "GUIDE ACHATS NUMÉRIQUE RESPONSABLE | GLOSSAIRE": the page's running header
+        if typed_blocks.non_advice(h) == "running" or _ASKS_THE_READER.search(h):
+            continue  # the page's running header; a questionnaire's item ("5.1. Pouvez-vous décrire…")
         if listing and _NUMBERED_HEADING.match(s) or out and (n, h) == (0, out[0][1]):
             continue  # a row of a listing, or the running title already taken
-        if n and _goes_on(lines[n - 1], s):  # the second line of a heading in capitals: "HOP HALTE À…" / "PROGRAMMÉE"
-            if out and out[-1][0] == n - 1 and not out[-1][2]:
-                out[-1] = (n, f"{out[-1][1]} {h}", False)
-            continue  # else it goes on a line that titles nothing ("→ UN RÉFÉRENTIEL … DU NUMÉRIQUE")
         out.append((n, h, False))
     return out
+
+
+# a question put to whoever fills the form in: an item of a questionnaire, not the title of a part
+_ASKS_THE_READER = re.compile(r"\b\w+-vous\b", re.IGNORECASE)
 
 
 def _capitals(line: str) -> bool:

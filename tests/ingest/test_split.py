@@ -142,6 +142,16 @@ def test_a_heading_in_capitals_broken_over_lines_is_one_heading(real_sections):
     assert not sections & broken, sections & broken
 
 
+def test_a_questionnaire_item_is_no_section_and_a_template_s_article_is_one(real_sections):
+    # the procurement guide's candidate questionnaire: "5.1. Pouvez-vous décrire…" was the section of 24 passages,
+    # among them the clauses of its CCTP templates, numbered "X.1.2" (the chapter left for the buyer to fill in)
+    sections = real_sections[ACHATS, "all"]
+    assert not any("Pouvez-vous" in s for s in sections)
+    assert "X.1.2 Fourniture de matériels reconditionnés" in sections
+    assert "X.2.1 Traçabilité sociale et origine des produits" in sections
+    assert "COMMENT RÉUSSIR LA GESTION DE LA FIN DE VIE DES ÉQUIPEMENTS ?" in sections  # its last line ends with "?"
+
+
 def test_a_library_call_number_titles_nothing(real_sections):
     # the good-practice guide's bibliography, p. 108: "D – PRISME – [0 84.75 TRIB r]" was the section of 14 passages
     assert not any("[" in s for s in real_sections[BONNES_PRATIQUES, "all"])
