@@ -404,6 +404,26 @@ _ATTRIBUTION = re.compile(
 )
 
 
+# a sentence that points at a link the answer cannot show ("… sont documentés sur cette page.", "… est
+# disponible ici."), or a document's own version and licence line
+_POINTER = re.compile(
+    r"\b(?:(?:est|sont) disponibles? ici|(?:documenté|présenté|décrit|détaillé|recensé)e?s? sur cette page|"
+    r"publiée? sous licence)\b",
+    re.IGNORECASE,
+)
+_LINK = re.compile(r"\(?\s*https?://\S+?\s*\)?(?=[\s,.;:]|$)")
+
+
+def _resource_link(s: str) -> bool:
+    """A resource named with its web address ("NumEcoDiag (https://…) : diagnostic RGESN", "Sobriété éditoriale
+    (https://…), Ferreole Lespinasse"): where to read more, not something to do. Ten words at most besides the
+    address, and not opening with a verb in the infinitive ("Intégrer le RGESN (https://…) comme clause…")."""
+    if not _LINK.search(s):
+        return False
+    rest = _LINK.sub(" ", s).split()
+    return len(rest) <= 10 and not (rest and re.fullmatch(r"[A-ZÉ]?[a-zéèêàâîôûç]+(?:er|ir|re)", rest[0]))
+
+
 def non_advice(unit: str, in_list: bool = False) -> str | None:
     """Why a unit shown as advice (a step, a bullet, a sentence) is not advice, or None if it may be.
 
@@ -424,7 +444,7 @@ def non_advice(unit: str, in_list: bool = False) -> str | None:
         return "placeholder"
     if _BANNER.search(s):
         return "banner"
-    if _XREF.match(s):
+    if _XREF.match(s) or _resource_link(s) or _POINTER.search(s):
         return "xref"
     if (
         s.endswith("?")

@@ -193,6 +193,13 @@ def test_blocks_survive_storage(docs):
         # a form's answer boxes (the RGESN's model declaration, p. 19): quoted in an élu answer before
         ("Connexion minimum pour le service. Oui / non. Si oui, indiquer la taille minimum de l’écran.", "placeholder"),
         ("Écoconception des serveurs : oui / non", "placeholder"),
+        # a resource named with its address (eco-design chapter, "Outils et ressources"): steps 2-6 of an answer
+        ("NumEcoDiag (https://ecoresponsable.numerique.gouv.fr/publications/numecodiag/) : diagnostic RGESN.", "xref"),
+        ("Sobriété éditoriale (https://www.sobriete-editoriale.fr/ressources/), Ferreole Lespinasse.", "xref"),
+        # pointers to links the answer cannot show, and a licence line (RGESN p. 6): steps 13-15 of the same answer
+        ("Des exemples de mise en œuvre d’une démarche d’écoconception sont documentés sur cette page.", "xref"),
+        ("Un exemple d’une Déclaration d’écoconception est disponible ici.", "xref"),
+        ("Version 1.0.1 publiée sous licence ouverte Etalab v2.", "xref"),
     ],
 )
 def test_what_is_not_advice(unit, reason):
@@ -212,6 +219,12 @@ def test_what_is_not_advice(unit, reason):
         # the same guide's own how-to, in the first person of its form
         "Je partage un service : en cliquant sur « Identifier des services », je peux partager un service existant "
         "au sein de ma collectivité.",
+        # an action whose object carries its address
+        "Intégrer le Référentiel général d'écoconception de services numériques (RGESN) "
+        "(https://ecoresponsable.numerique.gouv.fr/publications/rgesn/) comme clause à l'achat de prestation.",
+        # a step of the data.gouv.fr guide: "ici" is the list on the screen
+        "Sélectionnez le schéma qui vous intéresse dans la liste déroulante, les schémas disponibles ici étant ceux "
+        "référencés sur schema.data.gouv.fr.",
     ],
 )
 def test_advice_is_not_rejected(unit):
