@@ -35,4 +35,6 @@ if st.button("Résumer", type="primary") or switched:
 answer = st.session_state.get("summary")
 if answer is not None and answer.question == source and answer.mode == mode:
     st.markdown(safe_markdown(common.answer_body(answer)))  # the cards below give each point's page
+    for w in answer.warnings:
+        st.caption(f"⚠ {w}")
     common.show_sources(answer, s, f"summary-{source}")

@@ -33,6 +33,7 @@ from assistant.plain import (
 )
 from assistant.readability import kandel_moles
 from assistant.screening import GENERIC_WORDS, is_procedure_question, wants_list
+from assistant.simplify import plain_sentence
 from assistant.text import content_words, fold, sentences
 from assistant.types import Answer, Passage, Suggestion
 
@@ -675,10 +676,11 @@ def _unlinked(u: Unit) -> Unit:
     return replace(u, text=text, relevance=u.relevance + ANAPHORA * (opens_alone(text) and not opens_alone(u.text)))
 
 
-def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer) -> list[str]:
+def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer, rewritten: list[bool]) -> list[str]:
     """« En bref »: the 2 plainest relevant sentences that stand alone (up to 4 if room is left), each
     perhaps followed by the sentence of its paragraph that leans on it; then « Pour votre collectivité »:
-    2 or 3 sentences or actions about what the collectivity does, must or may do."""
+    2 or 3 sentences or actions about what the collectivity does, must or may do. Each is said in plain
+    French (``simplify.plain_sentence``); ``rewritten`` gets, for each, whether that changed it."""
 
     def where(u: Unit) -> tuple[int, int, int]:
         return u.passage, u.block, u.order
@@ -728,10 +730,16 @@ def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer) -> list[str]
             summary.append(then)
             words += then.words
     summary.sort(key=where)
-    lines = [f"**{prompts.INTRO_ELU}**", " ".join(f"{end_unit(u.text)} {citer.mark(u.passage)}" for u in summary)]
+
+    def said(u: Unit) -> str:
+        text = plain_sentence(end_unit(u.text))
+        rewritten.append(text != end_unit(u.text))
+        return f"{text} {citer.mark(u.passage)}"
+
+    lines = [f"**{prompts.INTRO_ELU}**", " ".join(said(u) for u in summary)]
     if impl:
         lines += ["", f"**{prompts.IMPLICATIONS}**"]
-        lines += [f"- {end_unit(u.text)} {citer.mark(u.passage)}" for u in impl]
+        lines += [f"- {said(u)}" for u in impl]
     return lines
 
 
@@ -788,8 +796,11 @@ def extractive_answer(
     procs = _procedures(passages, per_passage, q, neighbour) if mode == "agent" else []
     rank_by_meaning(units, procs, passages, [len(b) for b in per_passage], query_vector, embed)
     citer = Citer(passages)
+    rewritten: list[bool] = []
     lines = (
-        _elu(units, glossary, citer) if mode == "elu" else _agent(question, passages, per_passage, units, procs, citer)
+        _elu(units, glossary, citer, rewritten)
+        if mode == "elu"
+        else _agent(question, passages, per_passage, units, procs, citer)
     )
     if not lines or not citer.keys:
         return None
@@ -798,9 +809,8 @@ def extractive_answer(
         body = expand_acronyms(body, glossary)
     cited = citer.cited
     text = f"{body}\n\n{further_reading(cited)}"
-    return Answer(
-        text, mode, "extractive", False, cited, question=question, suggestions=suggestions(body, cited, neighbour)
-    )
+    warnings = [prompts.SIMPLIFIED.format(n=sum(rewritten))] if any(rewritten) else []
+    return Answer(text, mode, "extractive", False, cited, warnings, question, suggestions(body, cited, neighbour))
 
 
 def candidate_texts(question: str, passages: list[Passage]) -> list[str]:

@@ -70,6 +70,10 @@ SUMMARY_TITLE = "Points clés de « {title} » ({source}) :"
 COMPLEMENTS = "À compléter avec :"
 INTRO_ELU = "En bref"
 IMPLICATIONS = "Pour votre collectivité"
+SIMPLIFIED = (
+    "Réponse en langage simple : {n} phrase(s) dite(s) avec des mots courants ou coupée(s) en phrases plus "
+    "courtes ; le texte exact est dans les sources citées."
+)
 FURTHER = "Pour aller plus loin :"
 NOT_COVERED = "Les livrables du corpus ne traitent pas de cette question : je préfère ne pas inventer de réponse."
 NOT_COVERED_IN = (

@@ -20,6 +20,7 @@ from assistant.hostile import gives_orders, strip_citation_marks
 from assistant.plain import complete_sentence, standalone
 from assistant.readability import kandel_moles
 from assistant.screening import expand_acronyms
+from assistant.simplify import plain_sentence
 from assistant.text import content_words, sentences
 from assistant.types import Answer, Passage
 
@@ -51,7 +52,7 @@ def _body_units(passages: list[Passage], mode: str) -> list[Unit]:
 def summarize(retriever: Retriever, source: str, mode: str = "agent", glossary: dict[str, str] | None = None) -> Answer:
     """Key points of one document, each quoted from its page: in each part of the document (equal runs of
     its body sentences), the sentence whose words the document uses most (Luhn-style), in reading order.
-    The élu version takes fewer, shorter and plainer sentences."""
+    The élu version takes fewer, shorter and plainer sentences, said in plain French."""
     glossary = glossary or {}
     chunks = sorted((c for c in retriever.lexical.chunks if c.source == source), key=lambda c: c.index)
     if not chunks:
@@ -81,9 +82,15 @@ def summarize(retriever: Retriever, source: str, mode: str = "agent", glossary: 
     chosen.sort(key=lambda u: (u.passage, u.block))
     citer = Citer(passages)
     lines = [prompts.SUMMARY_TITLE.format(title=chunks[0].title, source=source)]
-    lines += [f"- {end_unit(trim_words(u.text, WORDS[mode]))} {citer.mark(u.passage)}" for u in chosen]
+    points = [end_unit(trim_words(u.text, WORDS[mode])) for u in chosen]
+    plain = [plain_sentence(t) for t in points] if mode == "elu" else points
+    lines += [f"- {t} {citer.mark(u.passage)}" for t, u in zip(plain, chosen, strict=True)]
     body = "\n".join(lines)
     if mode == "elu":
         body = expand_acronyms(body, glossary)
     cited = citer.cited
-    return Answer(f"{body}\n\n{further_reading(cited)}", mode, "extractive", False, cited, question=source)
+    rewritten = sum(a != b for a, b in zip(points, plain, strict=True))
+    warnings = [prompts.SIMPLIFIED.format(n=rewritten)] if rewritten else []
+    return Answer(
+        f"{body}\n\n{further_reading(cited)}", mode, "extractive", False, cited, warnings, question=source
+    )

@@ -186,6 +186,9 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     assistant = Assistant.load(s)
     ans = summarize(assistant.retriever, args.source, "elu" if args.elu else "agent", assistant.glossary)
     print(json.dumps(answer_json(ans), ensure_ascii=False) if args.json else ans.text)
+    if not args.json:
+        for w in ans.warnings:
+            print(f"⚠ {w}", file=sys.stderr)
     return 0
 
 

@@ -391,7 +391,7 @@ def test_elu_brief_may_quote_a_sentence_that_leans_on_the_one_before_right_after
         "Les élus fixent avec les entreprises les objectifs de sobriété du projet."
     )
     body = elu_body("Comment associer les entreprises à un projet de territoire ?", text, 1)
-    lean = "Un tel positionnement nécessite un dialogue structuré"
+    lean = "Un tel positionnement demande un dialogue structuré"  # "nécessite", in plain words
     assert lean in body, body
     before = body[: body.index(lean)].rstrip()
     assert re.search(r"enjeux territoriaux\. \[1\]$", before), body  # right after its antecedent, never alone

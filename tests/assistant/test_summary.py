@@ -45,3 +45,21 @@ def test_elu_summary_is_shorter_and_plainer_than_the_agent_one(retriever, source
     assert kandel_moles(answer_body(elu.text)) > kandel_moles(answer_body(agent.text))
     assert max(len(u.split()) for u, _ in e_units) <= 25
     assert non_advice_units(elu.text) == []
+
+
+@pytest.mark.parametrize("source", DOCS)
+def test_the_elu_summary_says_which_points_it_put_in_plain_words(retriever, source):
+    """The agent version quotes; the élu version may say a point with common words, and then says how many."""
+    from assistant import prompts
+
+    def quoted(ans):
+        points = re.findall(r"^- (.+?)(?: \[…\])? \[(\d+)\]$", answer_body(ans.text), re.M)
+        flat = [re.sub(r"\s+", " ", c.text) for c in ans.citations]
+        return [
+            p.rstrip(".") in flat[int(n) - 1] or p.rstrip(".").rstrip(" […]") in flat[int(n) - 1] for p, n in points
+        ]
+
+    agent, elu = summarize(retriever, source, "agent"), summarize(retriever, source, "elu")
+    assert all(quoted(agent)) and not agent.warnings
+    rewritten = quoted(elu).count(False)
+    assert elu.warnings == ([prompts.SIMPLIFIED.format(n=rewritten)] if rewritten else [])

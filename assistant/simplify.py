@@ -1,0 +1,272 @@
+"""Plain French for élus: a quoted sentence said with common words and cut into shorter sentences.
+
+The élu modes (the « En bref » answer and the deliverable summary for élus) quote sentences of
+administrative prose that read harder than the questions they answer. Two rewrites, both deterministic and
+reviewable, make them plainer without changing what they say:
+
+- **Common words** (``LEXICON``): the administrative turns that the French plain-language guides ask writers
+  to replace ("afin de" → "pour", "au sein de" → "dans", "il convient de" → "il faut", "effectuer" →
+  "faire", "l'ensemble des" → "tous les"…). Each entry keeps the grammar around it: a noun is replaced only
+  after a determiner that fits both genders, a verb only in the forms listed.
+- **Shorter sentences** (``split``): a sentence is cut where a second complete sentence starts: at ";",
+  at ", mais", at ", ce qui" (→ ". Cela"), at ", car" (→ ". En effet,") and at ", et" before a subject.
+  A cut is made only if both parts are complete sentences (``plain.complete_sentence``).
+
+What is rewritten is never a quotation: the source cards keep the text as printed, and the answer says
+that its sentences are simplified. ``plain_sentence`` is what the composers call.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.blocks import non_advice
+from assistant.plain import complete_sentence, verbs
+
+_A = "['’]"  # either apostrophe of the corpus
+_AFTER = "(sur|à|pour|dans|par|avec|entre|de|chez|auprès de)"  # a preposition: what follows is no subject
+# "au sein de" → "dans" only before a determiner: "au sein de réseaux" would give "dans réseaux"
+_DET = r"(?= (?:la|le|les|leurs?|son|sa|ses|ce|cet|cette|ces|chaque|notre|votre|nos|vos|toute?s?|une?)\b| l')"
+_DET_ELIDED = r"(?=une?\b)"
+
+# (pattern, replacement): patterns are matched whole-word and case-insensitively; "'" stands for either
+# apostrophe. A replacement keeps the capital of the text it replaces.
+LEXICON: list[tuple[str, str]] = [
+    # purpose and means
+    ("afin de", "pour"),
+    ("afin d'", "pour "),
+    ("afin que", "pour que"),
+    ("afin qu'", "pour qu'"),
+    ("en vue de", "pour"),
+    ("en vue d'", "pour "),
+    ("dans le but de", "pour"),
+    ("dans le but d'", "pour "),
+    ("dans l'objectif de", "pour"),
+    ("dans l'objectif d'", "pour "),
+    ("aux fins de", "pour"),
+    ("par le biais du", "par le"),
+    ("par le biais des", "par les"),
+    (f"par le biais de{_DET}", "par"),
+    (f"par le biais d'{_DET_ELIDED}", "par "),
+    ("à destination du", "pour le"),
+    ("à destination des", "pour les"),
+    (f"à destination de{_DET}", "pour"),
+    (f"à destination d'{_DET_ELIDED}", "pour "),
+    ("en ce qui concerne", "pour"),
+    ("s'agissant du", "pour le"),
+    ("s'agissant des", "pour les"),
+    (f"s'agissant de{_DET}", "pour"),
+    (f"s'agissant d'{_DET_ELIDED}", "pour "),
+    # place and time
+    ("au sein du", "dans le"),
+    ("au sein des", "dans les"),
+    (f"au sein de{_DET}", "dans"),
+    (f"au sein d'{_DET_ELIDED}", "dans "),
+    ("dans le cadre du", "dans le"),
+    ("dans le cadre des", "dans les"),
+    (f"dans le cadre de{_DET}", "dans"),
+    (f"dans le cadre d'{_DET_ELIDED}", "dans "),
+    ("à l'issue du", "après le"),
+    ("à l'issue des", "après les"),
+    (f"à l'issue de{_DET}", "après"),
+    (f"à l'issue d'{_DET_ELIDED}", "après "),
+    ("préalablement au", "avant le"),
+    ("préalablement aux", "avant les"),
+    (f"préalablement à{_DET}", "avant"),
+    ("préalable au", "avant le"),
+    (f"préalable à{_DET}", "avant"),
+    ("à compter du", "dès le"),
+    ("à compter de", "dès"),
+    ("au préalable", "d'abord"),
+    ("ultérieurement", "plus tard"),
+    ("à l'heure actuelle", "aujourd'hui"),
+    ("actuellement", "aujourd'hui"),
+    ("lorsque", "quand"),
+    ("lorsqu'", "quand "),
+    # quantity and manner
+    # after a preposition only: as a subject, "L'ensemble des agents est formé" keeps its singular verb;
+    # never "des", whose noun's gender says "tous" or "toutes"
+    (f"{_AFTER} (?:l'ensemble|l'intégralité|la totalité) du", r"\1 tout le"),
+    (f"{_AFTER} (?:l'ensemble|l'intégralité|la totalité) de la", r"\1 toute la"),
+    ("la majorité des", "la plupart des"),
+    ("un certain nombre de", "plusieurs"),
+    ("un certain nombre d'", "plusieurs "),
+    ("un grand nombre de", "beaucoup de"),
+    ("un grand nombre d'", "beaucoup d'"),
+    ("davantage", "plus"),
+    ("approximativement", "environ"),
+    ("fréquemment", "souvent"),
+    ("uniquement", "seulement"),
+    ("également", "aussi"),
+    ("systématiquement", "toujours"),
+    ("par conséquent", "donc"),
+    # ability, need and aim
+    ("est en mesure de", "peut"),
+    ("est en mesure d'", "peut "),
+    ("sont en mesure de", "peuvent"),
+    ("sont en mesure d'", "peuvent "),
+    ("être en mesure de", "pouvoir"),
+    ("être en mesure d'", "pouvoir "),
+    ("est susceptible de", "peut"),
+    ("est susceptible d'", "peut "),
+    ("sont susceptibles de", "peuvent"),
+    ("sont susceptibles d'", "peuvent "),
+    ("a la possibilité de", "peut"),
+    ("a la possibilité d'", "peut "),
+    ("ont la possibilité de", "peuvent"),
+    ("ont la possibilité d'", "peuvent "),
+    ("a pour objectif de", "vise à"),
+    ("a pour objectif d'", "vise à "),
+    ("ont pour objectif de", "visent à"),
+    ("ont pour objectif d'", "visent à "),
+    ("a pour objet de", "vise à"),
+    ("a pour objet d'", "vise à "),
+    ("ont pour objet de", "visent à"),
+    ("ont pour objet d'", "visent à "),
+    ("il est nécessaire de", "il faut"),
+    ("il est nécessaire d'", "il faut "),
+    ("il est nécessaire que", "il faut que"),
+    ("il est indispensable de", "il faut"),
+    ("il est indispensable d'", "il faut "),
+    ("il convient de", "il faut"),
+    ("il convient d'", "il faut "),
+    ("il est attendu de", "il faut"),
+    ("il est attendu d'", "il faut "),
+    ("nécessiter", "demander"),
+    ("nécessite", "demande"),
+    ("nécessitent", "demandent"),
+    ("nécessitant", "demandant"),
+    ("requiert", "demande"),
+    ("requièrent", "demandent"),
+    ("de s'avérer", "d'être"),
+    ("s'avérer", "être"),
+    ("s'avère", "est"),
+    ("s'avèrent", "sont"),
+    # verbs
+    ("effectuer", "faire"),
+    ("effectue", "fait"),
+    ("effectuent", "font"),
+    ("effectué", "fait"),
+    ("effectuée", "faite"),
+    ("effectués", "faits"),
+    ("effectuées", "faites"),
+    ("procéder à la", "faire la"),
+    ("procéder à l'", "faire l'"),
+    ("procéder au", "faire le"),
+    ("procéder aux", "faire les"),
+    ("procède à la", "fait la"),
+    ("procède à l'", "fait l'"),
+    ("procède au", "fait le"),
+    ("procède aux", "fait les"),
+    ("procèdent à la", "font la"),
+    ("procèdent à l'", "font l'"),
+    ("procèdent au", "font le"),
+    ("procèdent aux", "font les"),
+    # "ne dispose pas de moyens", not "de la compétence" nor "d'un agent" ("n'a pas la", "n'a pas d'agent")
+    ("ne dispose pas de(?= (?!la\\b))", "n'a pas de"),
+    ("ne disposent pas de(?= (?!la\\b))", "n'ont pas de"),
+    ("dispose d'un", "a un"),
+    ("dispose d'une", "a une"),
+    ("disposent d'un", "ont un"),
+    ("disposent d'une", "ont une"),
+    ("de disposer d'un", "d'avoir un"),
+    ("de disposer d'une", "d'avoir une"),
+    ("disposer d'un", "avoir un"),
+    ("disposer d'une", "avoir une"),
+    ("mettre à disposition", "fournir"),
+    ("met à disposition", "fournit"),
+    ("mettent à disposition", "fournissent"),
+    ("optimiser", "améliorer"),
+    ("optimise", "améliore"),
+    ("optimisent", "améliorent"),
+    ("pérenniser", "faire durer"),
+    ("pérenne", "durable"),
+    ("pérennes", "durables"),
+    ("appréhender", "comprendre"),
+    # nouns, where the determiner fits both
+    ("collectivités territoriales", "collectivités"),
+    ("collectivité territoriale", "collectivité"),
+    ("(?<=les )établissements publics de coopération intercommunale", "intercommunalités"),
+    ("(?<=des )établissements publics de coopération intercommunale", "intercommunalités"),
+    ("(?<=aux )établissements publics de coopération intercommunale", "intercommunalités"),
+    ("(?<=(?:les|des|aux|ces) )problématiques", "problèmes"),
+    ("(?<=(?:les|des|aux|ces) )thématiques", "thèmes"),
+    ("(?<=(?:les|des|aux|ses|nos|vos) )administrés", "habitants"),
+    ("méthodologie", "méthode"),
+    ("méthodologies", "méthodes"),
+    ("l'utilisation(?= d)", "l'usage"),
+]
+
+# ", ainsi que" at a sentence's head means "as" ("Ainsi que le prévoit la loi…"): only inside a sentence
+# and "En outre," heading one is read "therefore" once said "Aussi,"
+_INSIDE: list[tuple[str, str]] = [("ainsi que", "et"), ("ainsi qu'", "et "), ("en outre", "aussi")]
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    body = pattern.replace("'", _A)
+    tail = r"(?![\w-])" if body[-1].isalpha() else ""  # an apostrophe or a lookahead ends the match itself
+    return re.compile(rf"(?<![\w’'-]){body}{tail}", re.IGNORECASE)
+
+
+_RULES = [(_compile(p), r) for p, r in LEXICON]
+_RULES_INSIDE = [(_compile(p), r) for p, r in _INSIDE]
+
+
+def _keep_case(found: str, new: str, curly: bool) -> str:
+    """``new`` with the capital of the ``found`` text it replaces, and its text's apostrophes."""
+    if curly or "’" in found:
+        new = new.replace("'", "’")
+    return new[:1].upper() + new[1:] if found[:1].isupper() else new
+
+
+def common_words(text: str) -> str:
+    """``text`` with the administrative turns of ``LEXICON`` replaced by common words."""
+    curly = "’" in text
+    for rx, new in _RULES:
+        text = rx.sub(lambda m, new=new: _keep_case(m.group(0), m.expand(new), curly), text)
+    for rx, new in _RULES_INSIDE:
+        text = rx.sub(lambda m, new=new: _keep_case(m.group(0), new, curly) if m.start() else m.group(0), text)
+    return text
+
+
+_SUBJECT = (
+    r"(?:les?|la|l['’]|ils?|elles?|on|nous|vous|chaque|ces|cette|cet|ce(?= \w+ (?:est|sont|a|ont|peut|doit))|"
+    r"leurs?|ses|son|sa|une?|des|toute?s?)"
+)
+_CUTS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\s*;\s+"), ""),
+    (re.compile(rf",\s+mais\s+(?={_SUBJECT}\b)", re.IGNORECASE), "Mais "),
+    (re.compile(r",\s+ce qui\s+(?=\w+\s)"), "Cela "),  # "Cela souvent est…": a verb must follow, see split
+    (re.compile(rf",\s+car\s+(?={_SUBJECT}\b)", re.IGNORECASE), "En effet, "),
+    (re.compile(rf",\s+et\s+(?={_SUBJECT}\b)", re.IGNORECASE), ""),
+]
+
+
+def _end(s: str) -> str:
+    s = s.strip().rstrip(",;:")
+    return s if s.endswith((".", "!", "?", "…")) else f"{s}."
+
+
+def split(sentence: str) -> list[str]:
+    """The sentence cut where a second complete sentence starts, each part ended with a full stop; the
+    sentence whole where no cut leaves two complete sentences."""
+    if "\n" in sentence:  # a reference or a table, not prose
+        return [sentence]
+    for rx, opener in _CUTS:
+        for m in rx.finditer(sentence):
+            if opener == "Cela " and not verbs(sentence[m.end() :].split(" ", 1)[0]):
+                continue
+            head, rest = _end(sentence[: m.start()]), sentence[m.end() :]
+            tail = _end(opener + rest[:1].upper() + rest[1:] if not opener else opener + rest)
+            if complete_sentence(head, 99) and complete_sentence(tail, 99) and verbs(head) and verbs(tail):
+                return split(head) + split(tail)
+    return [sentence]
+
+
+def plain_sentence(sentence: str) -> str:
+    """A quoted sentence in plain French: common words, and cut into complete sentences where it can be;
+    as it is if the rewrite would read as what is no advice ("vise à compléter" is a template's blank)."""
+    plain = split(common_words(sentence))
+    if any(non_advice(p) for p in plain) and not non_advice(sentence):
+        return sentence
+    return " ".join(plain)
