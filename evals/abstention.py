@@ -19,7 +19,6 @@ written after the choices they judge.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import platform
@@ -27,6 +26,8 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+
+from evals.report import write_report
 
 HERE = Path(__file__).resolve().parent
 CALIBRATION = ("questions.jsonl", "heldout.jsonl", "heldout2.jsonl", "offtopic_calibration.jsonl")
@@ -252,11 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.settings import Settings
 
     res = run(Retriever(Settings.from_env()))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "abstention.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
-    text = markdown(res)
-    (args.out / "abstention.md").write_text(text, encoding="utf-8")
-    print(text)
+    write_report(args.out, "abstention", res, markdown(res))
     return 0
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import statistics
 import sys
@@ -31,6 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from evals.metrics import answer_body, body_words, markers, points_coverage
+from evals.report import write_report
 from measure import pct
 
 HERE = Path(__file__).resolve().parent
@@ -232,13 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": time.perf_counter() - t0,
         "rows": rows,
     }
-    md = "\n".join(render(result)) + "\n"
-    print(md)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"backends_{args.backend}.json").write_text(
-        json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
-    )
-    (args.out / f"backends_{args.backend}.md").write_text(md, encoding="utf-8")
+    write_report(args.out, f"backends_{args.backend}", result, "\n".join(render(result)) + "\n")
     return 0
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import platform
 import tempfile
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from assistant.settings import PROJECT_ROOT, Settings
 from evals.questions import load_questions
+from evals.report import write_report
 from evals.run import HELDOUT, evaluate_retrieval
 
 HERE = Path(__file__).resolve().parent
@@ -97,11 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             result["sizes"][str(size)] = measure(s, sets, embedder)
     result["seconds"] = time.perf_counter() - t0
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "chunk_size.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    md = to_markdown(result)
-    (args.out / "chunk_size.md").write_text(md, encoding="utf-8")
-    print(md)
+    write_report(args.out, "chunk_size", result, to_markdown(result))
     return 0
 
 

@@ -17,7 +17,6 @@ done once per question and shared, plus the composition).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -34,6 +33,7 @@ from evals.metrics import (
     orphan_openers,
     points_coverage,
 )
+from evals.report import write_report
 from measure import pct
 
 HERE = Path(__file__).resolve().parent
@@ -248,14 +248,10 @@ def main(argv: list[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d %H:%M"),
     } | result
     md = "\n".join(render(result["composers"], f"Composition des réponses — {args.questions.name}")) + "\n"
-    print(md)
     if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        stem = f"composers_{args.questions.stem}"
-        (args.out / f"{stem}.json").write_text(
-            json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
-        )
-        (args.out / f"{stem}.md").write_text(md, encoding="utf-8")
+        write_report(args.out, f"composers_{args.questions.stem}", result, md)
+    else:
+        print(md)
     return 0
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from assistant.hostile import InjectionScreen, fold_for_screening, tampered
 from assistant.settings import PROJECT_ROOT, Settings
+from evals.report import write_report
 
 HERE = Path(__file__).resolve().parent / "injection"
 SETS = {
@@ -547,11 +548,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.cv:
         cv = cross_validate(load_embedder(settings), settings)
-        args.out.mkdir(parents=True, exist_ok=True)
-        md = cv_markdown(cv, time.strftime("%Y-%m-%d %H:%M"), machine)
-        (args.out / "injection-cv.md").write_text(md, encoding="utf-8")
-        (args.out / "injection-cv.json").write_text(json.dumps(cv, ensure_ascii=False, indent=1), encoding="utf-8")
-        print(md)
+        write_report(args.out, "injection-cv", cv, cv_markdown(cv, time.strftime("%Y-%m-%d %H:%M"), machine))
         return 0
 
     t0 = time.perf_counter()
@@ -571,13 +568,7 @@ def main(argv: list[str] | None = None) -> int:
         "e2e": {k: v for k, v in e2e.items() if k != "rows"},
         "seconds": time.perf_counter() - t0,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{args.name}.json").write_text(
-        json.dumps(result | {"rows": e2e["rows"]}, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
-    md = to_markdown(result)
-    (args.out / f"{args.name}.md").write_text(md, encoding="utf-8")
-    print(md)
+    write_report(args.out, args.name, result | {"rows": e2e["rows"]}, to_markdown(result))
     return 0
 
 

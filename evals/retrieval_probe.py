@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
-import json
 import math
 import os
 import platform
@@ -33,6 +32,8 @@ import re
 import sys
 import time
 from pathlib import Path
+
+from evals.report import write_report
 
 HERE = Path(__file__).resolve().parent
 HELD_OUT = ("heldout.jsonl", "heldout2.jsonl", "heldout3.jsonl", "heldout4.jsonl")
@@ -391,10 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} cœurs",
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "retrieval_probe.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    (args.out / "retrieval_probe.md").write_text(render(result), encoding="utf-8")
-    print(render(result))
+    write_report(args.out, "retrieval_probe", result, render(result))
     return 0
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 import time
@@ -39,6 +38,7 @@ from evals.metrics import (
     retrieval_summary,
 )
 from evals.questions import load_questions
+from evals.report import write_report
 from measure import pct
 
 HERE = Path(__file__).resolve().parent
@@ -583,11 +583,8 @@ def chart_squad(r: dict, path: Path) -> None:
 
 
 def _write(out: Path, stem: str, result: dict, markdown: str, chart) -> None:  # noqa: ANN001
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{stem}.json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    (out / f"{stem}.md").write_text(markdown, encoding="utf-8")
+    write_report(out, stem, result, markdown)
     chart(result, out / f"{stem}.png")
-    print(markdown)
     print(f"Rapport : {out / (stem + '.md')} (+ .json, .png)", file=sys.stderr)
 
 
