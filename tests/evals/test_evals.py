@@ -381,3 +381,13 @@ def test_chunk_size_comparison_indexes_each_size_and_reports_it_side_by_side(set
     assert held_out_mean(small["sets"]) == {"hit@1": 1.0, "mrr@10": 1.0}
     md = to_markdown(result)
     assert "| 300 caractères | 1200 caractères |" in md and "| questions.jsonl (1) | 1.000 / 1.000 / 1.000 |" in md
+
+
+def test_every_report_is_written_as_json_and_markdown_and_shown(tmp_path, capsys):
+    from evals.report import write_report
+
+    write_report(tmp_path / "rapports", "essai", {"hit@1": 0.75, "note": "écrit"}, "# Essai\n")
+    data = (tmp_path / "rapports" / "essai.json").read_text(encoding="utf-8")
+    assert json.loads(data) == {"hit@1": 0.75, "note": "écrit"} and "écrit" in data and data.endswith("}\n")
+    assert (tmp_path / "rapports" / "essai.md").read_text(encoding="utf-8") == "# Essai\n"
+    assert capsys.readouterr().out == "# Essai\n\n"
