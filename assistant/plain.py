@@ -73,7 +73,8 @@ _ANAPHORA = re.compile(
     r"par ailleurs|en effet|cependant|de même|de plus|pour ce faire|non pas|enfin|ensuite|puis|or|aussi|"
     # "Un tel positionnement…"; "Par exemple dans les écoles, …" gives the example of the sentence before
     r"un tel|une telle|de tels|de telles|par exemple(?!\s*,)|"
-    r"il (?!(?:faut|est|existe|convient|s['’]agit|importe|peut être)))\b|"
+    # "Il peut être utile de…" is impersonal; "Il peut être assimilé à un écolabel" speaks of what came before
+    r"il (?!(?:faut|est|existe|convient|s['’]agit|importe|peut être(?! [a-zà-ÿ]+(?:é|ée|és|ées)\b))))\b|"
     r"\b(?:également|aussi|ci-dessus|précédemment)\b",
     re.IGNORECASE,
 )

@@ -59,7 +59,7 @@ def measure(assistant, rewrite: bool) -> dict:  # noqa: ANN001
         compose.plain_sentence = plain
 
 
-def corpus(assistant, sample: int) -> dict:  # noqa: ANN001
+def corpus(assistant, sample: int, seed: int = 11) -> dict:  # noqa: ANN001
     """How many complete sentences of the index the rewrite changes or cuts, and a sample of them."""
     from assistant.plain import complete_sentence
     from assistant.simplify import common_words, plain_sentence, split
@@ -74,7 +74,7 @@ def corpus(assistant, sample: int) -> dict:  # noqa: ANN001
             p = plain_sentence(s)
             if p != s:
                 changed.append({"original": s, "simplifiée": p, "cut": len(split(common_words(s))) > 1})
-    rng = random.Random(11)
+    rng = random.Random(seed)
     cuts = [x for x in changed if x["cut"]]
     rest = [x for x in changed if not x["cut"]]
     drawn = cuts[:sample] + rng.sample(rest, max(0, min(len(rest), sample - len(cuts))))
@@ -84,6 +84,10 @@ def corpus(assistant, sample: int) -> dict:  # noqa: ANN001
 
 def _mean(xs: list[float]) -> str:
     return f"{statistics.mean(xs):.1f}".replace(".", ",") if xs else "—"
+
+
+def _median(xs: list[int]) -> str:
+    return f"{statistics.median(xs):g}".replace(".", ",") if xs else "—"
 
 
 def to_markdown(r: dict) -> str:
@@ -104,15 +108,14 @@ def to_markdown(r: dict) -> str:
         lines.append(
             f"| {name} | {b['answers']} | {_mean(a['km'])} → {_mean(b['km'])} ({_mean(b['km_sources'])}) | "
             f"{_mean([100 * x for x in a['coverage']])} → {_mean([100 * x for x in b['coverage']])} % | "
-            f"{statistics.median(a['words']) if a['words'] else '—'} → "
-            f"{statistics.median(b['words']) if b['words'] else '—'} |"
+            f"{_median(a['words'])} → {_median(b['words'])} |"
         )
     c = r["corpus"]
     lines += [
         "",
         f"Phrases complètes de l'index (6 à 40 mots) : {c['sentences']} ; réécrites : {c['rewritten']} ; "
         f"coupées en deux : {c['cut']}. Échantillon pour une relecture à l'aveugle : "
-        f"`plain_language_sample.json` ({len(c['sample'])} phrases).",
+        f"`plain_language_sample.json` ({len(c['sample'])} phrases, tirage {r.get('seed', 11)}).",
         "",
     ]
     return "\n".join(lines)
@@ -121,6 +124,9 @@ def to_markdown(r: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evals.plain_language", description=__doc__)
     ap.add_argument("--sample", type=int, default=60)
+    ap.add_argument(
+        "--seed", type=int, default=11, help="tirage de l'échantillon (changer pour une nouvelle relecture)"
+    )
     ap.add_argument("--out", type=Path, default=HERE / "reports")
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -131,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     assistant = Assistant.load(Settings.from_env())
     result: dict = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
+        "seed": args.seed,
         "machine": "{cpu}, {cores} cœurs".format(**machine()),
         "without": measure(assistant, rewrite=False),
         "with": measure(assistant, rewrite=True),
@@ -139,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         sets = result[side]
         sets["tous"] = {k: [x for n in SETS for x in sets[n][k]] for k in ("km", "km_sources", "coverage", "words")}
         sets["tous"]["answers"] = sum(sets[n]["answers"] for n in SETS)
-    result["corpus"] = corpus(assistant, args.sample)
+    result["corpus"] = corpus(assistant, args.sample, args.seed)
     result["seconds"] = time.perf_counter() - t0
     sample = [
         {"id": i, "original": x["original"], "simplifiée": x["simplifiée"]}

@@ -87,6 +87,8 @@ def test_a_sentence_that_leans_on_the_one_before_does_not_stand_alone():
         "Une première bonne pratique de sobriété est de réduire ces besoins, en questionnant leur pertinence.",
         "On ne peut dans ce cas restreindre à une administration les résultats de la recherche d’un usager.",
         "Par exemple dans les écoles, collèges, lycées, centres sociaux, médiathèques, maisons France Service.",
+        # "il" is the label named before (the procurement guide, p. 31, a key point of its élu summary)
+        "Il peut être assimilée à un écolabel de type I.",
     ],
 )
 def test_a_demonstrative_inside_a_sentence_leans_on_the_one_before(text):
@@ -106,6 +108,7 @@ def test_a_demonstrative_inside_a_sentence_leans_on_the_one_before(text):
         "L’objectif de ce guide est d’aider les collectivités à ouvrir leurs données.",  # the deliverable itself
         "Voici ce que la loi prévoit pour les communes de plus de 3 500 habitants.",  # a pronoun
         "Chaque type de déchet est classé suivant la décision 94/3/CE du 3 mai 2000.",  # not a demonstrative
+        "Il peut être utile de fixer un seuil minimum de réemploi du parc.",  # an impersonal "il"
     ],
 )
 def test_a_sentence_that_names_its_own_referent_stands_alone(text):
