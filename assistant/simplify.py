@@ -62,10 +62,6 @@ LEXICON: list[tuple[str, str]] = [
     ("au sein des", "dans les"),
     (f"au sein de{_DET}", "dans"),
     (f"au sein d'{_DET_ELIDED}", "dans "),
-    ("dans le cadre du", "dans le"),
-    ("dans le cadre des", "dans les"),
-    (f"dans le cadre de{_DET}", "dans"),
-    (f"dans le cadre d'{_DET_ELIDED}", "dans "),
     ("à l'issue du", "après le"),
     ("à l'issue des", "après les"),
     (f"à l'issue de{_DET}", "après"),
@@ -189,8 +185,6 @@ LEXICON: list[tuple[str, str]] = [
     ("(?<=les )établissements publics de coopération intercommunale", "intercommunalités"),
     ("(?<=des )établissements publics de coopération intercommunale", "intercommunalités"),
     ("(?<=aux )établissements publics de coopération intercommunale", "intercommunalités"),
-    ("(?<=(?:les|des|aux|ces) )problématiques", "problèmes"),
-    ("(?<=(?:les|des|aux|ces) )thématiques", "thèmes"),
     ("(?<=(?:les|des|aux|ses|nos|vos) )administrés", "habitants"),
     ("méthodologie", "méthode"),
     ("méthodologies", "méthodes"),
@@ -221,7 +215,7 @@ def _keep_case(found: str, new: str, curly: bool) -> str:
 
 def common_words(text: str) -> str:
     """``text`` with the administrative turns of ``LEXICON`` replaced by common words."""
-    curly = "’" in text
+    curly = "’" in text or "'" not in text  # French typography, unless the text has straight ones only
     for rx, new in _RULES:
         text = rx.sub(lambda m, new=new: _keep_case(m.group(0), m.expand(new), curly), text)
     for rx, new in _RULES_INSIDE:
