@@ -81,6 +81,24 @@ from tests.assistant.test_compose import passage
         ),
         ("Actuellement, l’ensemble est publié.", "Aujourd’hui, l’ensemble est publié."),
         ("NB : actuellement, il y a peu de données.", "NB : aujourd’hui, il y a peu de données."),
+        # "préalable à" is an adjective: "un programme de travail préalable à l'élaboration" is a preliminary
+        # programme, not one defined before it
+        (
+            "Elles définissent un programme de travail préalable à l’élaboration de la stratégie.",
+            "Elles définissent un programme de travail préalable à l’élaboration de la stratégie.",
+        ),
+        ("Il faut préalablement à l’achat mesurer le besoin.", "Il faut avant l’achat mesurer le besoin."),
+        # a fourth, of 41: "mettre à disposition de tous des ressources" is not "fournir de tous"; "pérenne"
+        # next to "impacts écologiques" reads "sustainable" once said "durable"
+        (
+            "Un principe consistant à mettre à disposition de tous les individus des ressources numériques.",
+            "Un principe consistant à mettre à disposition de tous les individus des ressources numériques.",
+        ),
+        (
+            "Les administrations qui mettent à disposition leurs données.",
+            "Les administrations qui fournissent leurs données.",
+        ),
+        ("Un archivage pérenne des données.", "Un archivage pérenne des données."),
         # and a third, of 42 (2026-12-06): "dans le cadre du marché" is not "dans le marché" (the market);
         # "problèmes" is masculine where "problématiques rencontrées" was feminine
         (
