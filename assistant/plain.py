@@ -70,6 +70,7 @@ def says_what_to_do(s: str) -> bool:
 
 _ANAPHORA = re.compile(
     r"^(?:cela|ceci|ce|cet|cette|ces|celui|celle|ceux|celles|elle|elles|ils|leur|leurs|mais|ainsi|donc|"
+    r"c['’](?:est|était|sera)|"  # "C'est un label de type I…", "C'est ce que tout bon acheteur nomme…"
     r"par ailleurs|en effet|cependant|de même|de plus|pour ce faire|non pas|enfin|ensuite|puis|or|aussi|"
     # "Un tel positionnement…"; "Par exemple dans les écoles, …" gives the example of the sentence before
     r"un tel|une telle|de tels|de telles|par exemple(?!\s*,)|"

@@ -16,9 +16,18 @@ from assistant.types import Answer, Passage
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~])")
 
 
+_BARE_URL = re.compile(r"https?://[^\s<>()\[\]\\`\"]+[^\s<>()\[\]\\`\".,;:!?»’']")
+
+
 def escape_markdown(text: str) -> str:
-    """Text from a document shown as itself: no heading, link, emphasis or HTML taken from it."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """Text from a document shown as itself: no heading, link, emphasis or HTML taken from it. A web
+    address stays one, shown as itself between angle brackets: escaped, its "-" and the ")" after it
+    would become part of the address the browser opens ("…/referentiel%5C-general…")."""
+    out, end = [], 0
+    for m in _BARE_URL.finditer(text):
+        out += [_MD_SPECIAL.sub(r"\\\1", text[end : m.start()]), f"<{m.group(0)}>"]
+        end = m.end()
+    return "".join(out) + _MD_SPECIAL.sub(r"\\\1", text[end:])
 
 
 def quote(text: str) -> str:

@@ -91,6 +91,4 @@ def summarize(retriever: Retriever, source: str, mode: str = "agent", glossary: 
     cited = citer.cited
     rewritten = sum(a != b for a, b in zip(points, plain, strict=True))
     warnings = [prompts.SIMPLIFIED.format(n=rewritten)] if rewritten else []
-    return Answer(
-        f"{body}\n\n{further_reading(cited)}", mode, "extractive", False, cited, warnings, question=source
-    )
+    return Answer(f"{body}\n\n{further_reading(cited)}", mode, "extractive", False, cited, warnings, question=source)

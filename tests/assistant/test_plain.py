@@ -87,6 +87,9 @@ def test_a_sentence_that_leans_on_the_one_before_does_not_stand_alone():
         "Une première bonne pratique de sobriété est de réduire ces besoins, en questionnant leur pertinence.",
         "On ne peut dans ce cas restreindre à une administration les résultats de la recherche d’un usager.",
         "Par exemple dans les écoles, collèges, lycées, centres sociaux, médiathèques, maisons France Service.",
+        # "C'est" takes up what the sentence before named (both seen in the app, 2026-12-06)
+        "C’est un label de type I mais encore insuffisamment répandu pour les matériels IT.",
+        "C’est un des enjeux de l’écoconception des services numériques.",
         # "il" is the label named before (the procurement guide, p. 31, a key point of its élu summary)
         "Il peut être assimilée à un écolabel de type I.",
     ],

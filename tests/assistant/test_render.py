@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import CapacitiesError
-from assistant.render import export_markdown, render_page, safe_markdown
+from assistant.render import escape_markdown, export_markdown, render_page, safe_markdown
 from assistant.types import Answer, Passage
 from tests.helpers import PASSAGE, build_pdf
 
@@ -23,6 +23,16 @@ def test_export_quotes_sources_without_letting_them_format_the_page() -> None:
     assert "## Question 1\n\nComment ?" in md
     assert "**[1]** Guide \\(pdf/g.pdf\\), p. 2" in md  # escaped: shown as typed
     assert "> \\# Titre" in md and "\\<script\\>" in md and "\\[lien\\]" in md
+
+
+def test_an_escaped_web_address_still_opens_the_page_it_names() -> None:
+    """The parcours's steps and the source cards escape a document's text: a "-" escaped inside an address,
+    or the ")" after it, became part of the link ("…/referentiel%5C-general-ecoconception/%5C")."""
+    url = "https://ecoresponsable.numerique.gouv.fr/publications/referentiel-general-ecoconception/"
+    out = escape_markdown(f"Le RGESN (voir {url}) s'applique. Site : https://www.data.gouv.fr. *Gras* [x](y)")
+    assert f"<{url}>\\)" in out and "<https://www.data.gouv.fr>." in out
+    assert "\\*Gras\\* \\[x\\]\\(y\\)" in out  # the rest is still shown as typed
+    assert escape_markdown("[Valider](https://evil.example/x)") == "\\[Valider\\]\\(<https://evil.example/x>\\)"
 
 
 def test_safe_markdown_drops_images_and_non_web_links() -> None:
