@@ -11,10 +11,11 @@ from assistant.summary import summarize
 
 s, assistant = common.boot()
 
-st.title("Résumé d'un livrable")
+st.title("Résumé pour élus")  # the navigation's name for this page
 st.caption(
-    "Choisissez un document : l'assistant en donne les points clés, cités mot pour mot avec leur page. "
-    "La version « élus » garde les phrases courtes et développe les sigles."
+    "Choisissez un document : l'assistant en donne les points clés, chacun avec sa page. La version "
+    "« élus » garde les phrases courtes, les dit en mots courants et développe les sigles ; la version "
+    "« agents » cite les phrases mot pour mot."
 )
 docs = common.titles(assistant)
 if not docs:
@@ -23,6 +24,9 @@ if not docs:
 source = st.selectbox("Document", list(docs), format_func=lambda src: f"{docs[src]} ({src})", key="summary_doc")
 plain = st.toggle("Version pour élus (langage clair)", value=True, key="summary_elu")
 mode = "elu" if plain else "agent"
+st.caption(
+    "Version affichée : élus (langage clair)." if plain else "Version affichée : agents (citations mot pour mot)."
+)
 shown = st.session_state.get("summary")
 # the toggle switched under a summary of this document: the summary follows it at once
 switched = shown is not None and shown.question == source and shown.mode != mode

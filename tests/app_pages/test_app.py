@@ -242,6 +242,8 @@ def test_summary_page_gives_key_points_with_pages(app_env: Path) -> None:
     at.toggle(key="summary_elu").set_value(False).run()
     assert at.session_state["summary"].mode == "agent"
     assert "\n".join(m.value for m in at.markdown) != text
+    assert at.title[0].value == "Résumé pour élus"  # as the navigation names it
+    assert any(c.value.startswith("Version affichée : agents") for c in at.caption)  # which version is shown
 
 
 def test_no_raw_html_from_documents_reaches_the_page(app_env: Path) -> None:
