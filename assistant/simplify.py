@@ -29,43 +29,41 @@ _AFTER = "(sur|à|pour|dans|par|avec|entre|de|chez|auprès de)"  # a preposition
 _DET = r"(?= (?:la|le|les|leurs?|son|sa|ses|ce|cet|cette|ces|chaque|notre|votre|nos|vos|toute?s?|une?)\b| l')"
 _DET_ELIDED = r"(?=une?\b)"
 
+
+def _de(head: str, new: str, det: bool = False) -> list[tuple[str, str]]:
+    """ "``head`` de" and, before a vowel, "``head`` d'", both said ``new`` ("afin de", "afin d'" → "pour");
+    with ``det``, only before a determiner ("au sein de la" → "dans la", not "au sein de réseaux")."""
+    return [(f"{head} de{_DET if det else ''}", new), (f"{head} d'{_DET_ELIDED if det else ''}", f"{new} ")]
+
+
 # (pattern, replacement): patterns are matched whole-word and case-insensitively; "'" stands for either
 # apostrophe. A replacement keeps the capital of the text it replaces.
 LEXICON: list[tuple[str, str]] = [
     # purpose and means
-    ("afin de", "pour"),
-    ("afin d'", "pour "),
+    *_de("afin", "pour"),
     ("afin que", "pour que"),
     ("afin qu'", "pour qu'"),
-    ("en vue de", "pour"),
-    ("en vue d'", "pour "),
-    ("dans le but de", "pour"),
-    ("dans le but d'", "pour "),
-    ("dans l'objectif de", "pour"),
-    ("dans l'objectif d'", "pour "),
+    *_de("en vue", "pour"),
+    *_de("dans le but", "pour"),
+    *_de("dans l'objectif", "pour"),
     ("aux fins de", "pour"),
     ("par le biais du", "par le"),
     ("par le biais des", "par les"),
-    (f"par le biais de{_DET}", "par"),
-    (f"par le biais d'{_DET_ELIDED}", "par "),
+    *_de("par le biais", "par", det=True),
     ("à destination du", "pour le"),
     ("à destination des", "pour les"),
-    (f"à destination de{_DET}", "pour"),
-    (f"à destination d'{_DET_ELIDED}", "pour "),
+    *_de("à destination", "pour", det=True),
     ("en ce qui concerne", "pour"),
     ("s'agissant du", "pour le"),
     ("s'agissant des", "pour les"),
-    (f"s'agissant de{_DET}", "pour"),
-    (f"s'agissant d'{_DET_ELIDED}", "pour "),
+    *_de("s'agissant", "pour", det=True),
     # place and time
     ("au sein du", "dans le"),
     ("au sein des", "dans les"),
-    (f"au sein de{_DET}", "dans"),
-    (f"au sein d'{_DET_ELIDED}", "dans "),
+    *_de("au sein", "dans", det=True),
     ("à l'issue du", "après le"),
     ("à l'issue des", "après les"),
-    (f"à l'issue de{_DET}", "après"),
-    (f"à l'issue d'{_DET_ELIDED}", "après "),
+    *_de("à l'issue", "après", det=True),
     ("préalablement au", "avant le"),
     ("préalablement aux", "avant les"),
     (f"préalablement à{_DET}", "avant"),
@@ -83,8 +81,7 @@ LEXICON: list[tuple[str, str]] = [
     (f"{_AFTER} (?:l'ensemble|l'intégralité|la totalité) du", r"\1 tout le"),
     (f"{_AFTER} (?:l'ensemble|l'intégralité|la totalité) de la", r"\1 toute la"),
     ("la majorité des", "la plupart des"),
-    ("un certain nombre de", "plusieurs"),
-    ("un certain nombre d'", "plusieurs "),
+    *_de("un certain nombre", "plusieurs"),
     ("un grand nombre de", "beaucoup de"),
     ("un grand nombre d'", "beaucoup d'"),
     ("davantage", "plus"),
@@ -95,37 +92,22 @@ LEXICON: list[tuple[str, str]] = [
     ("systématiquement", "toujours"),
     ("par conséquent", "donc"),
     # ability, need and aim
-    ("est en mesure de", "peut"),
-    ("est en mesure d'", "peut "),
-    ("sont en mesure de", "peuvent"),
-    ("sont en mesure d'", "peuvent "),
-    ("être en mesure de", "pouvoir"),
-    ("être en mesure d'", "pouvoir "),
-    ("est susceptible de", "peut"),
-    ("est susceptible d'", "peut "),
-    ("sont susceptibles de", "peuvent"),
-    ("sont susceptibles d'", "peuvent "),
-    ("a la possibilité de", "peut"),
-    ("a la possibilité d'", "peut "),
-    ("ont la possibilité de", "peuvent"),
-    ("ont la possibilité d'", "peuvent "),
-    ("a pour objectif de", "vise à"),
-    ("a pour objectif d'", "vise à "),
-    ("ont pour objectif de", "visent à"),
-    ("ont pour objectif d'", "visent à "),
-    ("a pour objet de", "vise à"),
-    ("a pour objet d'", "vise à "),
-    ("ont pour objet de", "visent à"),
-    ("ont pour objet d'", "visent à "),
-    ("il est nécessaire de", "il faut"),
-    ("il est nécessaire d'", "il faut "),
+    *_de("est en mesure", "peut"),
+    *_de("sont en mesure", "peuvent"),
+    *_de("être en mesure", "pouvoir"),
+    *_de("est susceptible", "peut"),
+    *_de("sont susceptibles", "peuvent"),
+    *_de("a la possibilité", "peut"),
+    *_de("ont la possibilité", "peuvent"),
+    *_de("a pour objectif", "vise à"),
+    *_de("ont pour objectif", "visent à"),
+    *_de("a pour objet", "vise à"),
+    *_de("ont pour objet", "visent à"),
+    *_de("il est nécessaire", "il faut"),
     ("il est nécessaire que", "il faut que"),
-    ("il est indispensable de", "il faut"),
-    ("il est indispensable d'", "il faut "),
-    ("il convient de", "il faut"),
-    ("il convient d'", "il faut "),
-    ("il est attendu de", "il faut"),
-    ("il est attendu d'", "il faut "),
+    *_de("il est indispensable", "il faut"),
+    *_de("il convient", "il faut"),
+    *_de("il est attendu", "il faut"),
     ("nécessiter", "demander"),
     ("nécessite", "demande"),
     ("nécessitent", "demandent"),
@@ -226,7 +208,7 @@ _SUBJECT = (
 _CUTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\s*;\s+"), ""),
     (re.compile(rf",\s+mais\s+(?={_SUBJECT}\b)", re.IGNORECASE), "Mais "),
-    (re.compile(r",\s+ce qui\s+(?=\w+\s)"), "Cela "),  # "Cela souvent est…": a verb must follow, see split
+    (re.compile(r",\s+ce qui\s+"), "Cela "),  # only before a verb ("Cela souvent est…"), see split
     (re.compile(rf",\s+car\s+(?={_SUBJECT}\b)", re.IGNORECASE), "En effet, "),
     (re.compile(rf",\s+et\s+(?={_SUBJECT}\b)", re.IGNORECASE), ""),
 ]
@@ -247,7 +229,7 @@ def split(sentence: str) -> list[str]:
             if opener == "Cela " and not verbs(sentence[m.end() :].split(" ", 1)[0]):
                 continue
             head, rest = _end(sentence[: m.start()]), sentence[m.end() :]
-            tail = _end(opener + rest[:1].upper() + rest[1:] if not opener else opener + rest)
+            tail = _end(opener + rest if opener else rest[:1].upper() + rest[1:])
             if complete_sentence(head, 99) and complete_sentence(tail, 99) and verbs(head) and verbs(tail):
                 return split(head) + split(tail)
     return [sentence]
