@@ -568,11 +568,13 @@ _NUMBERING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[A-Z](?:\.\d{1,2})
 
 
 def label(heading: str | None) -> str | None:
-    """A heading fit to label part of an answer, without its numbering; None for a truncated heading,
-    a question from a questionnaire or a contents line."""
+    """A heading fit to label part of an answer, without its numbering, a practice's code put first;
+    None for a truncated heading, a question from a questionnaire or a contents line."""
     if not heading or gives_orders(heading):
         return None
     h = _NUMBERING.sub("", strip_citation_marks(heading)).strip(" :")
+    if sheet := B.SHEET_TITLE.match(h):  # "…à remplacerd.2", a practice's code glued: "d.2 …", as its page says
+        h = f"{sheet['code']} {sheet['title']}"
     if not 3 <= len(h) <= 90 or h.count("(") != h.count(")") or B.non_advice(h) in ("toc", "running", "xref"):
         return None
     if _DATE.search(h):  # "Date : 05/01/2021": a document's metadata, not a part of it

@@ -395,3 +395,14 @@ def test_elu_brief_may_quote_a_sentence_that_leans_on_the_one_before_right_after
     assert lean in body, body
     before = body[: body.index(lean)].rstrip()
     assert re.search(r"enjeux territoriaux\. \[1\]$", before), body  # right after its antecedent, never alone
+
+
+def test_a_practice_title_with_its_code_glued_labels_with_the_code_first():
+    """The good-practice guide's PDF glues each practice's code to its title; the app offered the next
+    question "Mettre à jour les équipements au lieu de les remplacerd.2 (p. 46)" (browser run, 2026-12-06)."""
+    from assistant.compose import label
+
+    assert label("Mettre à jour les équipements au lieu de les remplacerd.2") == (
+        "d.2 Mettre à jour les équipements au lieu de les remplacer"
+    )
+    assert label("Publier un jeu de données") == "Publier un jeu de données"
