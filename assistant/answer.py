@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from assistant.compose import further_reading
 from assistant.errors import CapacitiesError
-from assistant.hostile import clean_for_model, gives_orders, strip_markup, without_escapes
+from assistant.hostile import clean_for_model, gives_orders, plain, strip_markup, without_escapes
 from assistant.screening import (
     GENERIC_WORDS,
     check_question,
@@ -44,7 +44,8 @@ def abstain(
     lines = [prompts.NOT_COVERED_IN.format(n=len(sources)) if sources else prompts.NOT_COVERED]
     if nearest:
         lines.append(prompts.NEAREST)
-        lines += [f"- {p.title} ({p.source}), {p.pages_label}" for p in list(nearest.values())[:3]]
+        # the title in quotes, as plain words: "6. Mise en place…" opened a numbered list inside the bullet
+        lines += [f"- « {plain(p.title)} » ({p.source}), {p.pages_label}" for p in list(nearest.values())[:3]]
     return Answer(text="\n".join(lines), mode=mode, backend=backend, abstained=True, citations=[], question=question)
 
 
