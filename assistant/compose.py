@@ -33,7 +33,7 @@ from assistant.plain import (
 )
 from assistant.readability import kandel_moles
 from assistant.screening import GENERIC_WORDS, is_procedure_question, wants_list
-from assistant.simplify import plain_sentence
+from assistant.simplify import notice, plain_sentence
 from assistant.text import content_words, fold, sentences
 from assistant.types import Answer, Passage, Suggestion
 
@@ -811,8 +811,9 @@ def extractive_answer(
         body = expand_acronyms(body, glossary)
     cited = citer.cited
     text = f"{body}\n\n{further_reading(cited)}"
-    warnings = [prompts.SIMPLIFIED.format(n=sum(rewritten))] if any(rewritten) else []
-    return Answer(text, mode, "extractive", False, cited, warnings, question, suggestions(body, cited, neighbour))
+    return Answer(
+        text, mode, "extractive", False, cited, notice(sum(rewritten)), question, suggestions(body, cited, neighbour)
+    )
 
 
 def candidate_texts(question: str, passages: list[Passage]) -> list[str]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+from assistant import prompts
 from assistant.blocks import non_advice
 from assistant.plain import complete_sentence, verbs
 
@@ -205,12 +206,14 @@ _SUBJECT = (
     r"(?:les?|la|l['’]|ils?|elles?|on|nous|vous|chaque|ces|cette|cet|ce(?= \w+ (?:est|sont|a|ont|peut|doit))|"
     r"leurs?|ses|son|sa|une?|des|toute?s?)"
 )
-_CUTS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\s*;\s+"), ""),
-    (re.compile(rf",\s+mais\s+(?={_SUBJECT}\b)", re.IGNORECASE), "Mais "),
-    (re.compile(r",\s+ce qui\s+"), "Cela "),  # only before a verb ("Cela souvent est…"), see split
-    (re.compile(rf",\s+car\s+(?={_SUBJECT}\b)", re.IGNORECASE), "En effet, "),
-    (re.compile(rf",\s+et\s+(?={_SUBJECT}\b)", re.IGNORECASE), ""),
+# (where to cut, how the second sentence opens, whether a verb must follow the cut): "…, ce qui souvent
+# est…" would give "Cela souvent est…"
+_CUTS: list[tuple[re.Pattern[str], str, bool]] = [
+    (re.compile(r"\s*;\s+"), "", False),
+    (re.compile(rf",\s+mais\s+(?={_SUBJECT}\b)", re.IGNORECASE), "Mais ", False),
+    (re.compile(r",\s+ce qui\s+"), "Cela ", True),
+    (re.compile(rf",\s+car\s+(?={_SUBJECT}\b)", re.IGNORECASE), "En effet, ", False),
+    (re.compile(rf",\s+et\s+(?={_SUBJECT}\b)", re.IGNORECASE), "", False),
 ]
 
 
@@ -224,15 +227,20 @@ def split(sentence: str) -> list[str]:
     sentence whole where no cut leaves two complete sentences."""
     if "\n" in sentence:  # a reference or a table, not prose
         return [sentence]
-    for rx, opener in _CUTS:
+    for rx, opener, verb_next in _CUTS:
         for m in rx.finditer(sentence):
-            if opener == "Cela " and not verbs(sentence[m.end() :].split(" ", 1)[0]):
-                continue
             head, rest = _end(sentence[: m.start()]), sentence[m.end() :]
+            if verb_next and not verbs(rest.split(" ", 1)[0]):
+                continue
             tail = _end(opener + rest if opener else rest[:1].upper() + rest[1:])
             if complete_sentence(head, 99) and complete_sentence(tail, 99) and verbs(head) and verbs(tail):
                 return split(head) + split(tail)
     return [sentence]
+
+
+def notice(rewritten: int) -> list[str]:
+    """The warning an answer carries when ``rewritten`` of its sentences are not as printed."""
+    return [prompts.SIMPLIFIED.format(n=rewritten)] if rewritten else []
 
 
 def plain_sentence(sentence: str) -> str:

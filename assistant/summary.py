@@ -20,7 +20,7 @@ from assistant.hostile import gives_orders, strip_citation_marks
 from assistant.plain import complete_sentence, standalone
 from assistant.readability import kandel_moles
 from assistant.screening import expand_acronyms
-from assistant.simplify import plain_sentence
+from assistant.simplify import notice, plain_sentence
 from assistant.text import content_words, sentences
 from assistant.types import Answer, Passage
 
@@ -90,5 +90,6 @@ def summarize(retriever: Retriever, source: str, mode: str = "agent", glossary: 
         body = expand_acronyms(body, glossary)
     cited = citer.cited
     rewritten = sum(a != b for a, b in zip(points, plain, strict=True))
-    warnings = [prompts.SIMPLIFIED.format(n=rewritten)] if rewritten else []
-    return Answer(f"{body}\n\n{further_reading(cited)}", mode, "extractive", False, cited, warnings, question=source)
+    return Answer(
+        f"{body}\n\n{further_reading(cited)}", mode, "extractive", False, cited, notice(rewritten), question=source
+    )
