@@ -158,12 +158,31 @@ def _is_cell(line: str) -> bool:
 # --------------------------------------------------------------------------- parsing
 
 
+# a form field's label printed beside its definition, which restates it: "Mots clés Les mots clés caractérisent…"
+_GLUED_LABEL = re.compile(r"^([A-ZÀ-Ý][\w’'-]*(?: [\w’'-]+){0,3})\*? (?=(?:Les?|La|Une?|Des) |L['’])")
+
+
+def _glued_label(s: str) -> int:
+    """Length of the label glued before its defining sentence, or 0."""
+    from assistant.text import fold
+
+    m = _GLUED_LABEL.match(s)
+    if not m:
+        return 0
+    sentence = s[m.end() :].split(" ", 1)[-1] if not s[m.end() :].startswith(("L'", "L’")) else s[m.end() + 2 :]
+    return m.end() - 1 if fold(sentence).startswith(fold(m.group(1))) else 0
+
+
 def _lines(text: str) -> list[tuple[int, int, str]]:
     out, pos = [], 0
     for raw in text.split("\n"):
         s = raw.strip()
         if s:
             start = pos + raw.index(s[0])
+            cut = _glued_label(s)
+            if cut:
+                out.append((start, start + cut, s[:cut]))
+                start, s = start + cut + 1, s[cut + 1 :]
             out.append((start, start + len(s), s))
         pos += len(raw) + 1
     return out

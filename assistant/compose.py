@@ -789,7 +789,7 @@ def extractive_answer(
     embed: Embed | None = None,
 ) -> Answer | None:
     """The composed extractive answer, with its next questions, or None when nothing can be quoted."""
-    from assistant.screening import expand_acronyms
+    from assistant.screening import acronym_note, expand_acronyms
 
     q = _question_stems(question)
     passages = list(passages)  # a list that goes on in the next chunk brings that chunk in
@@ -809,8 +809,10 @@ def extractive_answer(
     body = "\n".join(lines)
     if mode == "elu":
         body = expand_acronyms(body, glossary)
+    # an agent's steps stay as printed: the acronyms they use are spelled out under them
+    note = acronym_note(body, glossary) if mode == "agent" else ""
     cited = citer.cited
-    text = f"{body}\n\n{further_reading(cited)}"
+    text = "\n\n".join(part for part in (body, note, further_reading(cited)) if part)
     return Answer(
         text, mode, "extractive", False, cited, notice(sum(rewritten)), question, suggestions(body, cited, neighbour)
     )

@@ -180,7 +180,7 @@ def steps(answer: Answer) -> list[Step]:
     out = []
     for raw in body.split("\n"):
         line = raw.strip()
-        if not line or _LABEL.match(line) or line.startswith("[…]") or line.strip("*: ") in frame:
+        if not line or _LABEL.match(line) or line.startswith(("[…]", prompts.ACRONYMS)) or line.strip("*: ") in frame:
             continue
         m = _ITEM.match(line)
         # prose: one unit per sentence, its "[n]" marks kept with it ("… équipements. [1] D'un point…")

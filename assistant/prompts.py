@@ -75,6 +75,7 @@ SIMPLIFIED = (
     "courtes ; le texte exact est dans les sources citées."
 )
 FURTHER = "Pour aller plus loin :"
+ACRONYMS = "Sigles :"  # under an agent's steps, which stay as printed: the acronyms they use, spelled out
 NOT_COVERED = "Les livrables du corpus ne traitent pas de cette question : je préfère ne pas inventer de réponse."
 NOT_COVERED_IN = (
     "Les documents choisis ({n}) ne traitent pas de cette question : je préfère ne pas inventer de réponse. "

@@ -167,10 +167,33 @@ def wants_list(question: str) -> bool:
     return bool(_LIST_QUESTION.search(question))
 
 
+def _first_use(acro: str, text: str) -> re.Match[str] | None:
+    """The acronym's first use outside a web address ("…/RGESN.pdf" is left alone)."""
+    for m in re.finditer(rf"\b{re.escape(acro)}\b", text):
+        token = text[text.rfind(" ", 0, m.start()) + 1 : m.end()]
+        if "://" not in token and "www." not in token:
+            return m
+    return None
+
+
+def undefined_acronyms(text: str, glossary: dict[str, str]) -> list[tuple[str, str]]:
+    """The acronyms the corpus defines that ``text`` uses without their long form, in order of use."""
+    found = [(m.start(), a, long) for a, long in glossary.items() if (m := _first_use(a, text))]
+    return [(a, long) for _, a, long in sorted(found) if long.lower() not in text.lower()]
+
+
 def expand_acronyms(text: str, glossary: dict[str, str]) -> str:
     """Spell out each acronym the corpus defines, at its first use."""
-    for acro, long in glossary.items():
-        m = re.search(rf"\b{re.escape(acro)}\b", text)
-        if m and long.lower() not in text.lower():
+    for acro, long in undefined_acronyms(text, glossary):
+        m = _first_use(acro, text)
+        if m:
             text = text[: m.start()] + f"{acro} ({long})" + text[m.end() :]
     return text
+
+
+def acronym_note(text: str, glossary: dict[str, str], limit: int = 6) -> str:
+    """"Sigles : CCTP (cahier des clauses techniques particulières), …" for a quoted text left as printed."""
+    pairs = undefined_acronyms(text, glossary)[:limit]
+    from assistant.prompts import ACRONYMS
+
+    return f"{ACRONYMS} " + " ; ".join(f"{a} ({long})" for a, long in pairs) + "." if pairs else ""

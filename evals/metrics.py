@@ -160,8 +160,9 @@ def body_words(text: str) -> int:
 
 def answer_units(text: str) -> list[tuple[str, bool]]:
     """What an answer shows as advice, as (unit, under a lead-in): each step or bullet, and each sentence
-    of its prose. Labels (``**…**``), lines that announce what follows (ending with ':') and the
-    "[…]" line that says where a list goes on are the answer's frame, not units. A line ending with ':'
+    of its prose. Labels (``**…**``), lines that announce what follows (ending with ':'), the
+    "[…]" line that says where a list goes on and the acronyms spelled out under the steps are the
+    answer's frame, not units. A line ending with ':'
     introduces the items below it, up to the next blank line."""
     from assistant import prompts
     from assistant.text import sentences
@@ -184,7 +185,7 @@ def answer_units(text: str) -> list[tuple[str, bool]]:
         if not line:
             lead = False
             continue
-        if _LABEL.match(line) or line.startswith("[…]") or line in frame:
+        if _LABEL.match(line) or line.startswith(("[…]", prompts.ACRONYMS)) or line in frame:
             lead = False  # the answer's own frame introduces no list: its items must stand alone
             continue
         m = _LIST_LINE.match(line)

@@ -31,7 +31,7 @@ Extractor = Literal["pypdf", "pdfium"]
 # hit@1 0.725 on the project's set, as with pypdf, but 0.708 against 0.729 on the four held-out sets, so pypdf
 # stays the default; ``CAPACITIES_PDF_EXTRACTOR=pdfium`` chooses PDFium.
 DEFAULT_EXTRACTOR: Extractor = "pypdf"
-GLUED_PAGE_RATIO = 0.02  # a page with more 20+-letter tokens than this gets a second extraction
+GLUED_PAGE_RATIO = 0.0  # a page with any 20+-letter token gets a second extraction (the less glued one is kept)
 FRAGMENTED_MIN_LINES = 20  # pypdf sometimes emits one word per line; judged on pages with this many lines...
 FRAGMENTED_WORDS_PER_LINE = 2.0  # ...whose lines hold fewer words than this on average
 MARGIN_BAND = 0.10  # top and bottom share of the page height where running headers/footers live

@@ -122,6 +122,18 @@ def test_labels_before_their_text_and_wrapped_questions(docs):
     assert q.kind == B.QUESTION and q.text.endswith("âgés de 5 ans ou plus ?")  # one block, not two
 
 
+def test_a_label_glued_to_the_sentence_that_defines_it_is_a_heading(docs):
+    # data.gouv.fr's form fields: the label sits beside its definition on the same line
+    blocks = B.parse_blocks(page(docs, PUBLIER, 8))
+    texts = [b.text for b in blocks]
+    for label, definition in (("Mots clés", "Les mots clés caractérisent"), ("Description*", "La description de")):
+        assert label in texts
+        assert texts[texts.index(label) + 1].startswith(definition)
+    # a sentence that merely starts with a capitalised word is left whole
+    texts = [b.text for b in B.parse_blocks("Chaque commune La Poste dessert reçoit un courrier.")]
+    assert texts == ["Chaque commune La Poste dessert reçoit un courrier."]
+
+
 def test_a_sentence_cut_inside_a_name_is_one_block():
     # pypdf breaks the line inside "Ministère de la Transition Ecologique": one sentence, not two
     text = (

@@ -8,6 +8,7 @@ from assistant import blocks as B
 from assistant import prompts
 from assistant.compose import MEANING, extractive_answer, rank_by_meaning, suggestions
 from assistant.readability import kandel_moles
+from assistant.screening import undefined_acronyms
 from assistant.types import Passage
 from evals.metrics import answer_body, body_words, list_integrity, non_advice_units, ordered_steps
 from tests.fakes import HashEmbedder
@@ -406,3 +407,33 @@ def test_a_practice_title_with_its_code_glued_labels_with_the_code_first():
         "d.2 Mettre à jour les équipements au lieu de les remplacer"
     )
     assert label("Publier un jeu de données") == "Publier un jeu de données"
+
+
+def test_an_agent_answer_spells_out_its_acronyms_under_steps_left_as_printed():
+    text = (
+        "Rédiger le marché se fait en plusieurs étapes :\n"
+        "1. Inscrire les exigences du RGESN dans le CCTP avant la consultation.\n"
+        "2. Vérifier la conformité au RGAA sur https://accessibilite.example/RGESN/guide avec les services.\n"
+        "3. Suivre l'exécution du marché avec le titulaire du CCTP."
+    )
+    glossary = {
+        "CCTP": "cahier des clauses techniques particulières",
+        "RGESN": "référentiel général d'écoconception de services numériques",
+        "RGAA": "référentiel général d'amélioration de l'accessibilité",
+        "DPO": "délégué à la protection des données",
+    }
+    ans = extractive_answer("Comment rédiger le marché ?", [passage(0, text, 4)], "agent", glossary)
+    body = answer_body(ans.text)
+    assert "1. Inscrire les exigences du RGESN dans le CCTP avant" in body  # the step is quoted as printed
+    note = next(line for line in body.splitlines() if line.startswith(prompts.ACRONYMS))
+    assert note == (
+        "Sigles : RGESN (référentiel général d'écoconception de services numériques) ; "
+        "CCTP (cahier des clauses techniques particulières) ; "
+        "RGAA (référentiel général d'amélioration de l'accessibilité)."
+    )  # in order of first use, only those the answer uses
+    assert non_advice_units(ans.text) == []  # the note is the answer's frame, not a step
+    # an acronym already spelled out, or only inside a web address, needs no note
+    spelled = "Le CCTP (cahier des clauses techniques particulières) est rédigé par l'acheteur avec soin."
+    ans = extractive_answer("Qui rédige le CCTP ?", [passage(0, spelled, 4)], "agent", glossary)
+    assert prompts.ACRONYMS not in ans.text
+    assert undefined_acronyms("Voir https://x.example/RGESN.pdf et www.RGAA.example.", glossary) == []

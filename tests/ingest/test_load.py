@@ -309,6 +309,17 @@ def test_etalab_glued_words_are_fixed(name: str) -> None:
     assert " des données " in text
 
 
+def test_a_few_glued_words_ask_the_other_extractor() -> None:
+    """Two glued phrases on a page of normal French ("voussouhaiteriezorganiser") are enough for a second look."""
+    doc = load_document(PDF_DIR / "anct_consultation_nationale_mode_emploi.pdf", CORPUS)
+    text = "\n".join(p.text for p in doc.pages)
+    assert 0 < doc.stats["long_token_ratio_before"] < 0.02
+    assert doc.stats["long_token_ratio_after"] == 0
+    assert doc.stats["pages_reextracted"] == 2
+    assert "vous souhaiteriez organiser un atelier" in text
+    assert "Je recherche un service numérique" in text
+
+
 def test_pdfium_extractor() -> None:
     doc = load_document(PDF_DIR / "etalab_guide_publier_data_gouv.pdf", CORPUS, extractor="pdfium")
     assert doc.stats["long_token_ratio_before"] < 0.03 and doc.stats["pages_reextracted"] == 0
