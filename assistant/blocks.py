@@ -158,8 +158,12 @@ def _is_cell(line: str) -> bool:
 # --------------------------------------------------------------------------- parsing
 
 
-# a form field's label printed beside its definition, which restates it: "Mots clés Les mots clés caractérisent…"
-_GLUED_LABEL = re.compile(r"^([A-ZÀ-Ý][\w’'-]*(?: [\w’'-]+){0,3})\*? (?=(?:Les?|La|Une?|Des) |L['’])")
+# a form field's label printed beside the sentence that defines it, which names it again early on:
+# "Mots clés Les mots clés caractérisent…", "Sigle Vous avez la possibilité d'apposer un sigle…"
+_GLUED_LABEL = re.compile(
+    r"^(?!(?:Les?|La|L['’]|Une?|Des)\b)([A-ZÀ-Ý][\w’'-]*(?: [\w’'-]+){0,3})\*? "
+    r"(?=(?:Les?|La|Une?|Des|Vous|Ce|Cet|Cette|Il|Elle) |L['’])"
+)
 
 
 def _glued_label(s: str) -> int:
@@ -167,10 +171,10 @@ def _glued_label(s: str) -> int:
     from assistant.text import fold
 
     m = _GLUED_LABEL.match(s)
-    if not m:
+    if not m or upper_share(m.group(1)) > 0.8:
         return 0
-    sentence = s[m.end() :].split(" ", 1)[-1] if not s[m.end() :].startswith(("L'", "L’")) else s[m.end() + 2 :]
-    return m.end() - 1 if fold(sentence).startswith(fold(m.group(1))) else 0
+    opening = " ".join(s[m.end() :].split()[:10])
+    return m.end() - 1 if re.search(rf"\b{re.escape(fold(m.group(1)))}", fold(opening)) else 0
 
 
 def _lines(text: str) -> list[tuple[int, int, str]]:

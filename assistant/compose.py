@@ -476,7 +476,7 @@ def _render(
     labels: bool = True,
 ) -> list[str]:
     """Segments as lines within ``room`` words, in the order of ``chosen``: a paragraph is one step or
-    bullet, a list its lead-in then its items; the heading above a segment is its label (``labels``),
+    bullet, a list its lead-in then its items (among steps, one step with its items nested); the heading above a segment is its label (``labels``),
     never a step; a lead-in in capitals is put in sentence case. A segment that does not
     fit gives its room to the next one; a list is cut only at its end, and only after two items; a
     sentence already shown is not shown again (overlapping chunks repeat it). Labels are not counted in
@@ -552,6 +552,13 @@ def _render(
         if section and len(section.split()) >= 2 and section != current:
             out.append(f"**{section}**")
             current = section
+        if lead and numbered:
+            # among steps, a list is one step: its lead-in, its items nested under it (not steps of their own)
+            n += 1
+            out.append(f"{n}. {lead} {citer.mark(x.passage)}")
+            indent = " " * len(f"{n}. ")
+            out += [f"{indent}- {' '.join(texts)} {citer.mark(where)}" for texts, where in lines]
+            continue
         if lead:
             out.append(f"{lead} {citer.mark(x.passage)}")
         for texts, where in lines:
@@ -579,7 +586,12 @@ def label(heading: str | None) -> str | None:
         return None
     if _DATE.search(h):  # "Date : 05/01/2021": a document's metadata, not a part of it
         return None
-    return h[:1].upper() + h[1:].lower() if B.upper_share(h) > 0.8 else h
+    if re.match(r"(?i)(?:ou|et)\b", h):
+        return None  # the second line of a two-line heading ("OU CAHIER DES CLAUSES PARTICULIÈRES (CCP)")
+    if B.upper_share(h) <= 0.8:
+        return h
+    # in sentence case, an acronym in brackets keeps its capitals: "Cahier des clauses … (CCAP)"
+    return re.sub(r"\(([a-zà-ÿ]{2,6})\)", lambda m: f"({m[1].upper()})", h[:1].upper() + h[1:].lower())
 
 
 def _quote_list(

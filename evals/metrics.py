@@ -179,7 +179,7 @@ def answer_units(text: str) -> list[tuple[str, bool]]:
         "Ce que cela implique pour votre collectivité :",
     }  # previous composer
     out: list[tuple[str, bool]] = []
-    lead = False
+    lead = nested = False
     for raw in answer_body(text).split("\n"):
         line = raw.strip()
         if not line:
@@ -189,6 +189,11 @@ def answer_units(text: str) -> list[tuple[str, bool]]:
             lead = False  # the answer's own frame introduces no list: its items must stand alone
             continue
         m = _LIST_LINE.match(line)
+        if nested and not raw[:1].isspace():
+            lead = nested = False  # the items nested under a step end at the next step
+        if m and _MARKER.sub("", line).strip().endswith(":"):
+            lead = nested = True  # a step that leads the items nested under it
+            continue
         if m:
             out.append((line[m.end() :], lead))
             continue

@@ -126,12 +126,23 @@ def test_a_label_glued_to_the_sentence_that_defines_it_is_a_heading(docs):
     # data.gouv.fr's form fields: the label sits beside its definition on the same line
     blocks = B.parse_blocks(page(docs, PUBLIER, 8))
     texts = [b.text for b in blocks]
-    for label, definition in (("Mots clés", "Les mots clés caractérisent"), ("Description*", "La description de")):
+    for label, definition in (
+        ("Mots clés", "Les mots clés caractérisent"),
+        ("Description*", "La description de"),
+        ("Mode privé", "L’activation du mode privé"),
+    ):
         assert label in texts
         assert texts[texts.index(label) + 1].startswith(definition)
+    sigle = [b.text for b in B.parse_blocks(page(docs, PUBLIER, 7))]
+    assert sigle[sigle.index("Sigle") + 1].startswith("Vous avez la possibilité d’apposer un sigle")
     # a sentence that merely starts with a capitalised word is left whole
-    texts = [b.text for b in B.parse_blocks("Chaque commune La Poste dessert reçoit un courrier.")]
-    assert texts == ["Chaque commune La Poste dessert reçoit un courrier."]
+    for line in (
+        "Chaque commune La Poste dessert reçoit un courrier.",
+        "La DINUM pilote le programme interministériel d’accélération de la transformation.",  # not a label
+        "Loi AGEC (Loi n° 2020-105 du 10 février 2020 relative à la lutte contre le gaspillage)",
+        "INDICE DE DURABILITÉ : indice qui viendra progressivement remplacer l’indice de réparabilité.",
+    ):
+        assert [b.text for b in B.parse_blocks(line)] == [line]
 
 
 def test_a_sentence_cut_inside_a_name_is_one_block():

@@ -10,7 +10,7 @@ from assistant.compose import MEANING, extractive_answer, rank_by_meaning, sugge
 from assistant.readability import kandel_moles
 from assistant.screening import undefined_acronyms
 from assistant.types import Passage
-from evals.metrics import answer_body, body_words, list_integrity, non_advice_units, ordered_steps
+from evals.metrics import answer_body, answer_units, body_words, list_integrity, non_advice_units, ordered_steps
 from tests.fakes import HashEmbedder
 from tests.helpers import DATAGOUV_STEPS
 
@@ -409,6 +409,16 @@ def test_a_practice_title_with_its_code_glued_labels_with_the_code_first():
     assert label("Publier un jeu de données") == "Publier un jeu de données"
 
 
+def test_a_heading_in_capitals_keeps_its_acronym_and_its_second_line_is_no_label():
+    from assistant.compose import label
+
+    assert label("CAHIER DES CLAUSES ADMINISTRATIVES PARTICULIÈRES (CCAP)") == (
+        "Cahier des clauses administratives particulières (CCAP)"
+    )
+    assert label("OU CAHIER DES CLAUSES PARTICULIÈRES (CCP)") is None
+    assert label("Outils de mesure") == "Outils de mesure"
+
+
 def test_an_agent_answer_spells_out_its_acronyms_under_steps_left_as_printed():
     text = (
         "Rédiger le marché se fait en plusieurs étapes :\n"
@@ -437,3 +447,26 @@ def test_an_agent_answer_spells_out_its_acronyms_under_steps_left_as_printed():
     ans = extractive_answer("Qui rédige le CCTP ?", [passage(0, spelled, 4)], "agent", glossary)
     assert prompts.ACRONYMS not in ans.text
     assert undefined_acronyms("Voir https://x.example/RGESN.pdf et www.RGAA.example.", glossary) == []
+
+
+def test_among_steps_a_list_is_one_step_with_its_items_nested_under_it():
+    # data.gouv.fr's guide, p. 3: the answer read it as steps 4 to 9, "mettre en ligne des données." a step
+    text = (
+        "Créer un compte utilisateur\n"
+        "La première étape pour publier des jeux de données sur data.gouv.fr est de créer un compte utilisateur.\n"
+        "Une fois ce compte confirmé par email, vous avez la possibilité de :\n"
+        "— mettre en ligne des données.\n"
+        "— référencer des réutilisations de données.\n"
+        "— ouvrir une discussion au sujet d’un jeu de données.\n"
+        "Publier un jeu de données\n"
+        "Le jeu de données se publie ensuite depuis le tableau de bord du compte utilisateur."
+    )
+    ans = extractive_answer("Comment publier nos données sur data.gouv.fr ?", [passage(0, text, 3)], "agent", {})
+    body = answer_body(ans.text)
+    assert "2. Une fois ce compte confirmé par email, vous avez la possibilité de : [1]" in body
+    assert "   - mettre en ligne des données. [1]" in body
+    assert "3. Le jeu de données se publie ensuite" in body  # the steps go on after the nested items
+    assert ordered_steps(ans.text) == 3
+    assert non_advice_units(ans.text) == []  # nested items are read with their lead-in
+    assert answer_units(ans.text)[-1] == ("Le jeu de données se publie ensuite depuis le tableau de bord du "
+                                          "compte utilisateur. [1]", False)
