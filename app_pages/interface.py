@@ -78,6 +78,10 @@ a:focus-visible, button:focus-visible, [role="button"]:focus-visible, [role="tab
 summary:focus-visible, textarea:focus-visible, [data-testid="stSidebarNav"] a:focus {
   outline: 3px solid #1f4e9c !important; outline-offset: 2px !important;
 }
+/* a toggle's track is outlined, so that it shows when off (non-text contrast of at least 3:1) */
+[data-testid="stCheckbox"] label > div:first-child:has(> div) {
+  box-shadow: inset 0 0 0 2px #4a4d57 !important;
+}
 /* a chosen document is named whole, over several lines if need be (not "Guide pratique pou…") */
 [data-testid="stMultiSelectTagsContainer"] [data-tag] { max-width: 100% !important; height: auto !important; }
 [data-testid="stMultiSelectTagsContainer"] [data-tag] > span {

@@ -295,6 +295,12 @@ def test_the_three_users_find_a_french_accessible_app(served_app: str) -> None:
         page.get_by_role("button", name="Résumer").click()
         expect(page.get_by_text("Points clés")).to_be_visible(timeout=60_000)
         _check(page, "elu-summary", findings)
+        # switched off, the toggle's track stays outlined (Streamlit draws it pale grey on white)
+        toggle = page.get_by_test_id("stCheckbox").filter(has_text="Version pour élus")
+        toggle.locator("label").click()
+        expect(toggle.get_by_role("checkbox")).not_to_be_checked()
+        shadow = toggle.evaluate("el => getComputedStyle(el.querySelector('label > div')).boxShadow")
+        assert "rgb(74, 77, 87)" in shadow, shadow
         # the maintainer: a wrong password first (no stray "None"), then the right one
         page.goto(f"{served_app}/admin", wait_until="domcontentloaded")
         password = page.get_by_label("Mot de passe administrateur")
