@@ -79,7 +79,7 @@ summary:focus-visible, textarea:focus-visible, [data-testid="stSidebarNav"] a:fo
   outline: 3px solid #1f4e9c !important; outline-offset: 2px !important;
 }
 /* a toggle's track is outlined, so that it shows when off (non-text contrast of at least 3:1) */
-[data-testid="stCheckbox"] label > div:first-child:has(> div) {
+[data-testid="stCheckbox"] div:has(> div:only-child:empty) {
   box-shadow: inset 0 0 0 2px #4a4d57 !important;
 }
 /* a chosen document is named whole, over several lines if need be (not "Guide pratique pou…") */

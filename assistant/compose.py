@@ -476,11 +476,11 @@ def _render(
     labels: bool = True,
 ) -> list[str]:
     """Segments as lines within ``room`` words, in the order of ``chosen``: a paragraph is one step or
-    bullet, a list its lead-in then its items (among steps, one step with its items nested); the heading above a segment is its label (``labels``),
-    never a step; a lead-in in capitals is put in sentence case. A segment that does not
-    fit gives its room to the next one; a list is cut only at its end, and only after two items; a
-    sentence already shown is not shown again (overlapping chunks repeat it). Labels are not counted in
-    ``room``: they frame the quoted words."""
+    bullet, a list its lead-in then its items (among steps, one step with its items nested); the heading
+    above a segment is its label (``labels``), never a step; a lead-in in capitals is put in sentence
+    case. A segment that does not fit gives its room to the next one; a list is cut only at its end, and
+    only after two items; a sentence already shown is not shown again (overlapping chunks repeat it).
+    Labels are not counted in ``room``: they frame the quoted words."""
     shown: set[str] = set()
     out: list[str] = []
     current, n = None, 0

@@ -192,8 +192,8 @@ def expand_acronyms(text: str, glossary: dict[str, str]) -> str:
 
 
 def acronym_note(text: str, glossary: dict[str, str], limit: int = 6) -> str:
-    """"Sigles : CCTP (cahier des clauses techniques particulières), …" for a quoted text left as printed."""
-    pairs = undefined_acronyms(text, glossary)[:limit]
+    """The line "Sigles : CCTP (cahier des clauses techniques particulières) ; …" under a text left as printed."""
     from assistant.prompts import ACRONYMS
 
+    pairs = undefined_acronyms(text, glossary)[:limit]
     return f"{ACRONYMS} " + " ; ".join(f"{a} ({long})" for a, long in pairs) + "." if pairs else ""

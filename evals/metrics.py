@@ -160,10 +160,10 @@ def body_words(text: str) -> int:
 
 def answer_units(text: str) -> list[tuple[str, bool]]:
     """What an answer shows as advice, as (unit, under a lead-in): each step or bullet, and each sentence
-    of its prose. Labels (``**…**``), lines that announce what follows (ending with ':'), the
-    "[…]" line that says where a list goes on and the acronyms spelled out under the steps are the
-    answer's frame, not units. A line ending with ':'
-    introduces the items below it, up to the next blank line."""
+    of its prose. Labels (``**…**``), lines that announce what follows (ending with ':'), the "[…]" line
+    that says where a list goes on and the acronyms spelled out under the steps are the answer's frame,
+    not units. A line ending with ':' introduces the items below it, up to the next blank line; a step
+    ending with ':' introduces the items nested under it."""
     from assistant import prompts
     from assistant.text import sentences
 

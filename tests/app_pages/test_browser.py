@@ -298,8 +298,11 @@ def test_the_three_users_find_a_french_accessible_app(served_app: str) -> None:
         # switched off, the toggle's track stays outlined (Streamlit draws it pale grey on white)
         toggle = page.get_by_test_id("stCheckbox").filter(has_text="Version pour élus")
         toggle.locator("label").click()
-        expect(toggle.get_by_role("checkbox")).not_to_be_checked()
-        shadow = toggle.evaluate("el => getComputedStyle(el.querySelector('label > div')).boxShadow")
+        expect(toggle.locator("input")).not_to_be_checked()
+        shadow = toggle.evaluate(  # the track is the knob's parent
+            "el => { const t = el.querySelector('div:has(> div:only-child:empty)');"
+            " return t ? getComputedStyle(t).boxShadow : el.outerHTML }"
+        )
         assert "rgb(74, 77, 87)" in shadow, shadow
         # the maintainer: a wrong password first (no stray "None"), then the right one
         page.goto(f"{served_app}/admin", wait_until="domcontentloaded")

@@ -468,5 +468,7 @@ def test_among_steps_a_list_is_one_step_with_its_items_nested_under_it():
     assert "3. Le jeu de données se publie ensuite" in body  # the steps go on after the nested items
     assert ordered_steps(ans.text) == 3
     assert non_advice_units(ans.text) == []  # nested items are read with their lead-in
-    assert answer_units(ans.text)[-1] == ("Le jeu de données se publie ensuite depuis le tableau de bord du "
-                                          "compte utilisateur. [1]", False)
+    assert answer_units(ans.text)[-1] == (
+        "Le jeu de données se publie ensuite depuis le tableau de bord du compte utilisateur. [1]",
+        False,
+    )
