@@ -553,10 +553,12 @@ def _render(
             out.append(f"**{section}**")
             current = section
         if lead and numbered:
-            # among steps, a list is one step: its lead-in, its items nested under it (not steps of their own)
-            n += 1
-            out.append(f"{n}. {lead} {citer.mark(x.passage)}")
-            indent = " " * len(f"{n}. ")
+            # among steps, a list is one step: its lead-in, its items nested under it (not steps of their
+            # own); a lead-in that leans on what comes before it ("Cette déclaration… :") is no step
+            step = opens_alone(lead)
+            n += step
+            out.append(f"{f'{n}. ' if step else ''}{lead} {citer.mark(x.passage)}")
+            indent = " " * len(f"{n}. ") if step else ""
             out += [f"{indent}- {' '.join(texts)} {citer.mark(where)}" for texts, where in lines]
             continue
         if lead:

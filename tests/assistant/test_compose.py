@@ -10,7 +10,15 @@ from assistant.compose import MEANING, extractive_answer, rank_by_meaning, sugge
 from assistant.readability import kandel_moles
 from assistant.screening import undefined_acronyms
 from assistant.types import Passage
-from evals.metrics import answer_body, answer_units, body_words, list_integrity, non_advice_units, ordered_steps
+from evals.metrics import (
+    answer_body,
+    answer_units,
+    body_words,
+    list_integrity,
+    non_advice_units,
+    ordered_steps,
+    orphan_openers,
+)
 from tests.fakes import HashEmbedder
 from tests.helpers import DATAGOUV_STEPS
 
@@ -468,6 +476,12 @@ def test_among_steps_a_list_is_one_step_with_its_items_nested_under_it():
     assert "3. Le jeu de données se publie ensuite" in body  # the steps go on after the nested items
     assert ordered_steps(ans.text) == 3
     assert non_advice_units(ans.text) == []  # nested items are read with their lead-in
+    # a lead-in that leans on what comes before it does not open a step: its items are bullets under it
+    leaning = text.replace("Une fois ce compte confirmé par email, vous", "Ce compte confirmé par email, vous")
+    ans2 = extractive_answer("Comment publier nos données sur data.gouv.fr ?", [passage(0, leaning, 3)], "agent", {})
+    body2 = answer_body(ans2.text)
+    assert "\nCe compte confirmé par email, vous avez la possibilité de : [1]\n- mettre en ligne" in body2
+    assert orphan_openers(ans2.text) == [] and ordered_steps(ans2.text) == 2
     assert answer_units(ans.text)[-1] == (
         "Le jeu de données se publie ensuite depuis le tableau de bord du compte utilisateur. [1]",
         False,
