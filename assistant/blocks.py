@@ -66,9 +66,11 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 # a sample written in the first person for the reader to adapt, as the national consultation's guide gives
-# them ("Exemple : Ma collectivité a mis en place une plateforme…"); not its own how-to ("en cliquant…")
+# them ("Exemple : Ma collectivité a mis en place une plateforme…"), or a contributor's own voice (a form's
+# column header or pledge: "Je recherche un financement pour…", "Je m'impliquerai personnellement…");
+# not the guide's own how-to ("en cliquant…")
 _SAMPLE = re.compile(
-    r"\b(?:ma (?:commune|collectivit[ée]|ville|mairie)|mon (?:territoire|intercommunalit[ée]))\b",
+    r"\b(?:ma (?:commune|collectivit[ée]|ville|mairie)|mon (?:territoire|intercommunalit[ée]))\b|^(?:je\b|j['’]\w)",
     re.IGNORECASE,
 )
 _ROW_LABEL = re.compile(r"^[A-ZÀ-Ý][\w'’-]+(?: [\w'’-]+)? / [A-ZÀ-Ý]")

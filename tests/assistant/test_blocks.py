@@ -192,6 +192,12 @@ def test_blocks_survive_storage(docs):
             "placeholder",
         ),
         ("Une plateforme de covoiturage domicile-travail à destination des habitants de ma commune.", "placeholder"),
+        (  # p. 2: a column header of the same guide's grid of samples, not advice (it led a parcours answer)
+            "Je recherche un service numérique répondant à une problématique récurrente des habitants, agents, "
+            "associations, entreprises du territoire.",
+            "placeholder",
+        ),
+        ("Je m’impliquerai personnellement pour aider l’équipe :", "placeholder"),  # a form's pledge
         ("Le principe du moissonnage sur data.gouv.fr se décompose en plusieurs étapes :", "fragment"),
         ("Voici les étapes pour publier un jeu de données.", "fragment"),
         ("→ Voir livrable : “Carnet d’ateliers inspirants” de CAPACities", "xref"),
