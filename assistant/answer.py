@@ -18,6 +18,7 @@ from assistant.screening import (
     GENERIC_WORDS,
     check_question,
     expand_acronyms,
+    missing_quantity,
     resolve_follow_up,
     screen_question,
 )
@@ -41,7 +42,11 @@ def abstain(
     nearest: dict[str, Passage] = {}
     for p in passages:
         nearest.setdefault(p.source, p)
-    lines = [prompts.NOT_COVERED_IN.format(n=len(sources)) if sources else prompts.NOT_COVERED]
+    missing = missing_quantity(question, [p.text for p in passages]) if passages else None
+    if missing:
+        lines = [prompts.NOT_GIVEN.format(what=missing)]
+    else:
+        lines = [prompts.NOT_COVERED_IN.format(n=len(sources)) if sources else prompts.NOT_COVERED]
     if nearest:
         lines.append(prompts.NEAREST)
         # the title in quotes, as plain words: "6. Mise en place…" opened a numbered list inside the bullet
@@ -53,16 +58,20 @@ def abstain(
 
 
 def covers(question: str, passages: list[Passage], settings: Settings) -> bool:
-    """Does the corpus answer this? A close enough passage that also shares a key term of the question."""
-    if not passages:
+    """Does the corpus answer this? A close enough passage that also shares a key term of the question,
+    and, when the question asks for an amount or a time limit, a passage that gives one."""
+    if not passages or missing_quantity(question, [p.text for p in passages]):
         return False
     best = max((p.dense for p in passages if p.dense is not None), default=None)
     if best is not None and best < settings.min_dense_score:
         return False
+    return shares_key_term(question, passages)
+
+
+def shares_key_term(question: str, passages: list[Passage]) -> bool:
+    """Whether a passage holds a key term of the question (a question of generic words only: yes)."""
     key = content_words(question) - GENERIC_WORDS
-    if not key:
-        return True  # a question made only of generic words: the dense score decides
-    return any(key & content_words(f"{p.title} {p.section} {p.text}") for p in passages)
+    return not key or any(key & content_words(f"{p.title} {p.section} {p.text}") for p in passages)
 
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")

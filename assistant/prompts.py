@@ -81,6 +81,10 @@ NOT_COVERED_IN = (
     "Les documents choisis ({n}) ne traitent pas de cette question : je préfère ne pas inventer de réponse. "
     "Le reste du corpus en parle peut-être : cherchez dans tous les documents."
 )
+NOT_GIVEN = (
+    "Les pages des livrables les plus proches de cette question ne donnent aucun {what} : je préfère ne pas "
+    "inventer de chiffre."
+)
 SEARCH_ALL = "Chercher dans tous les documents"
 NEAREST = "Documents les plus proches, à consulter :"
 REFUSE_INVENT = "Je ne peux pas inventer de source ni de référence : je ne cite que les pages des livrables du corpus."

@@ -167,6 +167,47 @@ def wants_list(question: str) -> bool:
     return bool(_LIST_QUESTION.search(question))
 
 
+# A question that asks for an amount or a time limit is answered only by passages that give one: the
+# corpus's pages on the same topic, without it, answer something else (python -m evals.abstention).
+_MONTHS = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+_QUANTITIES = {
+    "montant": (
+        re.compile(
+            r"\bquel(?:le)?s?\s+(?:est\s+le\s+|sont\s+les\s+)?(?:montants?|prix|co[uû]ts?|sommes?|tarifs?)\b|"
+            r"\bà\s+quel\s+prix\b|\bcombien\s+(?:[\w'’-]+\s+){0,3}?co[uû]t|"
+            r"\bà\s+partir\s+de\s+quel(?:le)?\s+(?:montant|somme)\b",
+            re.IGNORECASE,
+        ),
+        re.compile(r"€|\beuros?\b|\bEUR\b", re.IGNORECASE),
+    ),
+    "délai": (
+        re.compile(
+            r"\b(?:dans|sous|en)\s+quels?\s+délais?\b|\bquels?\s+(?:est\s+le\s+|sont\s+les\s+)?délais?\b|"
+            r"\ben\s+combien\s+de\s+temps\b|\bpour\s+quand\b|\b(?:à|avant)\s+quelle\s+date\b|\bd['’]ici\s+quand\b",
+            re.IGNORECASE,
+        ),
+        re.compile(
+            rf"\d+\s*(?:h|heures?|jours?|semaines?|mois|ans|années?)\b|\b(?:19|20)\d{{2}}\b|\bdélais?\b|"
+            rf"\bau plus tard\b|\b(?:{_MONTHS})\b",
+            re.IGNORECASE,
+        ),
+    ),
+}
+
+
+def asked_quantity(question: str) -> str | None:
+    """ "À partir de quel montant…?" → "montant"; "… et dans quel délai ?" → "délai"; otherwise None."""
+    return next((kind for kind, (asks, _) in _QUANTITIES.items() if asks.search(question)), None)
+
+
+def missing_quantity(question: str, texts: list[str]) -> str | None:
+    """The amount or time limit the question asks for when none of ``texts`` gives one (None otherwise)."""
+    kind = asked_quantity(question)
+    if kind and not any(_QUANTITIES[kind][1].search(t) for t in texts):
+        return kind
+    return None
+
+
 def _first_use(acro: str, text: str) -> re.Match[str] | None:
     """The acronym's first use outside a web address ("…/RGESN.pdf" is left alone)."""
     for m in re.finditer(rf"\b{re.escape(acro)}\b", text):

@@ -5,9 +5,11 @@ Signals of the passages an answer would use (``Retriever.search``, ``top_k``):
 - ``cosine``: the best cosine with the question (the rule in service: ``min_dense_score``);
 - ``agreement``: the share of those passages that both the dense and the BM25 retrievers found;
 - ``coverage``: the share of the question's key terms (stems, weighted by their rarity in the corpus)
-  found in those passages, by stem or by their first letters.
+  found in those passages, by stem or by their first letters;
+- ``quantity_missing``: the question asks for an amount or a time limit ("À partir de quel montant…",
+  "dans quel délai") and none of those passages gives one (``screening.missing_quantity``).
 
-Every rule also needs one key term of the question in the passages (``answer.covers``). Each rule's
+Every rule also needs one key term of the question in the passages (``answer.shares_key_term``). Each rule's
 parameters are chosen on the calibration sets to refuse as many uncovered questions as possible while
 refusing at most ``FALSE_ABSTENTION_BUDGET`` of the covered ones. Reported: five-fold cross-validation
 on the calibration sets, then the rule fitted on all of them, judged on the report sets, which were
@@ -31,15 +33,15 @@ from evals.report import write_report
 
 HERE = Path(__file__).resolve().parent
 CALIBRATION = ("questions.jsonl", "heldout.jsonl", "heldout2.jsonl", "offtopic_calibration.jsonl")
-REPORT = ("heldout3.jsonl", "heldout4.jsonl", "offtopic_heldout.jsonl")
+REPORT = ("heldout3.jsonl", "heldout4.jsonl", "offtopic_heldout.jsonl", "quantity_heldout.jsonl")
 FALSE_ABSTENTION_BUDGET = 0.015  # half of the target (0.03): room for questions unlike the calibration ones
 FOLDS = 5
 _COSINES = [round(0.30 + i / 100, 2) for i in range(21)]
 
 
 def signals(retriever, question: str, df: Counter, n_chunks: int) -> dict:  # noqa: ANN001
-    from assistant.answer import covers
-    from assistant.screening import GENERIC_WORDS
+    from assistant.answer import shares_key_term
+    from assistant.screening import GENERIC_WORDS, missing_quantity
     from assistant.text import content_words, prefix_tokens
 
     s = retriever.settings
@@ -60,14 +62,9 @@ def signals(retriever, question: str, df: Counter, n_chunks: int) -> dict:  # no
         "cosine": round(cosine, 4),
         "agreement": round(both / max(1, len(passages)), 3),
         "coverage": round(coverage, 3),
-        "shares_key_term": covers(question, passages, _without_floor(s)),
+        "shares_key_term": bool(passages) and shares_key_term(question, passages),
+        "quantity_missing": missing_quantity(question, [p.text for p in passages]) is not None,
     }
-
-
-def _without_floor(settings):  # noqa: ANN001, ANN202
-    import dataclasses
-
-    return dataclasses.replace(settings, min_dense_score=0.0)
 
 
 # --------------------------------------------------------------------------- rules
@@ -88,8 +85,13 @@ def _bands(signal: str, floors: tuple[float, ...]) -> list:
     ]
 
 
+def _quantity_rule(t: float):  # noqa: ANN202
+    return lambda r: r["cosine"] >= t and not r["quantity_missing"]
+
+
 FAMILIES = {
     "cosinus seul": [((t,), _cosine_rule(t)) for t in _COSINES],
+    "cosinus + montant ou délai demandé donné (en service)": [((t,), _quantity_rule(t)) for t in _COSINES],
     "cosinus + accord dense/BM25": _bands("agreement", (0.5, 0.67, 0.83, 1.0)),
     "cosinus + termes clés couverts": _bands("coverage", (0.4, 0.5, 0.6, 0.7)),
 }
