@@ -9,7 +9,7 @@ import unicodedata
 
 from assistant.errors import CapacitiesError
 from assistant.settings import Settings
-from assistant.text import CONTROL_BUT_LINES
+from assistant.text import CONTROL_BUT_LINES, content_words, sentences
 
 
 def readable(text: str) -> str:
@@ -169,6 +169,7 @@ def wants_list(question: str) -> bool:
 
 # A question that asks for an amount or a time limit is answered only by passages that give one: the
 # corpus's pages on the same topic, without it, answer something else (python -m evals.abstention).
+_NUMBER_WORDS = "un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|quarante|soixante"
 _MONTHS = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
 _QUANTITIES = {
     "montant": (
@@ -187,12 +188,15 @@ _QUANTITIES = {
             re.IGNORECASE,
         ),
         re.compile(
-            rf"\d+\s*(?:h|heures?|jours?|semaines?|mois|ans|années?)\b|\b(?:19|20)\d{{2}}\b|\bdélais?\b|"
-            rf"\bau plus tard\b|\b(?:{_MONTHS})\b",
+            rf"(?:\d+|\b(?:{_NUMBER_WORDS}))\s*(?:h|heures?|jours?|semaines?|mois|ans|années?)\b|"
+            rf"\b(?:19|20)\d{{2}}\b|\bdélais?\b|\bau plus tard\b|\b(?:{_MONTHS})\b",
             re.IGNORECASE,
         ),
     ),
 }
+
+
+_QUANTITY_WORDS = content_words("montant prix coût somme tarif délai temps date quand combien coûter")
 
 
 def asked_quantity(question: str) -> str | None:
@@ -201,11 +205,18 @@ def asked_quantity(question: str) -> str | None:
 
 
 def missing_quantity(question: str, texts: list[str]) -> str | None:
-    """The amount or time limit the question asks for when none of ``texts`` gives one (None otherwise)."""
+    """The amount or time limit the question asks for when no sentence of ``texts`` gives one next to a
+    key term of the question (None otherwise): a decree's year or a price on the same page about something
+    else is not the answer."""
     kind = asked_quantity(question)
-    if kind and not any(_QUANTITIES[kind][1].search(t) for t in texts):
-        return kind
-    return None
+    if not kind:
+        return None
+    gives = _QUANTITIES[kind][1]
+    key = content_words(question) - GENERIC_WORDS - _QUANTITY_WORDS
+    for t in texts:
+        if any(gives.search(s) and (not key or key & content_words(s)) for s in sentences(t)):
+            return None
+    return kind
 
 
 def _first_use(acro: str, text: str) -> re.Match[str] | None:

@@ -33,7 +33,13 @@ from evals.report import write_report
 
 HERE = Path(__file__).resolve().parent
 CALIBRATION = ("questions.jsonl", "heldout.jsonl", "heldout2.jsonl", "offtopic_calibration.jsonl")
-REPORT = ("heldout3.jsonl", "heldout4.jsonl", "offtopic_heldout.jsonl", "quantity_heldout.jsonl")
+REPORT = (
+    "heldout3.jsonl",
+    "heldout4.jsonl",
+    "offtopic_heldout.jsonl",
+    "quantity_heldout.jsonl",
+    "quantity_heldout2.jsonl",
+)
 FALSE_ABSTENTION_BUDGET = 0.015  # half of the target (0.03): room for questions unlike the calibration ones
 FOLDS = 5
 _COSINES = [round(0.30 + i / 100, 2) for i in range(21)]

@@ -332,3 +332,59 @@ def test_sentences_do_not_end_at_abbreviations():
         "Voir p. 12 du guide.",
         "Fin du texte ici.",
     ]
+
+
+# sentences from the corpus (guide de bonnes pratiques 2023 p. 94; guide juridique Etalab p. 8)
+CESSION = (
+    "Le seuil de la valeur résiduelle unitaire du bien à céder a été fixé par décret à 300 € (Décret n° 2009-1751 "
+    "du 17/01/2019). Si la valeur du bien est supérieure à 300 €, il doit faire l'objet d'une vente."
+)
+ANONYMISATION = (
+    "Si votre document administratif contenant des données à caractère personnel ne correspond à aucune de ces "
+    "situations, vous êtes tenus de l'anonymiser (loi pour une République numérique de 2016)."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("À partir de quel montant un marché doit-il passer en appel d'offres ?", "montant"),
+        ("Combien cela va-t-il coûter à la commune ?", "montant"),
+        ("À quel prix céder nos portables à une association ?", "montant"),
+        ("Quelle procédure suivre pour notifier la CNIL et dans quel délai ?", "délai"),
+        ("La loi nous oblige-t-elle à adopter une stratégie, et pour quand ?", "délai"),
+        ("On me propose d'inscrire au budget une ligne dédiée au numérique : qu'en penser ?", None),
+        ("Combien d'heures de formation le titulaire doit-il assurer ?", None),
+        ("À partir de quelle valeur le PUE est-il jugé bon ?", None),
+    ],
+)
+def test_questions_that_ask_for_an_amount_or_a_time_limit(question, asked):
+    from assistant.screening import asked_quantity
+
+    assert asked_quantity(question) == asked
+
+
+def test_an_amount_or_a_time_limit_must_be_given_next_to_the_question_s_terms():
+    from assistant.screening import missing_quantity
+
+    asks_amount = "Quel est le montant de la valeur résiduelle au-delà duquel un bien doit être vendu ?"
+    assert missing_quantity(asks_amount, [ANONYMISATION, CESSION]) is None
+    assert missing_quantity(asks_amount, [ANONYMISATION]) == "montant"
+    # a decree's year in a sentence about something else is not the time limit asked for (guide des achats p. 116)
+    asks_delay = "Dans quel délai le titulaire doit-il fournir les documents qui attestent ces caractéristiques ?"
+    documents = (
+        "Le titulaire est tenu de fournir les documents attestant de ces caractéristiques dans un délai de dix (10) "
+        "jours ouvrés."
+    )
+    assert missing_quantity(asks_delay, [CESSION, documents]) is None
+    assert missing_quantity(asks_delay, [CESSION]) == "délai"
+    atelier = "Sous quel délai restituer l'atelier ?"
+    assert missing_quantity(atelier, ["Restituez l'atelier aux élus sous deux semaines."]) is None
+
+
+def test_a_question_whose_amount_the_corpus_does_not_give_is_refused_and_says_so(assistant):
+    given = assistant.ask("Dans quel délai restituer les résultats de l'atelier aux élus et aux usagers ?")
+    assert not given.abstained and "deux semaines" in given.text
+    ans = assistant.ask("Quel est le montant du budget à prévoir pour un atelier avec les usagers du territoire ?")
+    assert ans.abstained and ans.citations == []
+    assert ans.text.startswith("Les pages des livrables les plus proches de cette question ne donnent aucun montant")
