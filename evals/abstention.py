@@ -95,9 +95,10 @@ def _quantity_rule(t: float):  # noqa: ANN202
     return lambda r: r["cosine"] >= t and not r["quantity_missing"]
 
 
+IN_SERVICE = "cosinus + montant ou délai demandé donné (en service)"
 FAMILIES = {
     "cosinus seul": [((t,), _cosine_rule(t)) for t in _COSINES],
-    "cosinus + montant ou délai demandé donné (en service)": [((t,), _quantity_rule(t)) for t in _COSINES],
+    IN_SERVICE: [((t,), _quantity_rule(t)) for t in _COSINES],
     "cosinus + accord dense/BM25": _bands("agreement", (0.5, 0.67, 0.83, 1.0)),
     "cosinus + termes clés couverts": _bands("coverage", (0.4, 0.5, 0.6, 0.7)),
 }
@@ -237,7 +238,27 @@ def markdown(res: dict) -> str:
             f"{cv['false_abstention_rate']:.3f} | {cv['refusal_rate']:.3f} | "
             f"{_pair(f['report'], 'false_abstention')} | {_pair(f['report'], 'refusal')} |"
         )
+    alone, served = res["families"]["cosinus seul"], res["families"][IN_SERVICE]
     lines += [
+        "",
+        f"Par jeu de rapport, refus à tort et refus hors corpus : cosinus seul → {IN_SERVICE}.",
+        "",
+        "| jeu | refus à tort | refus hors corpus |",
+        "|---|---|---|",
+    ]
+    for name in res["report_sets"]:
+        a, b = alone["report_per_set"][name], served["report_per_set"][name]
+        lines.append(
+            f"| evals/{name} | {_pair(a, 'false_abstention')} → {_pair(b, 'false_abstention')} | "
+            f"{_pair(a, 'refusal')} → {_pair(b, 'refusal')} |"
+        )
+    lines += [
+        "",
+        "evals/quantity_heldout.jsonl a été écrit après la première version du contrôle (un montant ou un délai "
+        "n'importe où dans les passages) ; son premier passage a fait voir qu'une année de décret ou un prix sur "
+        "un autre sujet suffisait, d'où la seconde version (dans une phrase qui partage un terme clé de la "
+        "question). Ce premier passage est gardé : evals/reports/abstention-quantity-first-run.md. Seul "
+        "evals/quantity_heldout2.jsonl, écrit après la seconde version, la juge sans l'avoir influencée.",
         "",
         "Paramètres : un seuil de cosinus ; ou bas, haut et seuil du second signal. "
         f"Seuil en service (`CAPACITIES_MIN_DENSE_SCORE`) : {res['in_service']}.",
