@@ -436,6 +436,26 @@ _POINTER = re.compile(
     r"publiée? sous licence)\b",
     re.IGNORECASE,
 )
+# a glossary's line: an acronym, a colon, then what it stands for ("CCAP : cahier des clauses administratives
+# particulières, un document…", "AO : Appel d'Offre", "AGEC : Loi n° 2020-105 … dites « loi AGEC »")
+_DEFINED = re.compile(r"^([A-Z][A-Z0-9&]{1,9})s?\s*:\s+(\S.*)$", re.DOTALL)
+_JOINING = {"de", "des", "du", "la", "le", "les", "l", "d", "et", "en", "à", "au", "aux", "pour", "sur", "un", "une"}
+
+
+def definition(s: str) -> bool:
+    """A glossary line: what an acronym stands for, not something to do. The acronym's letters are the
+    initials of the next words, in order (words may be skipped), or the definition names it again."""
+    m = _DEFINED.match(s.strip())
+    if not m or m.group(1) in {"NB", "PS"}:
+        return False
+    acro, tail = m.groups()
+    if re.search(rf"\b{acro}\b", tail):
+        return True
+    words = [w for w in re.findall(r"[^\W\d_]+", tail) if w.lower() not in _JOINING][: len(acro) + 3]
+    letters = iter(w[0].upper() for w in words)
+    return all(c in letters for c in acro if c.isalpha())
+
+
 _LINK = re.compile(r"\(?\s*https?://\S+?\s*\)?(?=[\s,.;:]|$)")
 
 

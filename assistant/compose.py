@@ -32,7 +32,7 @@ from assistant.plain import (
     without_connector,
 )
 from assistant.readability import kandel_moles
-from assistant.screening import GENERIC_WORDS, is_procedure_question, wants_list
+from assistant.screening import GENERIC_WORDS, asks_definition, is_procedure_question, wants_list
 from assistant.simplify import notice, plain_sentence
 from assistant.text import content_words, fold, sentences
 from assistant.types import Answer, Passage, Suggestion
@@ -50,6 +50,7 @@ COMPLEMENT_FLOOR = 0.5  # a complement to a quoted list is at least this share o
 ELU_MAX_SENTENCE = 40  # longer sentences are left out of élu answers when there are enough others
 LENGTH = 0.01  # relevance taken per word over 15, for élus
 PLAIN = 0.008  # relevance per point of Kandel–Moles above 50, for élus
+SHORT_ITEM = 12  # words of a list item that is a short line; see ``_continuation``
 LIST_WORDS = 170  # a quoted list longer than this is cut at the end with "[…]"
 SEMANTIC_UNITS = 12  # candidate units embedded at query time, when the evaluation asks for it
 RANK_PRIOR = 1.0  # relevance given to the units of the best passage, halved for the second, a third for the third…
@@ -145,8 +146,13 @@ def passage_blocks(p: Passage) -> list[B.Block]:
     return B.decode(p.text, p.blocks)
 
 
-def _units(passages: list[Passage], per_passage: list[list[B.Block]], q: set[str]) -> list[Unit]:
-    """Advice-eligible sentences and items of the passages, scored by shared stems and passage rank."""
+def _units(
+    passages: list[Passage], per_passage: list[list[B.Block]], q: set[str], definitions: bool = False
+) -> list[Unit]:
+    """Advice-eligible sentences and items of the passages, scored by shared stems and passage rank.
+
+    A glossary's entry ("CCAP : cahier des clauses…") is read only if the question asks what something is
+    (``definitions``); otherwise it is not advice, nor is the sentence after it, which leans on it."""
     out: list[Unit] = []
     for i, (p, blocks) in enumerate(zip(passages, per_passage, strict=True)):
         section = 0.3 * _lexical(q, content_words(p.section))
@@ -157,6 +163,8 @@ def _units(passages: list[Passage], per_passage: list[list[B.Block]], q: set[str
                 continue  # an item under a lead-in is quoted with its list, never alone
             text = joined[j]
             pieces = [text] if b.kind == B.ITEM else [x.strip() for x in sentences(text)]
+            if not definitions and B.definition(strip_citation_marks(pieces[0])):
+                continue  # its next sentences lean on it too ("Intégré au dossier…, il précise…")
             if b.kind == B.PARAGRAPH and j == len(blocks) - 1 and not _ENDED.search(pieces[-1]):
                 pieces = pieces[:-1]  # the chunk ends in the middle of it ("Il faut noter que le Ministère de")
             for k, s in enumerate(pieces):
@@ -225,7 +233,8 @@ def _procedures(
             if bad > len(items) / 3:
                 continue  # a questionnaire or a template, not advice
             if members[-1] == len(blocks) - 1 and neighbour is not None:
-                items += _continuation(passages, per_passage, i, neighbour, consumed)
+                short = all(len(blocks[j].text.split()) <= SHORT_ITEM for _, j in items)
+                items += _continuation(passages, per_passage, i, neighbour, consumed, short)
             texts = [(strip_citation_marks(per_passage[a][b].text).strip(), a, b) for a, b in items]
             texts = [x for x in texts if not B.non_advice(x[0], in_list=True) and not gives_orders(x[0])]
             if len(texts) < 2:
@@ -251,10 +260,20 @@ def _procedures(
 
 
 def _continuation(
-    passages: list[Passage], per_passage: list[list[B.Block]], i: int, neighbour: Neighbour, consumed: set
+    passages: list[Passage],
+    per_passage: list[list[B.Block]],
+    i: int,
+    neighbour: Neighbour,
+    consumed: set,
+    short: bool = False,
 ) -> list[tuple[int, int]]:
     """(passage, block) of the items at the start of the next chunk of the same document; their list
-    in that chunk is marked ``consumed`` (it is the end of this one, not a list of its own)."""
+    in that chunk is marked ``consumed`` (it is the end of this one, not a list of its own).
+
+    ``short``: the list's items so far are short lines without a bullet; the next chunk, which does not
+    hold their lead-in, reads the rest of them as paragraphs, and its short one-line paragraphs are
+    taken as items too (the nine environmental requirements of the purchasing guide's p. 88 stopped
+    after two)."""
     p = passages[i]
     nxt = neighbour(p.source, p.index + 1)
     if nxt is None:
@@ -271,13 +290,19 @@ def _continuation(
     for j, b in enumerate(per_passage[k]):
         if b.text in flat:
             continue  # consecutive chunks overlap: skip what this one already holds
-        if b.kind != B.ITEM:
-            if items or b.kind != B.RUNNING:
-                break  # the list ends here; a new heading or lead-in starts another one
+        if b.kind == B.RUNNING and not items:
             continue
+        if b.kind != B.ITEM and not (short and b.kind == B.PARAGRAPH and _item_like(b.text)):
+            break  # the list ends here; a new heading or lead-in starts another one
         items.append((k, j))
     consumed.update((k, per_passage[k][j].group) for _, j in items)
     return items
+
+
+def _item_like(text: str) -> bool:
+    """A one-line paragraph as short as a list item, that introduces nothing."""
+    t = text.strip()
+    return "\n" not in t and len(t.split()) <= SHORT_ITEM and not t.endswith(":")
 
 
 def rank_by_meaning(
@@ -578,7 +603,7 @@ _NUMBERING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[A-Z](?:\.\d{1,2})
 
 def label(heading: str | None) -> str | None:
     """A heading fit to label part of an answer, without its numbering, a practice's code put first;
-    None for a truncated heading, a question from a questionnaire or a contents line."""
+    None for a truncated heading, a question from a questionnaire, a contents or a glossary line."""
     if not heading or gives_orders(heading):
         return None
     h = _NUMBERING.sub("", strip_citation_marks(heading)).strip(" :")
@@ -586,7 +611,7 @@ def label(heading: str | None) -> str | None:
         h = f"{sheet['code']} {sheet['title']}"
     if not 3 <= len(h) <= 90 or h.count("(") != h.count(")") or B.non_advice(h) in ("toc", "running", "xref"):
         return None
-    if _DATE.search(h):  # "Date : 05/01/2021": a document's metadata, not a part of it
+    if B.definition(h) or _DATE.search(h):  # "AO : Appel d'Offre", "Date : 05/01/2021": not a part's title
         return None
     if re.match(r"(?i)(?:ou|et)\b", h):
         return None  # the second line of a two-line heading ("OU CAHIER DES CLAUSES PARTICULIÈRES (CCP)")
@@ -808,7 +833,7 @@ def extractive_answer(
     q = _question_stems(question)
     passages = list(passages)  # a list that goes on in the next chunk brings that chunk in
     per_passage = [passage_blocks(p) for p in passages]
-    units = _units(passages, per_passage, q)
+    units = _units(passages, per_passage, q, asks_definition(question))
     procs = _procedures(passages, per_passage, q, neighbour) if mode == "agent" else []
     rank_by_meaning(units, procs, passages, [len(b) for b in per_passage], query_vector, embed)
     citer = Citer(passages)
@@ -837,6 +862,6 @@ def candidate_texts(question: str, passages: list[Passage]) -> list[str]:
     that stand alone, and the lists whole (lead-in and items). ``evals.ceilings`` reads it."""
     q = _question_stems(question)
     per_passage = [passage_blocks(p) for p in passages]
-    units = _units(passages, per_passage, q)
+    units = _units(passages, per_passage, q, asks_definition(question))
     procs = _procedures(passages, per_passage, q, None)  # without a neighbour, nothing is appended
     return [u.text for u in units] + [f"{pr.lead} {' '.join(t for t, _ in pr.items)}".strip() for pr in procs]

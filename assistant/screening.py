@@ -162,6 +162,18 @@ _LIST_QUESTION = re.compile(
 )
 
 
+_DEFINITION_QUESTION = re.compile(
+    r"\bqu['’]est[- ]ce qu|\bque\s+(?:signifie|veut dire|mesure|désigne)\b|\bc['’]est quoi\b|\bdéfinition\b|"
+    r"\bà quoi (?:sert|servent|correspond)",
+    re.IGNORECASE,
+)
+
+
+def asks_definition(question: str) -> bool:
+    """ "Que mesure le PUE ?", "Qu'est-ce que le CCAP ?": a glossary's entry may answer it."""
+    return bool(_DEFINITION_QUESTION.search(question))
+
+
 def wants_list(question: str) -> bool:
     """ "Quelles exigences je peux écrire dans le CCAP ?": the answer is a list, though not a procedure."""
     return bool(_LIST_QUESTION.search(question))

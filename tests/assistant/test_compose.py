@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from assistant import blocks as B
 from assistant import prompts
 from assistant.compose import MEANING, extractive_answer, rank_by_meaning, suggestions
@@ -486,3 +488,80 @@ def test_among_steps_a_list_is_one_step_with_its_items_nested_under_it():
         "Le jeu de données se publie ensuite depuis le tableau de bord du compte utilisateur. [1]",
         False,
     )
+
+
+# the purchasing guide's p. 88 (DINUM 2021) as two consecutive chunks: the second, without the lead-in,
+# reads the same unbulleted items as paragraphs
+CCAP_REQUIREMENTS = (
+    "X.1.1 Performances environnementales des matériels\n"
+    "L’acheteur précise dans le CCAP, en tant que condition d’exécution, l’obligation pour le titulaire de fournir "
+    "les équipements les plus performants du point de vue environnemental.\n"
+    "L’acheteur illustre son exigence en engageant le titulaire à rechercher les solutions optimales et en priorisant "
+    "les matériels présentant des performances environnementales supérieures :\n"
+    "Une longue durée d’utilisation.\n"
+    "Des possibilités de réparation.\n"
+)
+CCAP_REQUIREMENTS_NEXT = (
+    "Une longue durée d’utilisation.\n"
+    "Des possibilités de réparation.\n"
+    "Une adaptation aux besoins (pas de sur-spécifications).\n"
+    "Une consommation énergétique économe.\n"
+    "Une capacité de recyclage des matériels et d’utilisation de matériaux recyclés.\n"
+    "Un faible rayonnement électromagnétique.\n"
+    "Durée de vie des matériels.\n"
+    "Les exigences spécifiques concernant les caractéristiques des matériels sur ces aspects sont décrites (le cas "
+    "échéant) au cahier des charges techniques particulières ainsi que dans les engagements supérieurs du titulaire.\n"
+    "X.1.2 Fourniture de matériels reconditionnés\n"
+    "Le recours aux matériels issus du reconditionnement constitue un levier efficace."
+)
+# the same guide's glossary, p. 136
+GLOSSARY = (
+    "AGEC : Loi n° 2020-105 du 10 février 2020 relative à la lutte contre le gaspillage et à l’économie circulaire, "
+    "dites « loi AGEC »\n"
+    "AO : Appel d’Offre\n"
+    "CCAP : cahier des clauses administratives particulières, un document contractuel rédigé par l’acheteur dans le "
+    "cadre notamment d’un marché public, dont il fait partie des pièces constitutives. Intégré au dossier de "
+    "consultation des entreprises, il précise les dispositions administratives propres au marché."
+)
+
+
+def test_unbulleted_items_go_on_in_the_next_chunk_and_a_glossary_is_no_step():
+    first = passage(0, CCAP_REQUIREMENTS, 88, source="pdf/achats.pdf", section="X.1.1")
+    nxt = passage(1, CCAP_REQUIREMENTS_NEXT, 88, source="pdf/achats.pdf", section="X.1.1")
+    glossary = passage(9, GLOSSARY, 136, source="pdf/achats.pdf", section="FICHE PRATIQUE N°6")
+    question = "Quelles exigences je peux écrire dans le CCAP ?"
+    ans = extractive_answer(question, [first, glossary], "agent", {}, neighbour=neighbours(first, nxt))
+    body = answer_body(ans.text)
+    items = re.findall(r"^(?:\d\.|   -) (.+?) \[\d\]$", body, flags=re.M)
+    assert items[0] == "Une longue durée d’utilisation." and items[-1] == "Durée de vie des matériels."
+    assert len(items) == 7  # all of them, the overlap of the two chunks not repeated
+    assert "Les exigences spécifiques" not in items[-1] and "reconditionnement" not in " ".join(items)
+    # neither a glossary line nor the sentence that leans on it ("Intégré au dossier…, il précise…")
+    assert "AGEC : Loi" not in body and "AO : Appel" not in body and "Intégré au dossier" not in body
+    assert non_advice_units(ans.text) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "glossary"),
+    [
+        (GLOSSARY.splitlines()[0], True),
+        ("AO : Appel d’Offre", True),
+        ("UGAP : Union des groupements d’achats publics", True),
+        ("NB : le nombre de postes baisse chaque année.", False),
+        ("RGPD : vérifiez que les données publiées ne contiennent aucune donnée personnelle.", False),
+        ("ATTENTION : ne jamais publier de données personnelles sans les anonymiser.", False),
+        ("Étape 1 : définir le besoin avec les services utilisateurs.", False),
+    ],
+)
+def test_a_glossary_line_is_told_from_a_note(line, glossary):
+    assert B.definition(line) is glossary
+
+
+def test_a_glossary_entry_answers_only_a_question_about_what_something_is():
+    pue = (
+        "PUE : Power Usage Effectiveness, indicateur d’efficacité énergétique qui est utilisé pour qualifier "
+        "l’efficacité énergétique d’un centre de données."
+    )  # the purchasing guide's glossary, p. 138
+    asked = extractive_answer("Que mesure le PUE d'un centre de données ?", [passage(0, pue, 138)], "agent", {})
+    assert asked is not None and "Power Usage Effectiveness" in asked.text
+    assert extractive_answer("Comment choisir un centre de données ?", [passage(0, pue, 138)], "agent", {}) is None
