@@ -13,10 +13,13 @@ import json
 import re
 from dataclasses import dataclass
 
+from assistant.plain import says_what_to_do, verbs
+
 # kinds of block; only the first four can carry advice
 PARAGRAPH, LEAD, ITEM, HEADING = "paragraph", "lead", "item", "heading"
 TABLE, QUESTION, TOC, RUNNING, XREF, BANNER = "table", "question", "toc", "running", "xref", "banner"
 KINDS = (PARAGRAPH, LEAD, ITEM, HEADING, TABLE, QUESTION, TOC, RUNNING, XREF, BANNER)
+LABEL_WORDS = 6  # a unit this short without a verb is a label or a title, not advice
 WRAP_MIN_WORDS = 7  # a line of this many words without a sentence end goes on at the next line
 
 
@@ -521,4 +524,6 @@ def non_advice(unit: str, in_list: bool = False) -> str | None:
         return "fragment" if len(words) < 2 or s.endswith(":") else None
     if len(words) < 4 or s[:1].islower() or s[:1] in "([" or s.endswith((":", ";", ",", " et", " ou", " de")):
         return "fragment"
+    if len(words) <= LABEL_WORDS and not verbs(s) and not says_what_to_do(s):
+        return "fragment"  # "Moyen de test ou de contrôle.": a practice sheet's field label, a title, a reference
     return None

@@ -229,6 +229,10 @@ def test_blocks_survive_storage(docs):
         ("Des exemples de mise en œuvre d’une démarche d’écoconception sont documentés sur cette page.", "xref"),
         ("Un exemple d’une Déclaration d’écoconception est disponible ici.", "xref"),
         ("Version 1.0.1 publiée sous licence ouverte Etalab v2.", "xref"),
+        # a practice sheet's field label (good-practice guide, 15 sheets), shown as a bullet of the PUE answer
+        ("Moyen de test ou de contrôle.", "fragment"),
+        ("Justificatif des engagements environnementaux de l’hébergeur.", "fragment"),
+        ("Guide des bonnes pratiques numérique responsable", "fragment"),
     ],
 )
 def test_what_is_not_advice(unit, reason):
@@ -254,6 +258,9 @@ def test_what_is_not_advice(unit, reason):
         # a step of the data.gouv.fr guide: "ici" is the list on the screen
         "Sélectionnez le schéma qui vous intéresse dans la liste déroulante, les schémas disponibles ici étant ceux "
         "référencés sur schema.data.gouv.fr.",
+        # short, but an action or a sentence
+        "Connaître le PUE de son hébergement.",
+        "Les données sont publiées chaque mois.",
     ],
 )
 def test_advice_is_not_rejected(unit):
