@@ -227,24 +227,31 @@ def _procedures(
                 continue
             lead = next(((i, j) for j in members if blocks[j].kind == B.LEAD), None)
             items = [(i, j) for j in members if blocks[j].kind == B.ITEM]
+            if lead is None and members[0] == 0 and items and neighbour is not None:
+                lead, before = _begun_before(passages, per_passage, i, blocks[items[0][1]].text, neighbour)
+                items = before + items
             if len(items) < 2 and not (lead and members[-1] == len(blocks) - 1):
                 continue
-            bad = sum(1 for _, j in items if B.non_advice(blocks[j].text) in ("question", "placeholder", "toc", "xref"))
+            kinds = [B.non_advice(per_passage[a][j].text) for a, j in items]
+            bad = sum(1 for k in kinds if k in ("question", "placeholder", "toc", "xref"))
             if bad > len(items) / 3:
                 continue  # a questionnaire or a template, not advice
             if members[-1] == len(blocks) - 1 and neighbour is not None:
-                short = all(len(blocks[j].text.split()) <= SHORT_ITEM for _, j in items)
+                short = all(len(per_passage[a][j].text.split()) <= SHORT_ITEM for a, j in items)
                 items += _continuation(passages, per_passage, i, neighbour, consumed, short)
             texts = [(strip_citation_marks(per_passage[a][b].text).strip(), a, b) for a, b in items]
-            texts = [x for x in texts if not B.non_advice(x[0], in_list=True) and not gives_orders(x[0])]
+            # without a lead-in, each item is shown as a step of its own: it must stand alone
+            texts = [x for x in texts if not B.non_advice(x[0], in_list=bool(lead)) and not gives_orders(x[0])]
             if len(texts) < 2:
                 continue
-            lead_text = strip_citation_marks(blocks[lead[1]].text).strip() if lead else ""
+            lead_text = strip_citation_marks(per_passage[lead[0]][lead[1]].text).strip() if lead else ""
             if not lead_text and texts[0][0][:1].islower():
                 continue  # items that end a sentence begun before this chunk ("de mutualiser les coûts…")
             if gives_orders(lead_text):
                 continue  # a list introduced by an order to an AI is not quoted at all
-            heading = next((b.text for b in reversed(blocks[: members[0]]) if b.kind == B.HEADING), p.section)
+            la, lj = lead if lead else (i, members[0])  # a list begun in the chunk before belongs to that chunk
+            above = reversed(per_passage[la][:lj])
+            heading = next((b.text for b in above if b.kind == B.HEADING), passages[la].section)
             # the lead-in and the first items say what a list is about; a long list shares many stems anyway
             stems = content_words(f"{lead_text} {' '.join(t for t, _, _ in texts[:6])}")
             rel = (
@@ -254,9 +261,42 @@ def _procedures(
                 + 0.25 * (p.dense or 0.0)
             )
             where = [(a, b) for _, a, b in texts] + ([lead] if lead else [])
-            out.append(Procedure(i, lead_text, [(t, a) for t, a, _ in texts], heading, rel, where, group))
-    # the tail of a list found in a chunk retrieved before the one that starts it is not a list of its own
-    return [pr for pr in out if (pr.passage, pr.group) not in consumed]
+            own = group if la == i else per_passage[la][lj].group
+            out.append(Procedure(la, lead_text, [(t, a) for t, a, _ in texts], heading, rel, where, own))
+    # the tail of a list found in a chunk retrieved before the one that starts it is not a list of its own;
+    # a list read from both of its chunks is one list, ranked as the better of the two
+    best: dict[tuple[int, int], Procedure] = {}
+    for pr in out:
+        key = (pr.passage, pr.group)
+        if key not in consumed and (key not in best or pr.relevance > best[key].relevance):
+            best[key] = pr
+    return list(best.values())
+
+
+def _begun_before(
+    passages: list[Passage], per_passage: list[list[B.Block]], i: int, first: str, neighbour: Neighbour
+) -> tuple[tuple[int, int] | None, list[tuple[int, int]]]:
+    """The lead-in and the first items of a list that opens chunk ``i`` without its lead-in, when the chunk
+    before holds them (the tail "De coordonnées géographiques ; Des adresses corrigées" opened an answer);
+    that chunk joins ``passages`` and ``per_passage`` if it is not there yet. (None, []) when it does not."""
+    p = passages[i]
+    prev = neighbour(p.source, p.index - 1)
+    if prev is None:
+        return None, []
+    k = next((n for n, o in enumerate(passages) if o.id == prev.id), None)
+    blocks = per_passage[k] if k is not None else passage_blocks(prev)
+    lead = next((j for j in reversed(range(len(blocks))) if blocks[j].kind == B.LEAD), None)
+    if lead is None:
+        return None, []
+    own = [j for j, b in enumerate(blocks) if b.kind == B.ITEM and b.group == blocks[lead].group]
+    texts = [blocks[j].text for j in own]
+    if first not in texts:
+        return None, []  # the chunk before ends on another list
+    if k is None:
+        passages.append(prev)
+        per_passage.append(blocks)
+        k = len(passages) - 1
+    return (k, lead), [(k, j) for j in own[: texts.index(first)]]
 
 
 def _continuation(

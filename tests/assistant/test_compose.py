@@ -565,3 +565,48 @@ def test_a_glossary_entry_answers_only_a_question_about_what_something_is():
     asked = extractive_answer("Que mesure le PUE d'un centre de données ?", [passage(0, pue, 138)], "agent", {})
     assert asked is not None and "Power Usage Effectiveness" in asked.text
     assert extractive_answer("Comment choisir un centre de données ?", [passage(0, pue, 138)], "agent", {}) is None
+
+
+# Etalab's data-quality guide, p. 23, as two consecutive chunks: the second opens on the list's items
+GEOCODING = (
+    "3.3.1 Le géocodage\n"
+    "Le géocodage consiste à affecter des coordonnées géographiques à une adresse postale.\n"
+    "En utilisant l’outil avec un jeu de données contenant des adresses déjà saisies, l’applicatif nous retourne "
+    "un jeu de données enrichi :\n"
+    "- De coordonnées géographiques (longitude/latitude);\n"
+    "- Des adresses « corrigées » récupérées de la BAN;\n"
+)
+GEOCODING_NEXT = (
+    "- De coordonnées géographiques (longitude/latitude);\n"
+    "- Des adresses « corrigées » récupérées de la BAN;\n"
+    "Géocodage massif\n"
+    "Si vous souhaitez géocoder un très gros jeu de données, il est recommandé d’installer votre propre "
+    "environnement de géocodage, en utilisant par exemple le géocodeur Addok."
+)
+
+
+def test_a_list_that_opens_its_chunk_is_quoted_with_the_lead_in_of_the_chunk_before():
+    before = passage(0, GEOCODING, 23, source="pdf/qualite.pdf", section="3.3.1 Le géocodage")
+    tail = passage(1, GEOCODING_NEXT, 23, source="pdf/qualite.pdf", section="3.3.1 Le géocodage")
+    question = "Comment corriger les adresses d'un tableur et leur ajouter des coordonnées géographiques ?"
+    for retrieved in ([tail], [tail, before]):  # the chunk before fetched, or retrieved after the tail
+        ans = extractive_answer(question, retrieved, "agent", {}, neighbour=neighbours(before, tail))
+        body = answer_body(ans.text)
+        lead = body.index("l’applicatif nous retourne un jeu de données enrichi :")
+        assert lead < body.index("De coordonnées géographiques") < body.index("Des adresses « corrigées »")
+        assert body.count("De coordonnées géographiques") == 1
+        assert orphan_openers(ans.text) == [] and non_advice_units(ans.text) == []
+
+
+def test_items_without_a_lead_in_are_steps_only_if_each_stands_alone():
+    # the ANCT guide's p. 29: an impact's figures under a questionnaire-like heading
+    text = (
+        "Quel est notre objectif d’impact ?\n"
+        "Dématérialiser l’ensemble des acteurs de la filière des déchets dangereux.\n"
+        "- 9700 BSD transmis sur Trackdéchets.\n"
+        "- 800 entreprises inscrites sur la plateforme.\n"
+        "- une quinzaine d’entreprises professionnelles du déchet partenaires.\n"
+    )
+    body = agent_body("Comment dématérialiser le suivi des déchets dangereux avec Trackdéchets ?", text, 29)
+    assert "Dématérialiser l’ensemble des acteurs" in body
+    assert "9700 BSD" not in body and "une quinzaine" not in body
