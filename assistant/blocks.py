@@ -19,7 +19,11 @@ from assistant.plain import says_what_to_do, verbs
 PARAGRAPH, LEAD, ITEM, HEADING = "paragraph", "lead", "item", "heading"
 TABLE, QUESTION, TOC, RUNNING, XREF, BANNER = "table", "question", "toc", "running", "xref", "banner"
 KINDS = (PARAGRAPH, LEAD, ITEM, HEADING, TABLE, QUESTION, TOC, RUNNING, XREF, BANNER)
-LABEL_WORDS = 6  # a unit this short without a verb is a label or a title, not advice
+LABEL_WORDS = 6  # a unit this short without a verb or a determiner first is a label or a title, not advice
+_DETERMINER = re.compile(
+    r"(?:\d|(?:un|une|des|le|la|les|l['’]|du|de la|ce|cet|cette|ces|chaque|son|sa|ses|leurs?|notre|nos|votre|vos)\b)",
+    re.IGNORECASE,
+)  # "Un atelier de sensibilisation avec l'INR.", "800 entreprises inscrites.": an item of a list, not a label
 WRAP_MIN_WORDS = 7  # a line of this many words without a sentence end goes on at the next line
 
 
@@ -524,6 +528,6 @@ def non_advice(unit: str, in_list: bool = False) -> str | None:
         return "fragment" if len(words) < 2 or s.endswith(":") else None
     if len(words) < 4 or s[:1].islower() or s[:1] in "([" or s.endswith((":", ";", ",", " et", " ou", " de")):
         return "fragment"
-    if len(words) <= LABEL_WORDS and not verbs(s) and not says_what_to_do(s):
+    if len(words) <= LABEL_WORDS and not verbs(s) and not says_what_to_do(s) and not _DETERMINER.match(s):
         return "fragment"  # "Moyen de test ou de contrôle.": a practice sheet's field label, a title, a reference
     return None

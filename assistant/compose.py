@@ -94,6 +94,7 @@ class Procedure:
     relevance: float = 0.0
     blocks: list[tuple[int, int]] = field(default_factory=list)  # (passage, block) of its lead-in and items
     group: int = -1  # its group among the blocks of its passage
+    found: int = -1  # the passage it was found in, when its lead-in is in the chunk before (``passage``)
 
 
 class Citer:
@@ -240,8 +241,12 @@ def _procedures(
                 short = all(len(per_passage[a][j].text.split()) <= SHORT_ITEM for a, j in items)
                 items += _continuation(passages, per_passage, i, neighbour, consumed, short)
             texts = [(strip_citation_marks(per_passage[a][b].text).strip(), a, b) for a, b in items]
-            # without a lead-in, each item is shown as a step of its own: it must stand alone
-            texts = [x for x in texts if not B.non_advice(x[0], in_list=bool(lead)) and not gives_orders(x[0])]
+            # without a lead-in, an item shown as a step of its own does not end a sentence begun before it
+            texts = [
+                x
+                for x in texts
+                if not B.non_advice(x[0], in_list=True) and not gives_orders(x[0]) and (lead or not x[0][:1].islower())
+            ]
             if len(texts) < 2:
                 continue
             lead_text = strip_citation_marks(per_passage[lead[0]][lead[1]].text).strip() if lead else ""
@@ -262,7 +267,8 @@ def _procedures(
             )
             where = [(a, b) for _, a, b in texts] + ([lead] if lead else [])
             own = group if la == i else per_passage[la][lj].group
-            out.append(Procedure(la, lead_text, [(t, a) for t, a, _ in texts], heading, rel, where, own))
+            items_at = [(t, a) for t, a, _ in texts]
+            out.append(Procedure(la, lead_text, items_at, heading, rel, where, own, i if la != i else -1))
     # the tail of a list found in a chunk retrieved before the one that starts it is not a list of its own;
     # a list read from both of its chunks is one list, ranked as the better of the two
     best: dict[tuple[int, int], Procedure] = {}
@@ -291,7 +297,7 @@ def _begun_before(
     own = [j for j, b in enumerate(blocks) if b.kind == B.ITEM and b.group == blocks[lead].group]
     texts = [blocks[j].text for j in own]
     if first not in texts:
-        return None, []  # the chunk before ends on another list
+        return None, []  # the chunk before ends on another list, or this one goes on without overlap
     if k is None:
         passages.append(prev)
         per_passage.append(blocks)
@@ -508,8 +514,11 @@ def _segments(units: list[Unit], procs: list[Procedure], per_passage: list[list[
         us.sort(key=lambda u: u.block)
         out.append(Segment(i, us[0].block, us, max(u.relevance for u in us)))
     for pr in procs:
-        first = min(j for k, j in pr.blocks if k == pr.passage)
-        out.append(Segment(pr.passage, first, [], pr.relevance, pr))
+        at = pr.passage if pr.found < 0 else pr.found  # read where it was found, in the order of retrieval
+        if pr.found >= 0 and pr.relevance < max((x.relevance for x in out if x.passage == at), default=0.0):
+            continue  # a list begun before, whose tail opens a chunk retrieved for something else
+        first = min(j for k, j in pr.blocks if k == at)
+        out.append(Segment(at, first, [], pr.relevance, pr))
     return out
 
 
@@ -622,12 +631,12 @@ def _render(
             # own); a lead-in that leans on what comes before it ("Cette déclaration… :") is no step
             step = opens_alone(lead)
             n += step
-            out.append(f"{f'{n}. ' if step else ''}{lead} {citer.mark(x.passage)}")
+            out.append(f"{f'{n}. ' if step else ''}{lead} {citer.mark(x.proc.passage)}")
             indent = " " * len(f"{n}. ") if step else ""
             out += [f"{indent}- {' '.join(texts)} {citer.mark(where)}" for texts, where in lines]
             continue
         if lead:
-            out.append(f"{lead} {citer.mark(x.passage)}")
+            out.append(f"{lead} {citer.mark(x.proc.passage)}")
         for texts, where in lines:
             n += 1
             out.append(f"{f'{n}.' if numbered else '-'} {' '.join(texts)} {citer.mark(where)}")

@@ -8,7 +8,15 @@ import pytest
 
 from assistant import blocks as B
 from assistant import prompts
-from assistant.compose import MEANING, extractive_answer, rank_by_meaning, suggestions
+from assistant.compose import (
+    MEANING,
+    _procedures,
+    _question_stems,
+    extractive_answer,
+    passage_blocks,
+    rank_by_meaning,
+    suggestions,
+)
 from assistant.readability import kandel_moles
 from assistant.screening import undefined_acronyms
 from assistant.types import Passage
@@ -598,15 +606,23 @@ def test_a_list_that_opens_its_chunk_is_quoted_with_the_lead_in_of_the_chunk_bef
         assert orphan_openers(ans.text) == [] and non_advice_units(ans.text) == []
 
 
-def test_items_without_a_lead_in_are_steps_only_if_each_stands_alone():
-    # the ANCT guide's p. 29: an impact's figures under a questionnaire-like heading
+def test_items_without_a_lead_in_never_open_on_the_end_of_a_sentence():
+    # the ANCT guide's p. 29, as the second chunk of the page reads: an impact's figures, arrows for bullets
     text = (
+        "Quelle solution avons-nous trouvée ?\n"
+        "Trackdéchets est une plateforme qui simplifie et sécurise la gestion des déchets dangereux en "
+        "dématérialisant entièrement la traçabilité d’un bout à l’autre de la chaîne de traitement des déchets.\n"
         "Quel est notre objectif d’impact ?\n"
         "Dématérialiser l’ensemble des acteurs de la filière des déchets dangereux.\n"
-        "- 9700 BSD transmis sur Trackdéchets.\n"
-        "- 800 entreprises inscrites sur la plateforme.\n"
-        "- une quinzaine d’entreprises professionnelles du déchet partenaires.\n"
+        "→ 9700 BSD transmis sur Trackdéchets\n"
+        "→ 800 entreprises inscrites sur la plateforme\n"
+        "→ une quinzaine d’entreprises professionnelles du déchet partenaires (connectant leur logiciel métier à "
+        "l’API Trackdéchets afin que la donnée circule de bout en bout).\n"
+        "Pensé pour : toute collectivité territoriale"
     )
-    body = agent_body("Comment dématérialiser le suivi des déchets dangereux avec Trackdéchets ?", text, 29)
-    assert "Dématérialiser l’ensemble des acteurs" in body
-    assert "9700 BSD" not in body and "une quinzaine" not in body
+    question = "Comment dématérialiser le suivi des déchets dangereux ?"
+    passages = [passage(0, text, 29)]
+    (figures,) = _procedures(passages, [passage_blocks(p) for p in passages], _question_stems(question), None)
+    assert not figures.lead and [t[:15] for t, _ in figures.items] == ["9700 BSD transm", "800 entreprises"]
+    ans = extractive_answer(question, passages, "agent", {})
+    assert "une quinzaine" not in answer_body(ans.text) and non_advice_units(ans.text) == []
