@@ -139,6 +139,30 @@ def upper_share(s: str) -> float:
     return sum(c.isupper() for c in letters) / len(letters) if letters else 0.0
 
 
+CAPITALS = 0.8  # share of capitals in the letters of a heading printed in capitals
+LINKING_WORDS = frozenset(("de", "du", "des", "d’un", "d’une", "d'un", "d'une", "la", "le", "les", "et", "ou", "à"))
+LINKING_WORDS |= {"au", "aux", "en", "un", "une", "pour", "sur", "vers", "dans", "par", "avec", "sans"}
+
+
+def in_capitals(line: str) -> bool:
+    """Is the line printed in capitals (more than ``CAPITALS`` of its letters)?"""
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 2 and sum(c.isupper() for c in letters) / len(letters) > CAPITALS
+
+
+def heading_goes_on(previous: str, line: str) -> bool:
+    """Is ``line``, in capitals, the next line of a heading in capitals that the layout broke ("LA DIRECTION
+    DES ACHATS" / "DE L’ÉTAT", "MINISTÈRE" / "DE LA TRANSITION" / "ÉCOLOGIQUE")? It is when the line before is
+    in capitals too, ends no sentence, is not the running header, and one of them shows the break: the
+    line starts with a linking word, is a single word, or the line before ends with a linking word."""
+    prev = previous.strip()
+    if not (in_capitals(line) and in_capitals(prev)) or prev[-1:] in ".:;!?" or non_advice(prev) == "running":
+        return False
+    first = re.split(r"[\s’']", line.lower(), maxsplit=1)[0]
+    words = prev.split()
+    return first in LINKING_WORDS or first == "d" or len(line.split()) == 1 or words[-1].lower() in LINKING_WORDS
+
+
 def toc_like(line: str) -> bool:
     """A title followed by a page number ("Que prévoit la loi ? 20"), not a sentence ending in a number."""
     m = _TOC_LINE.match(line)

@@ -846,7 +846,15 @@ def suggestions(body: str, cited: list[Passage], neighbour: Neighbour | None, n:
             other = p if distance == 0 else neighbour(p.source, p.index + distance) if neighbour else None
             if other is None:
                 continue
-            heads = [b.text for b in passage_blocks(other) if b.kind == B.HEADING and b.level <= 3]
+            heads: list[str] = []
+            blocks = passage_blocks(other)
+            for j, b in enumerate(blocks):
+                if b.kind != B.HEADING or b.level > 3:
+                    continue
+                if heads and j and blocks[j - 1].kind == B.HEADING and B.heading_goes_on(blocks[j - 1].text, b.text):
+                    heads[-1] += f" {b.text}"  # a heading in capitals that the layout broke over two lines
+                else:
+                    heads.append(b.text)
             for h in [*heads, other.section]:
                 text = label(h)
                 if not text or len(text.split()) < 2 or fold(text) in seen or B.non_advice(text) == "question":

@@ -12,7 +12,6 @@ from assistant.text import fold, reads_as_sentence
 from assistant.types import Document
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
-_CAPITALS = 0.8  # share of capitals in the letters of a heading printed in capitals
 # "4.2.1", "III.", "B.", and a template's article "X.1.2" (the chapter of the buyer's own CCTP left as X)
 _NUMBERED_HEADING = re.compile(
     r"^\s*(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,4}\.|[A-Z]\.|X(?:\.\d{1,2}){1,3}\.?)\s+[A-ZÀ-Ý]"
@@ -37,7 +36,7 @@ def heading_of(line: str) -> str | None:
     if _NUMBERED_HEADING.match(s):
         return s
     # brackets, bars and signs title nothing: a library call number ("D – PRISME – [0 84.75 TRIB r]")
-    return s if _capitals(s) and len(letters) >= 5 and not re.search(r"[\[\]{}|@=<>]", s) else None
+    return s if typed_blocks.in_capitals(s) and len(letters) >= 5 and not re.search(r"[\[\]{}|@=<>]", s) else None
 
 
 def running_lines(pages: list[str], min_pages: int = 3) -> frozenset[str]:
@@ -61,8 +60,7 @@ _PART_NAME = re.compile(
 )
 _SECTION_NUMBER = re.compile(r"^\d{1,2}(?:\.\d{1,2}){0,2}\.?$")  # "4", "4.2": a section's number on its own line
 # a line ending with one of these words goes on in the next one ("Audit initial d’un service de")
-_CONTINUES = frozenset(("de", "du", "des", "d’un", "d’une", "d'un", "d'une", "la", "le", "les", "et", "ou", "à"))
-_CONTINUES |= {"au", "aux", "en", "un", "une", "pour", "sur", "vers", "dans", "par", "avec", "sans"}
+_CONTINUES = typed_blocks.LINKING_WORDS
 
 
 def _title_like(line: str) -> bool:
@@ -127,7 +125,8 @@ def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, b
         if sheet:
             out.append((n, f"{sheet['code']} {sheet['title']}", True))
             continue
-        if n and _goes_on(lines[n - 1], s):  # the next line of a heading in capitals: "HOP HALTE À…" / "PROGRAMMÉE"
+        # the next line of a heading in capitals: "HOP HALTE À…" / "PROGRAMMÉE"
+        if n and typed_blocks.heading_goes_on(lines[n - 1], s):
             if out and out[-1][0] == n - 1 and not out[-1][2] and len(out[-1][1]) + len(s) <= 150:
                 out[-1] = (n, f"{out[-1][1]} {s}", False)
             continue  # else it goes on a line that titles nothing ("→ UN RÉFÉRENTIEL … DU NUMÉRIQUE")
@@ -144,24 +143,6 @@ def page_headings(lines: list[str], running_top: bool) -> list[tuple[int, str, b
 
 # a question put to whoever fills the form in: an item of a questionnaire, not the title of a part
 _ASKS_THE_READER = re.compile(r"\b\w+-vous\b", re.IGNORECASE)
-
-
-def _capitals(line: str) -> bool:
-    """Is the line printed in capitals (more than ``_CAPITALS`` of its letters)?"""
-    letters = [c for c in line if c.isalpha()]
-    return len(letters) >= 2 and sum(c.isupper() for c in letters) / len(letters) > _CAPITALS
-
-
-def _goes_on(previous: str, line: str) -> bool:
-    """Is ``line``, in capitals, the next line of a heading in capitals that the layout broke ("LA DIRECTION
-    DES ACHATS" / "DE L’ÉTAT", "MINISTÈRE" / "DE LA TRANSITION" / "ÉCOLOGIQUE")? It is when the line before is
-    in capitals too, ends no sentence, is not the running header, and one of them shows the break: the
-    line starts with a linking word, is a single word, or the line before ends with a linking word."""
-    prev = previous.strip()
-    if not (_capitals(line) and _capitals(prev)) or prev[-1:] in ".:;!?" or typed_blocks.non_advice(prev) == "running":
-        return False
-    first = re.split(r"[\s’']", line.lower(), maxsplit=1)[0]
-    return first in _CONTINUES or first == "d" or len(line.split()) == 1 or prev.split()[-1].lower() in _CONTINUES
 
 
 def _splitter(chunk_size: int, chunk_overlap: int):  # noqa: ANN202

@@ -626,3 +626,17 @@ def test_items_without_a_lead_in_never_open_on_the_end_of_a_sentence():
     assert not figures.lead and [t[:15] for t, _ in figures.items] == ["9700 BSD transm", "800 entreprises"]
     ans = extractive_answer(question, passages, "agent", {})
     assert "une quinzaine" not in answer_body(ans.text) and non_advice_units(ans.text) == []
+
+
+def test_a_next_question_is_never_the_second_line_of_a_heading():
+    # the purchasing guide's p. 88: a heading in capitals that the layout broke over two lines
+    text = (
+        "DES EXEMPLES DE CLAUSES UTILISÉES À ADAPTER\n"
+        "EN FONCTION DE CHAQUE PROJET D’ACHAT\n"
+        "L’acheteur précise dans le CCAP, en tant que condition d’exécution, l’obligation pour le titulaire de "
+        "fournir les équipements les plus performants du point de vue environnemental."
+    )
+    page = passage(0, text, 88, source="pdf/achats.pdf", section="5. Maîtrise des chaînes d’approvisionnement")
+    labels = [s.label for s in suggestions("rien", [page], None)]
+    assert "Des exemples de clauses utilisées à adapter en fonction de chaque projet d’achat (p. 88)" in labels
+    assert not any(label.startswith("En fonction") for label in labels)
