@@ -655,7 +655,7 @@ def label(heading: str | None) -> str | None:
     None for a truncated heading, a question from a questionnaire, a contents or a glossary line."""
     if not heading or gives_orders(heading):
         return None
-    h = _NUMBERING.sub("", strip_citation_marks(heading)).strip(" :")
+    h = _NUMBERING.sub("", _GLYPH.sub("", strip_citation_marks(heading))).strip(" :")
     if sheet := B.SHEET_TITLE.match(h):  # "…à remplacerd.2", a practice's code glued: "d.2 …", as its page says
         h = f"{sheet['code']} {sheet['title']}"
     if not 3 <= len(h) <= 90 or h.count("(") != h.count(")") or B.non_advice(h) in ("toc", "running", "xref"):
@@ -666,8 +666,11 @@ def label(heading: str | None) -> str | None:
         return None  # the second line of a two-line heading ("OU CAHIER DES CLAUSES PARTICULIÈRES (CCP)")
     if B.upper_share(h) <= 0.8:
         return h
-    # in sentence case, an acronym in brackets keeps its capitals: "Cahier des clauses … (CCAP)"
-    return re.sub(r"\(([a-zà-ÿ]{2,6})\)", lambda m: f"({m[1].upper()})", h[:1].upper() + h[1:].lower())
+    # in sentence case, an acronym keeps its capitals: in brackets ("Cahier des clauses … (CCAP)"), or a word
+    # without a vowel ("… ou CCP", "RGPD"), which no French word in capitals is
+    acronyms = {w.lower(): w for w in re.findall(r"\b[B-DF-HJ-NP-TV-XZ]{2,6}\b", h)}
+    sentence = re.sub(r"\(([a-zà-ÿ]{2,6})\)", lambda m: f"({m[1].upper()})", h[:1].upper() + h[1:].lower())
+    return re.sub(r"\b[a-z]{2,6}\b", lambda m: acronyms.get(m[0], m[0]), sentence)
 
 
 def _quote_list(

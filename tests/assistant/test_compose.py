@@ -435,6 +435,11 @@ def test_a_heading_in_capitals_keeps_its_acronym_and_its_second_line_is_no_label
     )
     assert label("OU CAHIER DES CLAUSES PARTICULIÈRES (CCP)") is None
     assert label("Outils de mesure") == "Outils de mesure"
+    # the same guide's p. 132: an arrow for a bullet, and an acronym outside brackets (no vowel: no word)
+    assert label("→ CAHIER DES CLAUSES ADMINISTRATIVES PARTICULIÈRES (CCAP) OU CCP") == (
+        "Cahier des clauses administratives particulières (CCAP) ou CCP"
+    )
+    assert label("LES ÉQUIPEMENTS RECONDITIONNÉS") == "Les équipements reconditionnés"
 
 
 def test_an_agent_answer_spells_out_its_acronyms_under_steps_left_as_printed():
