@@ -791,8 +791,13 @@ def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer, rewritten: l
     pool = alone if len(alone) >= ELU_ALONE else pool
     short = [u for u in pool if u.words <= ELU_MAX_SENTENCE]
     pool = short if len(short) >= ELU_POOL else pool
-    # a bullet may be a noun phrase, as a list's item is ("Formation des agents à la donnée."); « En bref » not
-    items = [u for u in units if noun_phrase(u.text) and standalone(u.text) and u.words <= ELU_MAX_SENTENCE]
+    # a bullet may be a noun phrase, as a list's item is ("Formation des agents à la donnée."), or a short
+    # action ("Viser différents niveaux d'écolabels."); « En bref » not
+    items = [
+        u
+        for u in units
+        if (noun_phrase(u.text) or infinitive_first(u.text)) and standalone(u.text) and u.words <= ELU_MAX_SENTENCE
+    ]
     for u in pool + items:
         u.relevance = _plain_score(u, glossary)
     ranked = _choose(pool + items, float("inf"), float("-inf"), 8)  # plainness may take relevance below zero
