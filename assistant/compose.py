@@ -791,16 +791,14 @@ def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer, rewritten: l
     pool = alone if len(alone) >= ELU_ALONE else pool
     short = [u for u in pool if u.words <= ELU_MAX_SENTENCE]
     pool = short if len(short) >= ELU_POOL else pool
-    # a bullet may be a noun phrase, as a list's item is ("Formation des agents à la donnée."), or a short
-    # action ("Viser différents niveaux d'écolabels."); « En bref » not
-    items = [
-        u
-        for u in units
-        if (noun_phrase(u.text) or infinitive_first(u.text)) and standalone(u.text) and u.words <= ELU_MAX_SENTENCE
-    ]
-    for u in pool + items:
+    # a bullet may be a noun phrase, as a list's item is ("Formation des agents à la donnée."); « En bref » not
+    items = [u for u in units if noun_phrase(u.text) and standalone(u.text) and u.words <= ELU_MAX_SENTENCE]
+    # nor a short action ("Viser différents niveaux d'écolabels."), unless the passages hold nothing else
+    actions = [u for u in units if u not in pool and infinitive_first(u.text) and standalone(u.text) and u.words >= 3]
+    for u in pool + items + actions:
         u.relevance = _plain_score(u, glossary)
     ranked = _choose(pool + items, float("inf"), float("-inf"), 8)  # plainness may take relevance below zero
+    ranked += _choose(actions, float("inf"), float("-inf"), 2, [u.stems for u in ranked])
     budget = ELU_WORDS - ELU_RESERVE  # labels, and acronyms spelled out at their first use
     # an action ("Organiser des ateliers…") is a bullet: run together, actions read as a list without its marks
     prose = [u for u in ranked if u not in items and not infinitive_first(u.text)]

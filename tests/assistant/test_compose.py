@@ -645,3 +645,18 @@ def test_a_next_question_is_never_the_second_line_of_a_heading():
     labels = [s.label for s in suggestions("rien", [page], None)]
     assert "Des exemples de clauses utilisées à adapter en fonction de chaque projet d’achat (p. 88)" in labels
     assert not any(label.startswith("En fonction") for label in labels)
+
+
+def test_a_short_action_is_a_bullet_for_elus_never_their_summary():
+    # the purchasing guide, pp. 73, 72 and 52: two whole sentences and an action of four words
+    texts = [
+        "La performance en matière de protection de l’environnement est définie précisément selon les résultats du "
+        "sourcing (le niveau de maturité de l’offre).",
+        "Selon les informations collectées dans la phase sourcing, le CCTP peut intégrer des spécifications "
+        "environnementales au titre des spécifications techniques des matériels.",
+        "Critères environnementaux\nViser différents niveaux d’écolabels.",
+    ]
+    pages = [passage(i, t, page, source="pdf/achats.pdf") for i, (t, page) in enumerate(zip(texts, (73, 72, 52), strict=True))]
+    ans = extractive_answer("Comment intégrer des critères environnementaux dans un marché public ?", pages, "elu", {})
+    brief, collectivity = answer_body(ans.text).split(f"**{prompts.IMPLICATIONS}**")
+    assert "écolabels" not in brief and "- Viser différents niveaux d’écolabels. [3]" in collectivity
