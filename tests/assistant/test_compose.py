@@ -656,7 +656,8 @@ def test_a_short_action_is_a_bullet_for_elus_never_their_summary():
         "environnementales au titre des spécifications techniques des matériels.",
         "Critères environnementaux\nViser différents niveaux d’écolabels.",
     ]
-    pages = [passage(i, t, page, source="pdf/achats.pdf") for i, (t, page) in enumerate(zip(texts, (73, 72, 52), strict=True))]
+    pairs = enumerate(zip(texts, (73, 72, 52), strict=True))
+    pages = [passage(i, t, page, source="pdf/achats.pdf") for i, (t, page) in pairs]
     ans = extractive_answer("Comment intégrer des critères environnementaux dans un marché public ?", pages, "elu", {})
     brief, collectivity = answer_body(ans.text).split(f"**{prompts.IMPLICATIONS}**")
     assert "écolabels" not in brief and "- Viser différents niveaux d’écolabels. [3]" in collectivity
