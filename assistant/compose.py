@@ -241,7 +241,8 @@ def _procedures(
                 short = all(len(per_passage[a][j].text.split()) <= SHORT_ITEM for a, j in items)
                 items += _continuation(passages, per_passage, i, neighbour, consumed, short)
             texts = [(strip_citation_marks(per_passage[a][b].text).strip(), a, b) for a, b in items]
-            # without a lead-in, an item shown as a step of its own does not end a sentence begun before it
+            # without a lead-in, an item shown as a step of its own does not end a sentence begun before this
+            # chunk ("de mutualiser les coûts…")
             texts = [
                 x
                 for x in texts
@@ -250,8 +251,6 @@ def _procedures(
             if len(texts) < 2:
                 continue
             lead_text = strip_citation_marks(per_passage[lead[0]][lead[1]].text).strip() if lead else ""
-            if not lead_text and texts[0][0][:1].islower():
-                continue  # items that end a sentence begun before this chunk ("de mutualiser les coûts…")
             if gives_orders(lead_text):
                 continue  # a list introduced by an order to an AI is not quoted at all
             la, lj = lead if lead else (i, members[0])  # a list begun in the chunk before belongs to that chunk
