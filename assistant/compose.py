@@ -172,6 +172,8 @@ def _units(
                 s = strip_citation_marks(s).strip()
                 if B.non_advice(s) or not quotable(s) or gives_orders(s):  # shown alone: it must stand alone
                     continue
+                if b.kind == B.ITEM and len(sentences(s)) > 1 and any(B.non_advice(x) for x in sentences(s)):
+                    continue  # an item of two sentences is read as two: "Connexion minimum pour accéder au service."
                 stems = content_words(s)
                 rel = _lexical(q, stems) + section + RANK_PRIOR / (1 + i) + 0.25 * (p.dense or 0.0)
                 rel += STEP_FORM * says_what_to_do(s) - ANAPHORA * (not opens_alone(s))
@@ -567,8 +569,8 @@ def _render(
             if key in shown:
                 continue
             cut = trim_words(t, room, whole_clauses=True) if room >= 12 else None
-            if cut is None:
-                break  # a paragraph's next sentence is not shown without the one before it
+            if cut is None or cut != t and B.non_advice(cut):
+                break  # a paragraph's next sentence is not shown without the one before it, nor a stub of it
             unit = end_unit(cut)
             room -= len(unit.split())
             shown.add(key)

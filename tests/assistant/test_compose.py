@@ -661,3 +661,17 @@ def test_a_short_action_is_a_bullet_for_elus_never_their_summary():
     ans = extractive_answer("Comment intégrer des critères environnementaux dans un marché public ?", pages, "elu", {})
     brief, collectivity = answer_body(ans.text).split(f"**{prompts.IMPLICATIONS}**")
     assert "écolabels" not in brief and "- Viser différents niveaux d’écolabels. [3]" in collectivity
+
+
+def test_an_item_of_two_sentences_is_read_as_two_outside_its_list():
+    # the RGESN's model declaration, p. 19: a form's field and its example, as items without their lead-in
+    text = (
+        "Exigences d’écoconception du service\n"
+        "- Connexion minimum pour accéder au service. Exemple : « 2G en mobile / 512 Kbit/s en connexion fixe ».\n"
+        "- Sur la base du RGESN, créer sa propre checklist des bonnes pratiques d'écoconception adaptée à son "
+        "contexte métier.\n"
+    )
+    question = "Quelles clauses prévoir dans le cahier des charges pour un service numérique écoconçu ?"
+    ans = extractive_answer(question, [passage(0, text, 19, source="pdf/rgesn.pdf")], "elu", {})
+    assert "Connexion minimum" not in ans.text and "créer sa propre checklist" in ans.text
+    assert non_advice_units(ans.text) == []
