@@ -172,7 +172,7 @@ def _units(
                 s = strip_citation_marks(s).strip()
                 if B.non_advice(s) or not quotable(s) or gives_orders(s):  # shown alone: it must stand alone
                     continue
-                if b.kind == B.ITEM and len(sentences(s)) > 1 and any(B.non_advice(x) for x in sentences(s)):
+                if b.kind == B.ITEM and len(split := sentences(s)) > 1 and any(B.non_advice(x) for x in split):
                     continue  # an item of two sentences is read as two: "Connexion minimum pour accéder au service."
                 stems = content_words(s)
                 rel = _lexical(q, stems) + section + RANK_PRIOR / (1 + i) + 0.25 * (p.dense or 0.0)
@@ -290,8 +290,7 @@ def _begun_before(
     prev = neighbour(p.source, p.index - 1)
     if prev is None:
         return None, []
-    k = next((n for n, o in enumerate(passages) if o.id == prev.id), None)
-    blocks = per_passage[k] if k is not None else passage_blocks(prev)
+    blocks = passage_blocks(prev)
     lead = next((j for j in reversed(range(len(blocks))) if blocks[j].kind == B.LEAD), None)
     if lead is None:
         return None, []
@@ -299,11 +298,20 @@ def _begun_before(
     texts = [blocks[j].text for j in own]
     if first not in texts:
         return None, []  # the chunk before ends on another list, or this one goes on without overlap
-    if k is None:
-        passages.append(prev)
-        per_passage.append(blocks)
-        k = len(passages) - 1
+    k = _join(passages, per_passage, prev, blocks)
     return (k, lead), [(k, j) for j in own[: texts.index(first)]]
+
+
+def _join(
+    passages: list[Passage], per_passage: list[list[B.Block]], p: Passage, blocks: list[B.Block] | None = None
+) -> int:
+    """The index of ``p`` among ``passages``, where it joins them (with its ``blocks``) if it is not there."""
+    k = next((n for n, o in enumerate(passages) if o.id == p.id), None)
+    if k is None:
+        passages.append(p)
+        per_passage.append(blocks if blocks is not None else passage_blocks(p))
+        k = len(passages) - 1
+    return k
 
 
 def _continuation(
@@ -325,11 +333,7 @@ def _continuation(
     nxt = neighbour(p.source, p.index + 1)
     if nxt is None:
         return []
-    k = next((n for n, o in enumerate(passages) if o.id == nxt.id), None)
-    if k is None:
-        passages.append(nxt)
-        per_passage.append(passage_blocks(nxt))
-        k = len(passages) - 1
+    k = _join(passages, per_passage, nxt)
     # what this chunk's blocks hold (a passage merged over a page break has more text than blocks)
     own = per_passage[i]
     flat = re.sub(r"\s+", " ", p.text[: own[-1].end] if own else p.text)
