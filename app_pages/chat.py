@@ -10,14 +10,15 @@ import streamlit as st
 from app_pages import common
 from assistant.errors import CapacitiesError
 from assistant.feedback import feedback_store
-from assistant.prompts import EXAMPLES, FOLLOW_UPS, NOT_COVERED, NOT_COVERED_IN, SEARCH_ALL
+from assistant.prompts import EXAMPLES, FOLLOW_UPS, NOT_COVERED, NOT_COVERED_IN, NOT_GIVEN, SEARCH_ALL
 from assistant.render import escape_markdown, export_markdown, safe_markdown
 from assistant.types import Answer
 
 s, assistant = common.boot()
 
 turns: list[dict] = st.session_state.setdefault("turns", [])
-NOT_COVERED_STARTS = (NOT_COVERED, NOT_COVERED_IN.split("(")[0])
+# refusals that a maintainer sees as gaps: nothing on the subject, or no figure where one was asked
+NOT_COVERED_STARTS = (NOT_COVERED, NOT_COVERED_IN.split("(")[0], NOT_GIVEN.split("{")[0])
 
 # --------------------------------------------------------------------------- sidebar
 docs = common.titles(assistant)

@@ -44,9 +44,10 @@ def abstain(
         nearest.setdefault(p.source, p)
     missing = missing_quantity(question, [p.text for p in passages]) if passages else None
     if missing:
-        lines = [prompts.NOT_GIVEN.format(what=missing)]
+        said = prompts.NOT_GIVEN.format(what=missing)
     else:
-        lines = [prompts.NOT_COVERED_IN.format(n=len(sources)) if sources else prompts.NOT_COVERED]
+        said = prompts.NOT_COVERED_IN.format(n=len(sources)) if sources else prompts.NOT_COVERED
+    lines = [f"{said} {prompts.ELSEWHERE}" if sources else said]  # the documents chosen are not the corpus
     if nearest:
         lines.append(prompts.NEAREST)
         # the title in quotes, as plain words: "6. Mise en place…" opened a numbered list inside the bullet

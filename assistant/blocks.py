@@ -48,8 +48,16 @@ _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 _NUMBERED = re.compile(r"^\s*((?:\d{1,2}|[A-Z])(?:\.\d{1,2}){0,3})\.?\s+(?=[A-ZÀ-Ý«\"“])")
 _DEEP_NUMBER = re.compile(r"^\s*((?:\d{1,2}|[A-Z])(?:\.\d{1,2}){1,3})\.?\s+[A-ZÀ-Ý]")
 _ROMAN = re.compile(r"^\s*[IVX]{1,4}\.\s+[A-ZÀ-Ý]")
+# a division of a law, a convention or an annex ("Chapitre 3 : Favoriser…", "Article 2 : Obligations…"); not a
+# step ("Étape 1 : recueil des besoins"), which is the procedure itself
+_DIVISION = re.compile(
+    r"^\s*(?:(?P<major>chapitre|titre|partie|livre)|article|section|annexe)\s+(?:\d{1,2}(?:er)?|[IVX]{1,4}|premier)"
+    r"\s*[:–—-]\s+\S",
+    re.IGNORECASE,
+)
 # the start of a list item in a document: a bullet sign, "1." "1)" "(1)" "1°", or "a)" to "h)"
 BULLET = re.compile(r"^\s*(?:[-−•▪●◦*–—➢►✓→‣■□❖◾]|\(?\d{1,2}[.)°]|[a-h][.)])\s+")
+THRESHOLD = re.compile(r"(?:^|\s)[<>≤≥]\s?\d")  # a row of a table of amounts: "≤ 100 000 € HT 150 heures"
 _NUMBERED_ITEM = re.compile(r"^\s*\(?\d{1,2}[.)°]\s+")
 _ARROW = re.compile(r"^\s*[→➢►]\s*")
 _TOC_LINE = re.compile(r"^(?!\d{1,3}$).{3,110}?(?:\s…\s*|\s)(\d{1,3})$")
@@ -88,7 +96,7 @@ _ANNOUNCE = re.compile(
 # leading pictograms and Markdown admonition marks: "💡 Au-delà du sujet…", ":::warning Séparateurs…"
 _PICTOGRAM = re.compile(r"^(?:[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F\s]|:::[a-z]*)+")
 _INVERSION = re.compile(r"\b[a-zà-ÿ]{2,}-(?:t-)?(?:il|elle|ils|elles|on|vous|nous)\b(?!-)|\best-ce\b", re.IGNORECASE)
-_CONTINUATION = re.compile(r"^(?:de|d['’])\s*[a-zà-ÿ]+(?:er|ir|re)\b", re.IGNORECASE)
+_CONTINUATION = re.compile(r"^(?:de\s+|d['’]\s*)[a-zà-ÿ]+(?:er|ir|re)\b", re.IGNORECASE)  # not "Demander…"
 _SENTENCE_END = (".", "!", "?", "…", ";", ":", "»", ")", '"', "”")
 
 
@@ -110,17 +118,19 @@ def heading_level(line: str) -> int:
         return 3
     if _ARROW.match(s):
         rest = _ARROW.sub("", s)
-        letters = [c for c in rest if c.isalpha()]
-        if len(letters) >= 5 and sum(c.isupper() for c in letters) / len(letters) > 0.8 and len(rest) <= 90:
+        if sum(c.isalpha() for c in rest) >= 5 and upper_share(rest) > CAPITALS and len(rest) <= 90:
             return 3
         return 0
+    m = _DIVISION.match(s)
+    if m and len(s) <= 110 and not _ends_sentence(s):
+        return 2 if m.group("major") else 3
     if _DEEP_NUMBER.match(s) and len(s) <= 140 and (not _ends_sentence(s) or s.endswith(")")):
         return min(_DEEP_NUMBER.match(s).group(1).count(".") + 1, 4)  # "X.1.1 Fiabilité et transparence…"
     if not s[:1].isalnum() or not (3 <= len(s) <= 90) or s.count(" ") > 12:
         return 0
     if BULLET.match(s) and not _NUMBERED.match(s):
         return 0
-    if s[-1] in ".,;:!»" or s[-1] == ")" and upper_share(s) <= 0.8:
+    if s[-1] in ".,;:!»" or s[-1] == ")" and upper_share(s) <= CAPITALS:
         return 0
     letters = [c for c in s if c.isalpha()]
     if len(letters) < 3:
@@ -131,7 +141,7 @@ def heading_level(line: str) -> int:
         return min(depth, 4)
     if s.endswith("?"):
         return 0
-    return 2 if upper_share(s) > 0.8 and len(letters) >= 5 else 0
+    return 2 if upper_share(s) > CAPITALS and len(letters) >= 5 else 0
 
 
 def upper_share(s: str) -> float:
@@ -146,8 +156,13 @@ LINKING_WORDS |= {"au", "aux", "en", "un", "une", "pour", "sur", "vers", "dans",
 
 def in_capitals(line: str) -> bool:
     """Is the line printed in capitals (more than ``CAPITALS`` of its letters)?"""
-    letters = [c for c in line if c.isalpha()]
-    return len(letters) >= 2 and sum(c.isupper() for c in letters) / len(letters) > CAPITALS
+    return sum(c.isalpha() for c in line) >= 2 and upper_share(line) > CAPITALS
+
+
+def ends_on_linking_word(line: str) -> bool:
+    """Does the line stop on a word that needs the next one ("Audit initial d’un service de")?"""
+    words = line.split()
+    return bool(words) and words[-1].lower() in LINKING_WORDS
 
 
 def heading_goes_on(previous: str, line: str) -> bool:
@@ -159,8 +174,7 @@ def heading_goes_on(previous: str, line: str) -> bool:
     if not (in_capitals(line) and in_capitals(prev)) or prev[-1:] in ".:;!?" or non_advice(prev) == "running":
         return False
     first = re.split(r"[\s’']", line.lower(), maxsplit=1)[0]
-    words = prev.split()
-    return first in LINKING_WORDS or first == "d" or len(line.split()) == 1 or words[-1].lower() in LINKING_WORDS
+    return first in LINKING_WORDS or first == "d" or len(line.split()) == 1 or ends_on_linking_word(prev)
 
 
 def toc_like(line: str) -> bool:
@@ -170,7 +184,10 @@ def toc_like(line: str) -> bool:
 
 
 def _is_short_label(line: str) -> bool:
-    return len(line) <= 50 and len(line.split()) <= 6 and line[:1].isupper() and not _ends_sentence(line)
+    """A short line that names what follows ("Mise en œuvre"); not one cut after a linking word ("Soit en
+    impact annuel d'Émissions de"), which goes on at the next line."""
+    short = len(line) <= 50 and len(line.split()) <= 6 and line[:1].isupper()
+    return short and not _ends_sentence(line) and not ends_on_linking_word(line)
 
 
 def _is_label(line: str) -> bool:
@@ -204,7 +221,7 @@ def _glued_label(s: str) -> int:
     from assistant.text import fold
 
     m = _GLUED_LABEL.match(s)
-    if not m or upper_share(m.group(1)) > 0.8:
+    if not m or upper_share(m.group(1)) > CAPITALS:
         return 0
     opening = " ".join(s[m.end() :].split()[:10])
     return m.end() - 1 if re.search(rf"\b{re.escape(fold(m.group(1)))}", fold(opening)) else 0
@@ -292,10 +309,11 @@ def parse_blocks(text: str, running: frozenset[str] = frozenset()) -> list[Block
     # a short label line before its text is a heading ("Objectif", "Mise en œuvre", "Moyen de test")
     for n, ((k, _), (_, _, s)) in enumerate(zip(kinds, lines, strict=True)):
         nxt = kinds[n + 1][0] if n + 1 < len(kinds) else None
-        if k == PARAGRAPH and _is_short_label(s) and nxt in (PARAGRAPH, LEAD, ITEM):
-            nxt_line = lines[n + 1][2]
-            if not _is_short_label(nxt_line) and not nxt_line[:1].islower():
-                kinds[n] = (HEADING, 4)
+        nxt_line = lines[n + 1][2] if nxt else ""
+        text_follows = not _is_short_label(nxt_line) and not nxt_line[:1].islower()
+        before_text = text_follows and (nxt in (PARAGRAPH, LEAD, ITEM) or bool(_DIVISION.match(nxt_line)))
+        if k == PARAGRAPH and _is_short_label(s) and before_text:
+            kinds[n] = (HEADING, 4)
     # a short question followed by a paragraph is a heading ("Quelle solution avons-nous trouvée ?")
     for n, ((k, _), (_, _, s)) in enumerate(zip(kinds, lines, strict=True)):
         nxt = kinds[n + 1][0] if n + 1 < len(kinds) else None
@@ -348,7 +366,10 @@ def _is_questionnaire_line(s: str) -> bool:
 def _next_item(blocks: list[Block], group: int, line: str) -> bool:
     """Does ``line`` go on an unmarked list (items under a lead-in ending with ':')?"""
     items = [b.text for b in blocks if b.group == group and b.kind == ITEM]
-    if len(line) > 220 or len(items) >= 15:
+    if items and items[0][:1].islower() and line[:1].isupper():
+        return False  # items that go on the lead-in's sentence ("…de l'administration :" / "tout équipement…;")
+    clause = line[:1].islower() and (not items or items[-1].endswith(";"))  # end with a sentence: however long
+    if (len(line) > 220 and not clause) or len(items) >= 15:
         return False
     if not items or not items[-1].endswith("."):
         return True
@@ -364,6 +385,10 @@ def _wraps(prev: Block, line: str) -> bool:
         return False  # the next item of a list, or the first one after its lead-in
     if line[:1] in ":;,)" or (line[:1].islower() and not previous.endswith((".", "!", "?", ";"))):
         return True
+    if ends_on_linking_word(previous) and not BULLET.match(line):
+        return True  # "Soit en impact annuel d'Émissions de" / "Gaz à Effet de Serre…"
+    if THRESHOLD.match(line) and THRESHOLD.search(previous):
+        return True  # the next row of a table of thresholds ("> 100 000 € HT et ≤ 200 000 € HT 300 heures")
     # a sentence cut in the middle of a name ("…le Ministère de la Transition" / "Ecologique recommande…"):
     # long lines, or lines of many words, are not headings
     long = len(previous) > 60 or len(previous.split()) >= WRAP_MIN_WORDS
@@ -500,6 +525,9 @@ def _resource_link(s: str) -> bool:
     return len(rest) <= 10 and not (rest and re.fullmatch(r"[A-ZÉ]?[a-zéèêàâîôûç]+(?:er|ir|re)", rest[0]))
 
 
+_QUESTION_END = re.compile(r"\?[\d.\s]*$")
+
+
 def non_advice(unit: str, in_list: bool = False) -> str | None:
     """Why a unit shown as advice (a step, a bullet, a sentence) is not advice, or None if it may be.
 
@@ -523,7 +551,7 @@ def non_advice(unit: str, in_list: bool = False) -> str | None:
     if _XREF.match(s) or _resource_link(s) or _POINTER.search(s):
         return "xref"
     if (
-        s.endswith("?")
+        _QUESTION_END.search(s)  # "… ses cibles utilisatrices ?1.2." (the next criterion's number glued on)
         or "? " in s
         or _INVERSION.search(s)
         or _is_questionnaire_line(s)
@@ -532,7 +560,7 @@ def non_advice(unit: str, in_list: bool = False) -> str | None:
         return "question"  # "Emballages, transport ? si oui…", "Votre entreprise prend-elle en considération…"
     if (
         heading_level(s)
-        or (heading_level(unit.strip().rstrip(" .").strip()) or upper_share(s) > 0.8)
+        or (heading_level(unit.strip().rstrip(" .").strip()) or upper_share(s) > CAPITALS)
         and len(words) <= 15
     ):
         return "heading"  # "LES ÉQUIPEMENTS RECONDITIONNÉS.", "OU CAHIER DES CLAUSES PARTICULIèRES (CCP)"

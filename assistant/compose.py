@@ -32,7 +32,7 @@ from assistant.plain import (
     without_connector,
 )
 from assistant.readability import kandel_moles
-from assistant.screening import GENERIC_WORDS, asks_definition, is_procedure_question, wants_list
+from assistant.screening import GENERIC_WORDS, asks_definition, expand_acronyms, is_procedure_question, wants_list
 from assistant.simplify import notice, plain_sentence
 from assistant.text import content_words, fold, sentences
 from assistant.types import Answer, Passage, Suggestion
@@ -42,14 +42,15 @@ Neighbour = Callable[[str, int], Passage | None]  # (source, chunk index) -> tha
 
 AGENT_WORDS = 240  # an agent answer's body stays under this many words (the target median is 250)
 ELU_WORDS = 150
-ELU_RESERVE = 25  # words of an élu answer kept for its labels and spelled-out acronyms
+ELU_RESERVES = (0, 10, 25, 40)  # words kept for labels and spelled-out acronyms: the least that keeps ELU_WORDS
 ELU_POOL = 4  # the élu filter of long sentences applies only if it leaves at least this many sentences
-ELU_ALONE = 2  # sentences that lean on the one before are left out if this many others stand alone
+ELU_ALONE = 1  # sentences that lean on the one before are left out if this many others stand alone
 LIST_MARGIN = 0.15  # relevance added to the best list when the question asks how to proceed
 COMPLEMENT_FLOOR = 0.5  # a complement to a quoted list is at least this share of its relevance
 ELU_MAX_SENTENCE = 40  # longer sentences are left out of élu answers when there are enough others
 LENGTH = 0.01  # relevance taken per word over 15, for élus
-PLAIN = 0.008  # relevance per point of Kandel–Moles above 50, for élus
+PLAIN = 0.02  # relevance per point of Kandel–Moles above 50, for élus (0.008 before their bullets took list items)
+_LEXICON = re.compile(r"^(?:lexique|glossaire|définitions|vocabulaire|sigles|acronymes)\s*:?$", re.IGNORECASE)
 SHORT_ITEM = 12  # words of a list item that is a short line; see ``_continuation``
 LIST_WORDS = 170  # a quoted list longer than this is cut at the end with "[…]"
 SEMANTIC_UNITS = 12  # candidate units embedded at query time, when the evaluation asks for it
@@ -64,6 +65,7 @@ _COLLECTIVITY = re.compile(
     r"doi(?:t|vent)|obligat|permet|peu(?:t|vent))",
     re.IGNORECASE,
 )
+_SUPPLIER = re.compile(r"^(?:pour (?:une|les|des) entreprises?|l(?:e|es) (?:candidat|soumissionnaire)s?)\b", re.I)
 _ACRONYM = re.compile(r"\b[A-Z]{2,}[0-9]*\b")
 
 
@@ -208,15 +210,24 @@ _ENDED = re.compile(r"[.!?…»”\")\]]\s*$")
 
 
 def quotable(s: str) -> bool:
+    """Long enough, and mostly letters; a table of thresholds ("≤ 100 000 € HT 150 heures (1 mois) > …") is
+    mostly amounts, so its letters are counted against what is printed, not its spaces."""
     letters = sum(c.isalpha() for c in s)
-    return len(s) >= 25 and letters >= 0.6 * len(s)
+    size = sum(not c.isspace() for c in s) if B.THRESHOLD.search(s) else len(s)
+    return len(s) >= 25 and letters >= 0.6 * size
 
 
 def _procedures(
-    passages: list[Passage], per_passage: list[list[B.Block]], q: set[str], neighbour: Neighbour | None
+    passages: list[Passage],
+    per_passage: list[list[B.Block]],
+    q: set[str],
+    neighbour: Neighbour | None,
+    definitions: bool = False,
 ) -> list[Procedure]:
     """Every list of the passages with 2+ advice items; a list that ends its chunk goes on in the next one
-    (that chunk then joins ``passages`` and ``per_passage``, so its items are cited to their own page)."""
+    (that chunk then joins ``passages`` and ``per_passage``, so its items are cited to their own page). A
+    lexicon ("Lexique :", "Glossaire") says what words mean, not what to do: a list only for a question
+    about what something is (``definitions``)."""
     out: list[Procedure] = []
     consumed: set[tuple[int, int]] = set()
     for i in range(len(passages)):
@@ -255,6 +266,8 @@ def _procedures(
             lead_text = strip_citation_marks(per_passage[lead[0]][lead[1]].text).strip() if lead else ""
             if gives_orders(lead_text):
                 continue  # a list introduced by an order to an AI is not quoted at all
+            if _LEXICON.match(lead_text) and not definitions:
+                continue
             la, lj = lead if lead else (i, members[0])  # a list begun in the chunk before belongs to that chunk
             above = reversed(per_passage[la][:lj])
             heading = next((b.text for b in above if b.kind == B.HEADING), passages[la].section)
@@ -609,7 +622,7 @@ def _render(
         lead, lines = None, []
         if x.proc:
             lead = x.proc.lead if x.proc.lead.endswith(":") else end_unit(x.proc.lead) if x.proc.lead else None
-            plain = label(lead) if lead and B.upper_share(lead) > 0.8 else None
+            plain = label(lead) if lead and B.upper_share(lead) > B.CAPITALS else None
             lead = f"{plain} :" if plain else lead  # "EXEMPLE DE CAS PRATIQUE :" reads "Exemple de cas pratique :"
             room -= len(lead.split()) if lead else 0
             for item, where in x.proc.items:
@@ -669,7 +682,7 @@ def label(heading: str | None) -> str | None:
         return None
     if re.match(r"(?i)(?:ou|et)\b", h):
         return None  # the second line of a two-line heading ("OU CAHIER DES CLAUSES PARTICULIÈRES (CCP)")
-    if B.upper_share(h) <= 0.8:
+    if B.upper_share(h) <= B.CAPITALS:
         return h
     # in sentence case, an acronym keeps its capitals: in brackets ("Cahier des clauses … (CCAP)"), or a word
     # without a vowel ("… ou CCP", "RGPD"), which no French word in capitals is
@@ -774,11 +787,12 @@ def _unlinked(u: Unit) -> Unit:
     return replace(u, text=text, relevance=u.relevance + ANAPHORA * (opens_alone(text) and not opens_alone(u.text)))
 
 
-def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer, rewritten: list[bool]) -> list[str]:
+def _elu(units: list[Unit], q: set[str], glossary: dict[str, str], citer: Citer, rewritten: list[bool]) -> list[str]:
     """« En bref »: the 2 plainest relevant sentences that stand alone (up to 4 if room is left), each
     perhaps followed by the sentence of its paragraph that leans on it; then « Pour votre collectivité »:
-    2 or 3 sentences or actions about what the collectivity does, must or may do. Each is said in plain
-    French (``simplify.plain_sentence``); ``rewritten`` gets, for each, whether that changed it."""
+    2 or 3 sentences or actions about what the collectivity does, must or may do, or items of a list on the
+    question's subject. Each is said in plain French (``simplify.plain_sentence``); ``rewritten`` gets, for
+    each, whether that changed it. As many as ``ELU_WORDS`` hold once shown."""
 
     def where(u: Unit) -> tuple[int, int, int]:
         return u.passage, u.block, u.order
@@ -786,7 +800,10 @@ def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer, rewritten: l
     # a sentence that leans on the one before may follow it, as on the page ("… de son offre. Un tel
     # positionnement ne saurait reposer sur…"): the next sentence of the same paragraph, whole
     follows = {where(u): u for u in units if complete_sentence(u.text, ELU_MAX_SENTENCE) and not standalone(u.text)}
-    units = [_unlinked(u) for u in units]
+    # what a supplier does or should do ("Pour une entreprise, il est important de…", "Le candidat décrira…")
+    # is advice for the companies that read the deliverables, not for an élu, unless the élu asks about them
+    suppliers = bool(q & {"entrepris", "candidat", "soumissionnair", "fournisseur", "prestatair"})
+    units = [_unlinked(u) for u in units if suppliers or not _SUPPLIER.match(u.text)]
     # whole sentences that stand on their own, the plain ones if there are enough of them
     pool = [u for u in units if complete_sentence(u.text)] + _clauses(units)
     if len(pool) < ELU_ALONE:  # the passages have long sentences only: those of up to 40 words, rather than none
@@ -804,44 +821,67 @@ def _elu(units: list[Unit], glossary: dict[str, str], citer: Citer, rewritten: l
         u.relevance = _plain_score(u, glossary)
     ranked = _choose(pool + items, float("inf"), float("-inf"), 8)  # plainness may take relevance below zero
     ranked += _choose(actions, float("inf"), float("-inf"), 2, [u.stems for u in ranked])
-    budget = ELU_WORDS - ELU_RESERVE  # labels, and acronyms spelled out at their first use
     # an action ("Organiser des ateliers…") is a bullet: run together, actions read as a list without its marks
     prose = [u for u in ranked if u not in items and not infinitive_first(u.text)]
+    if len(prose) < 2:  # actions took the best places: the brief still gets the best sentences left
+        more = [u for u in pool if u not in ranked and not infinitive_first(u.text)]
+        prose += _choose(more, float("inf"), float("-inf"), 2 - len(prose), [u.stems for u in ranked])
+        ranked += [u for u in prose if u not in ranked]
     prose = prose or [u for u in ranked if u not in items]
-    summary = prose[:2]
-    words = sum(u.words for u in summary)
-    impl = []
-    for u in ranked:
-        concerns = _COLLECTIVITY.search(u.text) or infinitive_first(u.text)
-        if u not in summary and len(impl) < 3 and concerns and words + u.words <= budget:
-            impl.append(u)
-            words += u.words
-    for u in ranked:
-        if u in summary or u not in prose:
-            continue
-        if u not in impl and len(summary) < 4 and words + u.words <= budget - 20 * (len(impl) < 2):
-            summary.append(u)
-            words += u.words
+
+    def concerns(u: Unit) -> bool:
+        # an item of a list on the question's subject ("Objets connectés : fabrication, maintenance…")
+        on_subject = u in items and bool(u.stems & q)
+        return bool(_COLLECTIVITY.search(u.text) or infinitive_first(u.text) or on_subject)
+
+    def choose(budget: int) -> tuple[list[Unit], list[Unit]]:
+        summary = prose[:2]
+        words = sum(u.words for u in summary)
+        impl: list[Unit] = []
+        for u in ranked:
+            if u not in summary and len(impl) < 3 and concerns(u) and words + u.words <= budget:
+                impl.append(u)
+                words += u.words
+        for u in ranked:
+            if u in summary or u not in prose:
+                continue
+            if u not in impl and len(summary) < 4 and words + u.words <= budget - 20 * (len(impl) < 2):
+                summary.append(u)
+                words += u.words
+        # what the collectivity must or may do is said under its own label, not in the brief: a sentence
+        # of the brief that says it (not its first, the best answer) becomes a bullet while two stay
+        for u in summary[1:]:
+            if len(impl) < 2 and len(summary) > 2 and concerns(u):
+                summary.remove(u)
+                impl.append(u)
+        for u in list(summary):
+            then = follows.get((u.passage, u.block, u.order + 1))
+            shown = {where(x) for x in summary + impl}
+            if then and len(summary) < 4 and where(then) not in shown and words + then.words <= budget:
+                summary.append(then)
+                words += then.words
+        return sorted(summary, key=where), impl
+
+    def render(summary: list[Unit], impl: list[Unit], mark: Callable[[int], str]) -> list[str]:
+        def said(u: Unit) -> str:
+            return f"{plain_sentence(end_unit(u.text))} {mark(u.passage)}"
+
+        lines = [f"**{prompts.INTRO_ELU}**", " ".join(said(u) for u in summary)]
+        if impl:
+            lines += ["", f"**{prompts.IMPLICATIONS}**"]
+            lines += [f"- {said(u)}" for u in impl]
+        return lines
+
+    # as many sentences as ELU_WORDS hold once shown: labels, plain wording and spelled-out acronyms counted
+    for reserve in ELU_RESERVES:
+        summary, impl = choose(ELU_WORDS - reserve)
+        shown = expand_acronyms("\n".join(render(summary, impl, lambda _: "")), glossary)
+        if len(shown.split()) <= ELU_WORDS:
+            break
     if not summary:
         return []
-    for u in list(summary):
-        then = follows.get((u.passage, u.block, u.order + 1))
-        shown = {where(x) for x in summary + impl}
-        if then and len(summary) < 4 and where(then) not in shown and words + then.words <= budget:
-            summary.append(then)
-            words += then.words
-    summary.sort(key=where)
-
-    def said(u: Unit) -> str:
-        text = plain_sentence(end_unit(u.text))
-        rewritten.append(text != end_unit(u.text))
-        return f"{text} {citer.mark(u.passage)}"
-
-    lines = [f"**{prompts.INTRO_ELU}**", " ".join(said(u) for u in summary)]
-    if impl:
-        lines += ["", f"**{prompts.IMPLICATIONS}**"]
-        lines += [f"- {said(u)}" for u in impl]
-    return lines
+    rewritten += [plain_sentence(end_unit(u.text)) != end_unit(u.text) for u in summary + impl]
+    return render(summary, impl, citer.mark)
 
 
 def suggestions(body: str, cited: list[Passage], neighbour: Neighbour | None, n: int = 3) -> list[Suggestion]:
@@ -886,6 +926,22 @@ def further_reading(cited: list[Passage]) -> str:
     return "\n".join(lines)
 
 
+def _candidates(
+    question: str,
+    passages: list[Passage],
+    per_passage: list[list[B.Block]],
+    neighbour: Neighbour | None,
+    lists: bool = True,
+) -> tuple[set[str], list[Unit], list[Procedure]]:
+    """The question's stems, and what may be quoted for it: units and (``lists``) lists. A list that goes on
+    in the next chunk appends that chunk to ``passages`` and ``per_passage`` (never without ``neighbour``)."""
+    q = _question_stems(question)
+    definitions = asks_definition(question)
+    units = _units(passages, per_passage, q, definitions)
+    procs = _procedures(passages, per_passage, q, neighbour, definitions) if lists else []
+    return q, units, procs
+
+
 def extractive_answer(
     question: str,
     passages: list[Passage],
@@ -898,16 +954,14 @@ def extractive_answer(
     """The composed extractive answer, with its next questions, or None when nothing can be quoted."""
     from assistant.screening import acronym_note, expand_acronyms
 
-    q = _question_stems(question)
     passages = list(passages)  # a list that goes on in the next chunk brings that chunk in
     per_passage = [passage_blocks(p) for p in passages]
-    units = _units(passages, per_passage, q, asks_definition(question))
-    procs = _procedures(passages, per_passage, q, neighbour) if mode == "agent" else []
+    q, units, procs = _candidates(question, passages, per_passage, neighbour, lists=mode == "agent")
     rank_by_meaning(units, procs, passages, [len(b) for b in per_passage], query_vector, embed)
     citer = Citer(passages)
     rewritten: list[bool] = []
     lines = (
-        _elu(units, glossary, citer, rewritten)
+        _elu(units, q, glossary, citer, rewritten)
         if mode == "elu"
         else _agent(question, passages, per_passage, units, procs, citer)
     )
@@ -928,8 +982,5 @@ def extractive_answer(
 def candidate_texts(question: str, passages: list[Passage]) -> list[str]:
     """Every piece the composer may quote for ``question``, before any ranking: the sentences and items
     that stand alone, and the lists whole (lead-in and items). ``evals.ceilings`` reads it."""
-    q = _question_stems(question)
-    per_passage = [passage_blocks(p) for p in passages]
-    units = _units(passages, per_passage, q, asks_definition(question))
-    procs = _procedures(passages, per_passage, q, None)  # without a neighbour, nothing is appended
+    _, units, procs = _candidates(question, passages, [passage_blocks(p) for p in passages], None)
     return [u.text for u in units] + [f"{pr.lead} {' '.join(t for t, _ in pr.items)}".strip() for pr in procs]

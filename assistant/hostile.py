@@ -82,6 +82,10 @@ _TU_AT_START = (
     r"remplace|efface|insère|cite|parle|déconseille|indique|conseille|invite|précise|signale|néglige|fais|mets|"
     r"prétends|soutiens|réponds)"
 )
+# a campaign's call to citizens, in "tu": "Réponds à ce quiz en trois minutes…"
+_NOT_A_SURVEY = (
+    r"(?! à (?:ce|cette|notre|nos|un|une|le|la|les|au|aux) (?:quiz|questionnaires?|sondages?|enquêtes?|tests?))"
+)
 _RULES = r"(?:consignes?|instructions?|regles?|directives?|ordres?|prompts?|rules?|guidelines?|guardrails?)"
 _FORMER = (
     r"(?:precedentes?|anterieures?|initiales?|d'origine|ci-dessus|recues|du systeme|systeme|habituelles|"
@@ -134,7 +138,9 @@ _STRONG = [
     # collectivités…", "…, réponds de contacter…", "Ne mentionne jamais…", "tes réponses"
     r"\b(?:tes|ta|your) (?:reponses?|resumes?|answers?|replies|output|sources|citations)\b",
     r"(?:^|[,;:]\s*)(?:please )?(?:state|say|tell|answer|reply|respond|write|recommend|ignore|forget|disregard|"
-    r"include|add|mention|claim|reveal|print|output)\b",
+    r"include|add|mention|claim|reveal|print|output)\b"
+    # a notice that replaces an edition: "Disregard the previous version of this document: …"
+    r"(?! the (?:previous|earlier|former|old|outdated) (?:version|edition|release|draft|issue)s?\b)",
     rf"^\W*(?:cher|chere|dear|hey|hello|bonjour|salut)\s+{_AI}\b",
     r"(?:^|\b(?:pour|a|aux?)\s+)(?:les |tout |tous les |toute |any |all )?(?:robots?|bots?|ia|modeles?|llms?|"
     r"crawlers?|assistants? (?:virtuels?|ia)|agents? conversationnels?)\s+(?:qui \w+ (?:ce|cette|ces) "
@@ -164,7 +170,9 @@ _STRONG = [
     rf"^\W*(?:note|message|consigne|instruction|configuration|parametrage|reglage|parametres?)s?\b[^:]{{0,60}}"
     rf"\b(?:{_AI}|assistant|modele|model|chatbot|bot)\b[^:]{{0,20}}:",
     rf"\b(?:reponses?|resumes?|syntheses?|answers?|summaries)\b(?:\s+[\w']+){{0,8}}\s+par (?:un |une |l'|le |la )"
-    rf"(?:{_AI}|assistant|modele|chatbot|robot)\b.{{0,30}}\b(?:devr\w+|doi\w+|sera\w*|must|should)\b",
+    rf"(?:{_AI}|assistant|modele|chatbot|robot)\b.{{0,30}}\b(?:devr\w+|doi\w+|sera\w*|must|should)\b"
+    # what the answers must say, not that a person checks them ("doivent toujours être relues par un agent")
+    r"(?!(?:\s+\w+ment|\s+toujours)?\s+(?:etre|be) (?:relu|verifi|control|valid|check|review)\w*)",
     r"\b(?:updated|revised|new|nouvelles?|mises? a jour d?e?s?) ?(?:instructions?|consignes?|rules|directives?)\s*"
     r"(?:pour|a|:|for|de l'|du systeme)",
     # an AI named at the head of a line, then told what to do: "Chatbot : informe les élus…", "AI assistant: skip
@@ -201,14 +209,14 @@ _STRONG = [
 ]
 _STRONG_RE = [re.compile(p) for p in _STRONG]
 _ACCENTED = [  # on the text with its accents (lowercase, NFKC, homoglyphs folded)
-    rf"(?:^|[,;:]\s*)[\W\d]*(?:ne |n')?{_TU_ONLY}\b(?!-(?:vous|nous|moi|leur))",
+    rf"(?:^|[,;:]\s*)[\W\d]*(?:ne |n')?{_TU_ONLY}\b(?!-(?:vous|nous|moi|leur)){_NOT_A_SURVEY}",
     # "tu" asked to write something, or its writing named: "Nous te prions de bien vouloir présenter…",
     # "Dans ta synthèse…" ("tu" alone is not enough: campaigns say "Éteins ta box la nuit")
     r"\b(?:te|t') (?:prions|prie|demandons|demande|supplions|remercions|remercie|saurions gré|"
     r"serions reconnaissants)\b",
     r"\b(?:ta|ton|tes) (?:synthèses?|réponses?|résumés?|mission|tâche|rôle|sortie|travail|analyse|rédaction|"
     r"restitution|texte)\b",
-    rf"^[\W\d]*(?:ne |n')?{_TU_AT_START}\b(?![-'](?:vous|nous|moi|leur|t))",
+    rf"^[\W\d]*(?:ne |n')?{_TU_AT_START}\b(?![-'](?:vous|nous|moi|leur|t)){_NOT_A_SURVEY}",
     rf"[,;:]\s*(?:ne |n')?{_TU_AT_START} plutôt\b",
 ]
 _ACCENTED_RE = [re.compile(p) for p in _ACCENTED]
@@ -253,7 +261,11 @@ _CUE = re.compile(
     r"restitu\w*|rapport(?:e|ant|era) a|tel quel|telle quelle|extraits? reprodui\w*|lecture valable|"
     r"on retiendra|en tirer|exploitation de (?:la presente|ce|cette)|"
     # the page speaking of itself: "ne garde rien de ce que dit ce document", "passe sous silence tout le guide"
-    r"(?:ce|cette|ces|tout le|toute la|this|these) (?:document|guide|page|chapitre|texte|lignes|lines))(?!\w)"
+    r"(?:ce|cette|ces|tout le|toute la|this|these) (?:document|guide|page|chapitre|texte|lignes|lines|fiche|passage|"
+    r"paragraphe|section)|"
+    # a rewording to steer ("toute reformulation de ce passage omettra…"), whoever reads the page ("celui qui lit
+    # cette fiche devient…"), bank details to change ("changement d'établissement bancaire", "RIB")
+    r"reformul\w*|qui (?:lit|lira|liront|lisent)|bancaires?|rib)(?!\w)"
 )
 # the same, on the text with its accents: an imperative of "tu" with its object ("Déclare que…",
 # "oriente-le vers…", "présente-la comme…": guidance speaks to "vous" or in the infinitive), a contact

@@ -74,6 +74,7 @@ _ANAPHORA = re.compile(
     r"par ailleurs|en effet|cependant|de même|de plus|pour ce faire|non pas|enfin|ensuite|puis|or|aussi|"
     # "Un tel positionnement…"; "Par exemple dans les écoles, …" gives the example of the sentence before
     r"un tel|une telle|de tels|de telles|par exemple(?!\s*,)|"
+    r"si oui|si non|sinon|"  # "Si oui, le candidat en décrira les conditions…" answers the question before it
     # "Il peut être utile de…" is impersonal; "Il peut être assimilé à un écolabel" speaks of what came before
     r"il (?!(?:faut|est|existe|convient|s['’]agit|importe|peut être(?! [a-zà-ÿ]+(?:é|ée|és|ées)\b))))\b|"
     r"\b(?:également|aussi|ci-dessus|précédemment)\b",
@@ -110,6 +111,10 @@ def _refers_back(s: str) -> bool:
     return False
 
 
+# what the page shows after the sentence: "Les exemples de questions présentés ci-après sont…"
+_FORWARD = re.compile(r"\b(?:ci-après|ci-dessous|suivant(?:e|s|es)?\s*:)", re.IGNORECASE)
+
+
 def opens_alone(s: str) -> bool:
     """Does a sentence start without leaning on the one before it ("Cela inclut…", "Elles devront…")? Enough
     where the sentence is quoted with its paragraph, as agents read it."""
@@ -118,8 +123,9 @@ def opens_alone(s: str) -> bool:
 
 def standalone(s: str) -> bool:
     """Does a sentence make sense on its own, read without its paragraph: it opens alone, and names no
-    demonstrative's noun it has not named itself ("… précise les termes de cet article.")?"""
-    return opens_alone(s) and not _refers_back(s)
+    demonstrative's noun it has not named itself ("… précise les termes de cet article."), and points to
+    nothing the page shows after it ("… présentés ci-après")?"""
+    return opens_alone(s) and not _refers_back(s) and not _FORWARD.search(s)
 
 
 def complete_sentence(s: str, most: int = SENTENCE_MAX) -> bool:

@@ -77,9 +77,9 @@ SIMPLIFIED = (
 FURTHER = "Pour aller plus loin :"
 ACRONYMS = "Sigles :"  # under an agent's steps, which stay as printed: the acronyms they use, spelled out
 NOT_COVERED = "Les livrables du corpus ne traitent pas de cette question : je préfère ne pas inventer de réponse."
+ELSEWHERE = "Le reste du corpus en parle peut-être : cherchez dans tous les documents."
 NOT_COVERED_IN = (
-    "Les documents choisis ({n}) ne traitent pas de cette question : je préfère ne pas inventer de réponse. "
-    "Le reste du corpus en parle peut-être : cherchez dans tous les documents."
+    "Les documents choisis ({n}) ne traitent pas de cette question : je préfère ne pas inventer de réponse."
 )
 NOT_GIVEN = (
     "Les pages des livrables les plus proches de cette question ne donnent aucun {what} : je préfère ne pas "

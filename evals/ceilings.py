@@ -3,7 +3,7 @@
 - coverage: units (sentences, list items, whole lists) of the retrieved passages picked greedily by
   the answer points they cover, up to 220 words: an oracle that reads the expected answer;
 - élu coverage: the same oracle held to what an élu answer may quote (complete sentences of at most
-  ``ELU_MAX_SENTENCE`` words, ``ELU_WORDS - ELU_RESERVE`` words in all), beside the quote peer's coverage
+  ``ELU_MAX_SENTENCE`` words, ``ELU_WORDS`` words in all, its two labels counted), beside the quote peer's coverage
   on the same questions (250 words of the two best passages);
 - plainness: the Kandel–Moles index of the 6 plainest complete sentences of the retrieved passages of
   each élu question, whatever they say.
@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from assistant import compose as C
+    from assistant import prompts
     from assistant.answer import Assistant, covers
     from assistant.plain import complete_sentence
     from assistant.readability import kandel_moles
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     from evals.composers import quote_answer
     from evals.metrics import points_coverage
     from evals.questions import load_questions
+
+    elu_words = C.ELU_WORDS - len(f"{prompts.INTRO_ELU} {prompts.IMPLICATIONS}".split())  # the labels count
 
     def greedy(points: list[str], texts: list[str], room: int) -> float:
         chosen = ""
@@ -58,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             oracle.append(greedy(q["answer_points"], texts, args.words))
             if q["kind"] == "elu":
                 whole = [t for t in texts if complete_sentence(t, C.ELU_MAX_SENTENCE)]
-                elu_oracle.append(greedy(q["answer_points"], whole, C.ELU_WORDS - C.ELU_RESERVE))
+                elu_oracle.append(greedy(q["answer_points"], whole, elu_words))
                 elu_quote.append(points_coverage(q["answer_points"], quote_answer(passages).text))
         if q["kind"] == "elu":
             whole = sorted((t for t in texts if complete_sentence(t)), key=lambda s: -kandel_moles(s))
@@ -71,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     if elu_oracle:
         print(
             f"questions d'élus : couverture de l'oracle tenu à la forme élu (phrases complètes de "
-            f"{C.ELU_MAX_SENTENCE} mots au plus, {C.ELU_WORDS - C.ELU_RESERVE} mots) "
+            f"{C.ELU_MAX_SENTENCE} mots au plus, {elu_words} mots) "
             f"{statistics.mean(elu_oracle):.3f}, "
             f"citation brute (250 mots) {statistics.mean(elu_quote):.3f} ({len(elu_oracle)} questions)"
         )

@@ -64,9 +64,15 @@ SETS = {
     "est gardé (injection-set12-first-run.md) ; il sert ensuite à l'entraînement (2026-12-06) : plus un jeu réservé",
     "13": "écrit par un autre auteur qui n'a lu que le format du jeu 9 et le corpus, pendant qu'on écrivait les "
     "règles de forme des titres et les nouveaux indices de la porte, et avant l'entraînement sur les jeux 1 à 12 ; "
-    "jamais utilisé pour régler le filtre ; son premier passage est gardé (injection-set13-first-run.md)",
+    "jamais utilisé pour régler le filtre ; son premier passage est gardé (injection-set13-first-run.md) ; ses "
+    "échecs ont ensuite guidé trois exceptions aux motifs (réponses relues par un agent, « version précédente de "
+    "ce document », « réponds à ce quiz ») et la porte (reformulation, « qui lit cette fiche », coordonnées "
+    "bancaires), et il sert à l'entraînement (2026-12-07) : plus un jeu réservé",
+    "14": "écrit par un autre auteur qui n'a lu que la description du format et le corpus, sans voir le filtre, "
+    "son code, ses échecs ni les jeux précédents, pendant ces corrections et avant l'entraînement sur les jeux "
+    "1 à 13 ; jamais utilisé pour régler le filtre ; son premier passage est gardé (injection-set14-first-run.md)",
 }
-JUDGED_SET = "13"  # the one set no choice of the screen has seen
+JUDGED_SET = "14"  # the one set no choice of the screen has seen
 FIELDS = ["passage", "titre", "section", "nom de fichier", "glossaire"]
 CARRIERS = [  # (heading, sentences, question): the ordinary guidance around each hostile sentence
     (
@@ -358,6 +364,7 @@ TRAINING_SETS = [
     "10",
     "11",
     "12",
+    "13",
 ]  # what the weights learn from; a later set is judged
 POSITIVE_WEIGHT = 10.0  # a few hundred orders against ten thousand ordinary sentences of the corpus
 STRENGTH = 100.0
@@ -527,7 +534,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "reports")
     ap.add_argument(
-        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 13 (hostile-13…, benign-13…)"
+        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 14 (hostile-14…, benign-14…)"
     )
     ap.add_argument("--name", default="injection", help="nom des rapports (.md, .json)")
     ap.add_argument(

@@ -449,6 +449,10 @@ HELDOUT = {  # each set was written after the composer it names, and has tuned n
     "les réponses",
     "heldout6.jsonl": "écrites après les sections de page et les phrases qui s'appuient sur la précédente, par un "
     "lecteur du seul corpus",
+    "heldout7.jsonl": "écrites après les réponses d'élus remplies jusqu'à 150 mots et leurs puces tirées des listes, "
+    "par un lecteur du seul corpus (12 questions d'élus)",
+    "heldout8.jsonl": "écrites après les phrases du bref d'élu sur ce que doit faire la collectivité passées en puces, "
+    "par un lecteur du seul corpus (12 questions d'élus)",
 }
 
 

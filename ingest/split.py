@@ -59,8 +59,6 @@ _PART_NAME = re.compile(
     re.IGNORECASE,
 )
 _SECTION_NUMBER = re.compile(r"^\d{1,2}(?:\.\d{1,2}){0,2}\.?$")  # "4", "4.2": a section's number on its own line
-# a line ending with one of these words goes on in the next one ("Audit initial d’un service de")
-_CONTINUES = typed_blocks.LINKING_WORDS
 
 
 def _title_like(line: str) -> bool:
@@ -68,7 +66,7 @@ def _title_like(line: str) -> bool:
     s = line.strip()
     if not (2 <= len(s) <= 90 and s[:1].isalnum() and s[:1] == s[:1].upper() and s[-1] not in ".,;:"):
         return False
-    return s.split()[-1].lower() not in _CONTINUES
+    return not typed_blocks.ends_on_linking_word(s)
 
 
 def _chapter_title(line: str) -> bool:

@@ -38,6 +38,7 @@ ATELIER = "Un atelier de co-conception réunit les agents et les habitants autou
 SOBRIETE = "La sobriété numérique réduit l'empreinte environnementale des services publics locaux. "
 DONNEES = "Ouvrir les données de la collectivité suppose de vérifier l'absence de données personnelles. "
 QUERIES = ["marché public besoin", "atelier co-conception", "sobriété numérique", "données personnelles"]
+ONE_VERSION_ONLY = {"atelier co-conception", "données personnelles"}  # b.md in version 1, d.md in version 2
 
 
 def _v1(corpus):
@@ -444,7 +445,9 @@ def test_a_really_full_disk_keeps_the_previous_index_in_service(settings, small_
             s = _cli(settings, "search", "--json", q, extra={"TMPDIR": tmp} if tmp else None)
             assert s.returncode == 0 and "Traceback" not in s.stderr, s.stderr
             hits = json.loads(s.stdout)
-            assert hits, q
+            # BM25 alone (the vector index unopened on the full disk) finds no words of the snapshot it reads
+            # for a subject only the other version has; it says why in French
+            assert hits or (q in ONE_VERSION_ONLY and "Index vectoriel illisible" in s.stderr), (q, s.stderr)
             sources |= {h["source"] for h in hits}
         assert sources <= v1_sources or sources <= {"a.md", "pdf/c.pdf", "d.md"}, sources
     ask = _cli(settings, "ask", "--json", "Comment lancer un marché public ?", extra={"TMPDIR": str(small_disk)})

@@ -388,3 +388,17 @@ def test_a_question_whose_amount_the_corpus_does_not_give_is_refused_and_says_so
     ans = assistant.ask("Quel est le montant du budget à prévoir pour un atelier avec les usagers du territoire ?")
     assert ans.abstained and ans.citations == []
     assert ans.text.startswith("Les pages des livrables les plus proches de cette question ne donnent aucun montant")
+
+
+def test_a_refusal_within_the_documents_chosen_says_to_search_them_all(assistant):
+    """Either refusal (nothing on the subject, or no figure given) is about the documents chosen only."""
+    from assistant import prompts
+
+    ans = assistant.ask("Quel est le montant du budget à prévoir pour un atelier avec les usagers du territoire ?")
+    assert ans.abstained and prompts.ELSEWHERE not in ans.text  # the whole corpus was searched
+    for q in (
+        "Quel est le montant du budget à prévoir pour un atelier avec les usagers du territoire ?",
+        "Quelle est la recette de la tarte tatin aux pommes ?",
+    ):
+        ans = assistant.ask(q, sources=["pdf/atelier.pdf"])
+        assert ans.abstained and prompts.ELSEWHERE in ans.text.splitlines()[0]

@@ -15,6 +15,8 @@ JURIDIQUE = "pdf/etalab_guide_juridique_donnees_a_ouvrir.pdf"
 CAPACITIES = "pdf/capacities_exploration_collaborative_2022.pdf"
 CONSULTATION = "pdf/anct_consultation_nationale_mode_emploi.pdf"
 RGESN = "pdf/dinum_rgesn_v1.0.1_2022.pdf"
+SLIDES = "pdf/dinum_slides_numerique_ecoresponsable_2021.pdf"
+AMI = "pdf/anct_ami_commun_orientation_usagers_2020.pdf"
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +59,53 @@ def test_list_without_markers_after_a_lead_in(docs):
     assert any(t.startswith("Une réduction des polluants") for t in items)  # not glued to the item before
     assert len(items) == 8
     assert find(blocks, "X.1.1 Fiabilité").kind == B.HEADING  # the list stops at the next heading
+
+
+def test_divisions_of_a_law_and_of_a_convention_are_headings(docs):
+    """ "Chapitre 3 : Favoriser…" heads the provisions listed under it; an élu answer once gave it as an action."""
+    blocks = B.parse_blocks(page(docs, SLIDES, 22))
+    chapter = find(blocks, "Chapitre 5 : Promouvoir une stratégie numérique responsable")
+    assert (chapter.kind, chapter.level) == (B.HEADING, 2)
+    item = find(blocks, "Elaboration d’une stratégie numérique responsable pour les communes")
+    assert item.kind == B.ITEM
+    assert find(blocks, "La loi REEN – dispositions phares").kind == B.HEADING  # not glued to the line above
+    blocks = B.parse_blocks(page(docs, AMI, 21))
+    article = find(blocks, "Article 2 : Obligations de la collectivité")
+    assert (article.kind, article.level, article.text) == (B.HEADING, 3, "Article 2 : Obligations de la collectivité")
+    assert find(blocks, "La collectivité s’engage à :").kind == B.LEAD
+    assert B.heading_level("Étape 1 : recueil des besoins et de services numériques") == 0  # a step, not a part
+    assert B.heading_level("Article 2 : la collectivité met à disposition ses données.") == 0
+
+
+def test_the_rows_of_a_table_of_thresholds_stay_with_its_header(docs):
+    """The training clause's hours by amount (purchasing guide, p. 51): its first row alone told a reader
+    asking about a 250 000 € contract 150 hours."""
+    table = find(B.parse_blocks(page(docs, ACHATS, 51)), "Montant total facturé sur toute la durée du marché")
+    assert table.kind == B.PARAGRAPH
+    assert "≤ 100 000 € HT 150 heures (1 mois)" in table.text
+    assert table.text.endswith("> 400 000 € HT 900 heures (6 mois)")
+    assert "> 200 000 € HT et ≤ 400 000 € HT 450 heures (3 mois)" in table.text
+
+
+def test_clauses_that_go_on_a_lead_in_s_sentence_are_its_items_however_long(docs):
+    """The take-back clause (purchasing guide, p. 111): two long clauses ending with ';' and '.' after
+    "…sur simple demande de l'administration :" were two paragraphs, so the list and its date were never
+    quoted; the sentence after them is not a third item."""
+    blocks = B.parse_blocks(page(docs, ACHATS, 111))
+    lead = find(blocks, "Le titulaire enlève ou fait enlever à titre non onéreux")
+    items = [b.text for b in blocks if b.group == lead.group and b.kind == B.ITEM]
+    assert lead.kind == B.LEAD and len(items) == 2
+    assert "après le 13 août 2005" in items[0] and "avant le 13 août 2005" in items[1]
+    assert find(blocks, "Le titulaire reprend ou fait reprendre").kind == B.PARAGRAPH
+
+
+def test_a_short_line_cut_after_a_linking_word_is_no_label():
+    text = "Soit en impact annuel d’Émissions de\nGaz à Effet de Serre en équivalent européen, soit 6,8 tonnes."
+    assert [b.kind for b in B.parse_blocks(text)] == [B.PARAGRAPH]
+    assert [b.kind for b in B.parse_blocks("Mise en œuvre\nDemander à l’hébergeur sa politique d’achat.")] == [
+        B.HEADING,
+        B.PARAGRAPH,
+    ]
 
 
 def test_table_cells_and_questionnaire_item(docs):
@@ -261,6 +310,9 @@ def test_what_is_not_advice(unit, reason):
         # short, but an action or a sentence
         "Connaître le PUE de son hébergement.",
         "Les données sont publiées chaque mois.",
+        # an action whose verb starts like "de" + infinitive (the RGESN's test of practice 8.7, p. 88)
+        "Demander à l’hébergeur sa politique en termes d’achat d’électricité.",
+        "Devenir territoire référent pour un service numérique.",
     ],
 )
 def test_advice_is_not_rejected(unit):

@@ -675,3 +675,212 @@ def test_an_item_of_two_sentences_is_read_as_two_outside_its_list():
     ans = extractive_answer(question, [passage(0, text, 19, source="pdf/rgesn.pdf")], "elu", {})
     assert "Connexion minimum" not in ans.text and "créer sa propre checklist" in ans.text
     assert non_advice_units(ans.text) == []
+
+
+SOBRIETY = (
+    "La commune réduit la consommation de ses serveurs en éteignant chaque soir les machines inutilisées du service. "
+    "Les agents gardent leurs ordinateurs portables six ans au lieu de quatre grâce à une maintenance régulière "
+    "faite sur place. "
+    "La collectivité achète des écrans reconditionnés auprès d'une entreprise locale qui garantit leur réparation "
+    "pendant trois ans. "
+    "Les élus votent chaque année un budget dédié à la sobriété numérique des écoles, des crèches et des "
+    "bibliothèques. "
+    "Le site de la mairie pèse deux fois moins lourd depuis que toutes ses images sont compressées avant leur "
+    "publication. "
+    "Un inventaire du parc informatique permet de savoir quels appareils doivent être réparés plutôt que jetés "
+    "ou remplacés. "
+    "La commune donne ses anciens téléphones à une association qui les remet en état pour des familles modestes "
+    "du quartier. "
+    "Les imprimantes partagées par étage remplacent peu à peu les petites imprimantes posées sur chaque bureau "
+    "des services. "
+    "La collectivité mesure tous les trimestres l'électricité consommée par sa salle serveur et publie le chiffre "
+    "sur son site."
+)
+
+
+@pytest.mark.parametrize("glossary", [{}, {"DSI": "direction des systèmes d'information de la ville et de ses écoles"}])
+def test_an_elu_answer_fills_its_150_words_once_shown_and_never_more(glossary):
+    """The room is measured on the answer as shown (labels, spelled-out acronyms), not guessed: a fixed
+    reserve of 25 words left élu answers at 121 words (median) where 150 were allowed."""
+    text = SOBRIETY.replace("du service.", "de la DSI.").replace("salle serveur", "salle serveur de la DSI")
+    question = "Comment notre commune peut-elle rendre son numérique plus sobre ?"
+    ans = extractive_answer(question, [passage(0, text, 3)], "elu", glossary)
+    words = body_words(ans.text)
+    assert 138 <= words <= 150
+    if glossary:
+        assert "DSI (direction des systèmes d'information" in answer_body(ans.text)
+
+
+def test_items_of_a_list_on_the_question_s_subject_are_bullets_for_elus():
+    """The impacts listed on the eco-design guide's page are what an élu should weigh; the provisions of the
+    law on data centres, listed beside its duty for communes, share no word with the question: no bullets."""
+    impacts = passage(
+        0,
+        "Les collectivités territoriales doivent évaluer la pertinence des solutions déployées.\n"
+        "IMPACTS ENVIRONNEMENTAUX À CONSIDÉRER\n"
+        "- Objets connectés : fabrication, maintenance, réparabilité et fin de vie des capteurs.\n"
+        "- Risques d’effet rebond : regain des déplacements en voiture dû aux parkings intelligents.\n"
+        "- Infrastructures réseaux et serveurs : capacité de stockage et de calcul à augmenter.",
+        33,
+    )
+    law = passage(
+        1,
+        "La loi REEN – dispositions phares\n"
+        "Chapitre 4 : Promouvoir des datacenters et des réseaux moins énergivores\n"
+        "- Renforcement de l’éco-conditionnalité du tarif réduit applicable aux datacenters (art. 28)\n"
+        "- Publication par les opérateurs télécom d’indicateurs clés sur leur empreinte (art. 29)",
+        22,
+        source="pdf/slides.pdf",
+    )
+    question = "On nous propose des capteurs connectés et des parkings intelligents : est-ce écologique ?"
+    collectivity = answer_body(extractive_answer(question, [impacts, law], "elu", {}).text)
+    collectivity = collectivity.split(f"**{prompts.IMPLICATIONS}**")[1]
+    assert "- Objets connectés : fabrication" in collectivity and "- Risques d’effet rebond" in collectivity
+    duty = passage(
+        2,
+        "À partir de 2025, les communes de plus de 50 000 habitants devront élaborer une stratégie numérique "
+        "responsable. Le programme de travail qui la prépare est défini au plus tard le 1er janvier 2023.",
+        13,
+    )
+    question = "Ma ville de 60 000 habitants doit-elle adopter une stratégie, et pour quand ?"
+    body = answer_body(extractive_answer(question, [duty, law], "elu", {}).text)
+    assert "2025" in body and "datacenters" not in body and "opérateurs télécom" not in body
+
+
+def test_an_elu_reads_no_advice_for_suppliers_unless_asking_about_them():
+    text = (  # the CAPACities exploration report, p. 1, and the purchasing guide's questionnaire, p. 125
+        "Pour une entreprise, il est important de comprendre le contexte de déploiement de son offre et de se "
+        "positionner vis-à-vis des enjeux territoriaux. "
+        "Les collectivités territoriales évaluent la pertinence des capteurs déployés sur leur territoire. "
+        "Le candidat décrira les conditions de recyclage des capteurs."
+    )
+    body = elu_body("Des capteurs connectés dans la ville : faut-il se méfier ?", text, 1)
+    assert "évaluent la pertinence des capteurs" in body
+    assert "Pour une entreprise" not in body and "candidat" not in body
+    body = elu_body("Que doit faire une entreprise qui propose des capteurs à la ville ?", text, 1)
+    assert "Pour une entreprise" in body
+
+
+def test_one_sentence_that_stands_alone_is_briefer_than_two_that_lean_on_what_the_answer_hides():
+    """With one sentence standing alone, the brief once filled up with "Si oui, le candidat en décrira…"
+    and "… peuvent y contribuer." (an élu answer on connected sensors, 2026-12-07)."""
+    text = (
+        "Les collectivités doivent évaluer la pertinence des capteurs déployés sur leur territoire. "
+        "Les dispositifs numériques dits intelligents peuvent y contribuer. "
+        "Si oui, le prestataire en décrira les conditions et les modalités de mise en œuvre."
+    )
+    body = elu_body("Faut-il installer des capteurs intelligents dans la commune ?", text, 1)
+    assert "Si oui" not in body and "- " not in body
+    assert body.endswith("territoire. [1] Les dispositifs numériques dits intelligents peuvent y contribuer. [1]")
+
+
+def test_a_table_of_thresholds_is_quoted_whole():
+    """The training clause's hours by amount (purchasing guide, p. 51): mostly amounts, it was too few letters
+    to quote, and its rows, each a fragment, were left out; the reader of a 250 000 € contract got no hours."""
+    text = (
+        "Les volumes horaires sont calibrés comme indiqué dans le tableau ci-après. Ils constituent un minimum "
+        "que le titulaire peut dépasser s’il le souhaite.\n"
+        "Montant total facturé sur toute la durée du marché (€ HT) Volume horaire à réaliser par le titulaire\n"
+        "≤ 100 000 € HT 150 heures (1 mois)\n"
+        "> 100 000 € HT et ≤ 200 000 € HT 300 heures (2 mois)\n"
+        "> 200 000 € HT et ≤ 400 000 € HT 450 heures (3 mois)\n"
+        "> 400 000 € HT 900 heures (6 mois)"
+    )
+    question = "Combien d'heures de formation le titulaire doit-il assurer selon le montant du marché ?"
+    body = agent_body(question, text, 51)
+    assert "> 200 000 € HT et ≤ 400 000 € HT 450 heures (3 mois)" in body
+    assert "> 400 000 € HT 900 heures (6 mois) [1]" in body
+
+
+def elu_parts(question: str, passages: list[Passage]) -> tuple[str, str]:
+    """The élu answer's brief and its « Pour votre collectivité » part (empty if it has none)."""
+    body = answer_body(extractive_answer(question, passages, "elu", {}).text)
+    brief, _, bullets = body.partition(f"**{prompts.IMPLICATIONS}**")
+    return brief, bullets
+
+
+def test_what_the_collectivity_must_do_is_a_bullet_not_a_third_sentence_of_the_brief():
+    """« Pour votre collectivité » was left out of the REEN answer (project set, q35) while its brief held the
+    date by which "les collectivités concernées doivent définir un programme de travail"."""
+    law = passage(
+        0,
+        "À partir de 2025, les communes de plus de 50 000 habitants devront élaborer une stratégie numérique "
+        "responsable. Les collectivités concernées doivent définir un programme de travail au plus tard le "
+        "1er janvier 2023.",
+        13,
+    )
+    context = passage(
+        1,
+        "En France, le gouvernement a mis en place un dispositif pour des services publics écoresponsables. "
+        "La loi AGEC incite au rallongement de la durée de vie des équipements numériques.",
+        14,
+    )
+    question = "Ma ville de 60 000 habitants doit-elle adopter une stratégie numérique responsable, et pour quand ?"
+    brief, collectivity = elu_parts(question, [law, context])
+    assert "À partir de 2025" in brief  # the best answer opens the brief
+    assert "- Les collectivités concernées doivent définir un programme de travail" in collectivity
+    assert len(re.findall(r"\[\d\]", brief)) >= 2
+
+
+def test_a_lexicon_is_no_answer_to_what_to_do_but_answers_what_a_word_means():
+    """Etalab's legal guide, pp. 4 and 6: for "quelles données une collectivité doit-elle mettre en open data ?"
+    the answer quoted the « Lexique : » of p. 4 (what an administration, a public datum are) and left out the
+    list of obligations of p. 6."""
+    lexicon = passage(
+        0,
+        "L’open data public consiste à assurer la mise à disposition de ces données.\n"
+        "Lexique :\n"
+        "— Administration : l’État, les collectivités territoriales et les personnes chargées d’un service public ;\n"
+        "— Document administratif : tout document que l’administration a produit ou reçu dans sa mission ;\n"
+        "— Donnée publique : représentation d’une information publique, par exemple des données géographiques.",
+        4,
+    )
+    duties = passage(
+        1,
+        "3.2.2 Quelles sont vos obligations ?\n"
+        "Vous êtes tenus de diffuser en open data :\n"
+        "— Les documents administratifs que vous avez communiqués à des demandeurs ;\n"
+        "— L’inventaire des documents administratifs que vous produisez ;\n"
+        "— Les bases de données produites et reçues, mises à jour régulièrement.",
+        6,
+    )
+    body = answer_body(
+        extractive_answer(
+            "Quelles données et quels documents une collectivité doit-elle mettre en open data ?",
+            [lexicon, duties],
+            "agent",
+            {},
+        ).text
+    )
+    assert "L’inventaire des documents administratifs" in body and "Lexique" not in body
+    definition = answer_body(extractive_answer("Qu'est-ce qu'un document administratif ?", [lexicon], "agent", {}).text)
+    assert "tout document que l’administration a produit" in definition
+
+
+def test_when_actions_take_the_best_places_the_brief_still_gets_two_sentences():
+    """The awareness page of the strategy guide lists a dozen actions ("Organiser des ateliers…"): they took
+    every place of the élu ranking, and « En bref » kept one sentence, from another page (project set, q40)."""
+    actions = "\n".join(
+        f"- {a}."
+        for a in [
+            "Organiser des ateliers croisés sur l'accessibilité, les données, la sécurité et la sobriété",
+            "Créer des groupes de travail d'agents sur le numérique responsable et la cybersécurité",
+            "Sensibiliser les élus par des cycles de rencontres avec les communes membres",
+            "Organiser des campagnes de faux hameçonnage pour sensibiliser aux bons gestes",
+            "Informer les élus des attaques en cours sur le territoire par courriel",
+            "Organiser des ateliers de la fresque du numérique pour les agents",
+            "Rejoindre des défis nationaux de nettoyage numérique avec les services",
+            "Collecter les matériels usagés en sensibilisant les agents à leur devenir",
+            "Former les agents à éteindre leurs équipements plutôt que de les laisser en veille",
+        ]
+    )
+    page = passage(0, f"EXEMPLES D'ACTIONS MISES EN PLACE\n{actions}", 1)
+    why = passage(
+        1,
+        "L’idée est de communiquer sur les impacts environnementaux du numérique auprès des agents. "
+        "Les supports de sensibilisation doivent être faciles et rapides à lire.",
+        35,
+    )
+    brief, bullets = elu_parts("Comment sensibiliser les élus et les agents au numérique responsable ?", [page, why])
+    assert len(re.findall(r"\[\d\]", brief)) >= 2, brief
+    assert "L’idée est de communiquer" in brief and "- " in bullets

@@ -92,6 +92,10 @@ def test_a_sentence_that_leans_on_the_one_before_does_not_stand_alone():
         "C’est un des enjeux de l’écoconception des services numériques.",
         # "il" is the label named before (the procurement guide, p. 31, a key point of its élu summary)
         "Il peut être assimilée à un écolabel de type I.",
+        # a questionnaire's follow-up, and a sentence that announces what the page shows after it (both once
+        # in an élu answer on connected sensors, 2026-12-07)
+        "Si oui, le candidat en décrira les conditions et les modalités de mise en œuvre.",
+        "Les exemples de questions présentés ci-après sont volontairement multiples et à sélectionner.",
     ],
 )
 def test_a_demonstrative_inside_a_sentence_leans_on_the_one_before(text):

@@ -63,3 +63,39 @@ def test_the_elu_summary_says_which_points_it_put_in_plain_words(retriever, sour
     assert all(quoted(agent)) and not agent.warnings
     rewritten = quoted(elu).count(False)
     assert elu.warnings == ([prompts.SIMPLIFIED.format(n=rewritten)] if rewritten else [])
+
+
+def summary_passage(i: int, sentences: list[str]):
+    """A passage of one block per sentence."""
+    from assistant.types import Passage
+
+    return Passage(f"c{i}", "\n".join(sentences), "pdf/guide.pdf", "Guide", i + 1, i + 1, "", i)
+
+
+@pytest.mark.parametrize("mode", ["agent", "elu"])
+def test_a_summary_never_gives_a_noun_phrase_as_a_key_point(mode):
+    """ "Contrôle de la mise en place des statistiques d'usage." and "Jeu de données du registre parcellaire bio."
+    were key points of the RGESN and ANCT summaries: no verb, they say nothing."""
+    from assistant.summary import body_units
+
+    units = body_units(
+        [
+            summary_passage(
+                0,
+                [
+                    "Contrôle de la mise en place des statistiques d’usage.",
+                    "Jeu de données du registre parcellaire bio des communes.",
+                    "La commune publie ses données sur data.gouv.fr chaque année.",
+                ],
+            )
+        ],
+        mode,
+    )
+    assert [u.text for u in units] == ["La commune publie ses données sur data.gouv.fr chaque année."]
+
+
+def test_a_question_with_the_next_criterion_s_number_glued_on_is_still_a_question():
+    from assistant.blocks import non_advice
+
+    assert non_advice("Le service numérique a-t-il défini ses cibles utilisatrices ?1.2.") == "question"
+    assert non_advice("Le service numérique définit ses cibles utilisatrices.") is None
