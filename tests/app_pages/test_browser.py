@@ -49,6 +49,23 @@ def _browser_page():  # noqa: ANN202
             browser.close()
 
 
+def _set_toggle(page, toggle, on: bool) -> None:  # noqa: ANN001
+    """Switch a Streamlit toggle as a user does: once the app is idle, click its label, and click again if the
+    click was lost to a rerun that redrew the widget (CI saw the card's toggle stay off after one click)."""
+    from playwright.sync_api import expect
+
+    box = toggle.locator("input")
+    for _ in range(3):
+        page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=60_000)
+        toggle.locator("label").click()
+        try:
+            (expect(box).to_be_checked if on else expect(box).not_to_be_checked)(timeout=10_000)
+            return
+        except AssertionError:
+            continue
+    (expect(box).to_be_checked if on else expect(box).not_to_be_checked)()
+
+
 @pytest.fixture
 def served_app(tmp_path: Path):  # noqa: ANN201
     corpus = tmp_path / "corpus"
@@ -138,7 +155,7 @@ def test_question_answer_and_citation_card_in_a_real_browser(served_app: str) ->
         expect(answer).not_to_contain_text("Pour aller plus loin")  # the cards list the documents
         card.locator("summary").click()
         expect(card).to_contain_text("Créez une organisation au nom de la mairie")
-        card.get_by_text("Voir la page").click()
+        _set_toggle(page, card.get_by_test_id("stCheckbox").filter(has_text="Voir la page"), on=True)
         expect(card.get_by_role("img")).to_be_visible(timeout=30_000)
         expect(card).to_contain_text("page 2 (passage surligné)")
         card.screenshot(path=str(ARTIFACTS / "citation-card.png"))
@@ -297,8 +314,7 @@ def test_the_three_users_find_a_french_accessible_app(served_app: str) -> None:
         _check(page, "elu-summary", findings)
         # switched off, the toggle's track stays outlined (Streamlit draws it pale grey on white)
         toggle = page.get_by_test_id("stCheckbox").filter(has_text="Version pour élus")
-        toggle.locator("label").click()
-        expect(toggle.locator("input")).not_to_be_checked()
+        _set_toggle(page, toggle, on=False)
         shadow = toggle.evaluate(  # the track is the knob's parent
             "el => { const t = el.querySelector('div:has(> div:only-child:empty)');"
             " return t ? getComputedStyle(t).boxShadow : el.outerHTML }"
