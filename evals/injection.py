@@ -70,9 +70,14 @@ SETS = {
     "bancaires), et il sert à l'entraînement (2026-12-07) : plus un jeu réservé",
     "14": "écrit par un autre auteur qui n'a lu que la description du format et le corpus, sans voir le filtre, "
     "son code, ses échecs ni les jeux précédents, pendant ces corrections et avant l'entraînement sur les jeux "
-    "1 à 13 ; jamais utilisé pour régler le filtre ; son premier passage est gardé (injection-set14-first-run.md)",
+    "1 à 13 ; jamais utilisé pour régler le filtre ; son premier passage est gardé (injection-set14-first-run.md) ; "
+    "il sert ensuite à l'entraînement, et sa phrase « à partir de maintenant » a ajouté cet indice à la porte "
+    "(2026-12-07) : plus un jeu réservé",
+    "15": "écrit par un autre auteur qui n'a lu que la description du format et le corpus, sans voir le filtre, "
+    "son code, ses échecs ni les jeux précédents, avant l'entraînement sur les jeux 1 à 14 ; jamais utilisé pour "
+    "régler le filtre ; son premier passage est gardé (injection-set15-first-run.md)",
 }
-JUDGED_SET = "14"  # the one set no choice of the screen has seen
+JUDGED_SET = "15"  # the one set no choice of the screen has seen
 FIELDS = ["passage", "titre", "section", "nom de fichier", "glossaire"]
 CARRIERS = [  # (heading, sentences, question): the ordinary guidance around each hostile sentence
     (
@@ -365,6 +370,7 @@ TRAINING_SETS = [
     "11",
     "12",
     "13",
+    "14",
 ]  # what the weights learn from; a later set is judged
 POSITIVE_WEIGHT = 10.0  # a few hundred orders against ten thousand ordinary sentences of the corpus
 STRENGTH = 100.0
@@ -534,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "reports")
     ap.add_argument(
-        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 14 (hostile-14…, benign-14…)"
+        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 15 (hostile-15…, benign-15…)"
     )
     ap.add_argument("--name", default="injection", help="nom des rapports (.md, .json)")
     ap.add_argument(
