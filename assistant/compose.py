@@ -703,8 +703,8 @@ def _quote_list(
     complementary segments: a paragraph of its page or of another, or a list of another page."""
     p = passages[proc.passage]
     heading = label(proc.heading) if proc.heading != p.title else None
-    part = prompts.LIST_PART.format(heading=heading) if heading else ""
-    lines = [prompts.INTRO_LIST.format(title=p.title, pages=p.pages_label, part=part)]
+    part = prompts.LIST_PART.format(heading=_named(heading)) if heading else ""
+    lines = [prompts.INTRO_LIST.format(title=_named(p.title), pages=p.pages_label, part=part)]
     mark = citer.mark(proc.passage)
     preamble = _preamble(proc, per_passage[proc.passage], units)
     if preamble:
@@ -739,6 +739,21 @@ def _quote_list(
     if extra:
         lines += ["", prompts.COMPLEMENTS, *extra]
     return lines
+
+
+TITLE_WORDS = 10  # a document's title or a part's heading named in a lead sentence is cut after this many words
+_DANGLING = re.compile(
+    r"(?:[\s,;:–—-]+|\s+(?:[dl]['’]\S*|de|des|du|la|le|les|et|ou|à|au|aux|en|pour|sur|par|afin|un|une))+$"
+)
+
+
+def _named(title: str) -> str:
+    """A title short enough to name a document in a sentence: its first ``TITLE_WORDS`` words and "…",
+    without a word left hanging ("… afin de …"), when it is longer (the source card gives it whole)."""
+    words = title.split()
+    if len(words) <= TITLE_WORDS + 2:
+        return title
+    return f"{_DANGLING.sub('', ' '.join(words[:TITLE_WORDS]))}…"
 
 
 def _preamble(proc: Procedure, blocks: list[B.Block], units: list[Unit], words: int = 60) -> list[Unit]:

@@ -82,6 +82,23 @@ def neighbours(*ps: Passage):
 QUESTION = "Comment faire remonter automatiquement nos données sur data.gouv.fr par moissonnage ?"
 
 
+def test_a_long_title_is_named_short_in_the_lead_sentence_and_whole_on_the_card():
+    """A chapter title of 27 words would take a tenth of the answer's words before its first step."""
+    title = (
+        "5. Mise en place d'une démarche numérique responsable auprès de tous afin de sensibiliser les citoyens "
+        "aux enjeux environnementaux du numérique et de l'inclusion numérique"
+    )
+    first = passage(0, MOISSONNAGE, 12, title=title)
+    ans = extractive_answer(QUESTION, [first], "agent", {}, neighbour=neighbours(first))
+    lead = answer_body(ans.text).splitlines()[0]
+    assert lead.startswith("D'après « 5. Mise en place d'une démarche numérique responsable auprès… » (p. 12")
+    assert len(lead.split()) < 25 and title not in lead
+    assert f"[1] {title} (pdf/guide.pdf)" in ans.text  # the reader finds the document under its whole title
+    short = passage(0, MOISSONNAGE, 12, title="Guide pratique pour des achats numériques responsables (DINUM, 2021)")
+    ans = extractive_answer(QUESTION, [short], "agent", {}, neighbour=neighbours(short))
+    assert "« Guide pratique pour des achats numériques responsables (DINUM, 2021) »" in ans.text
+
+
 def test_the_procedure_is_quoted_whole_in_order_with_its_continuation():
     first = passage(0, MOISSONNAGE, 12)
     nxt = passage(1, MOISSONNAGE_NEXT, 13)
