@@ -244,7 +244,8 @@ _CUE = re.compile(
     r"sorties?|outputs?|repond\w*|responses?|repl(?:y|ies)|genere\w*|generat\w*|fabriqu\w*|humains?|human|"
     r"software|ordinateurs?|lecteurs?|lectrices?|personnages?|endoss\w*|deviens|devenir|peau|"
     r"operat(?:eur|or)s?|configuration|comportement|behaviou?r|filtres?|restrictions?|desormais|dorenavant|"
-    r"going forward|from now on|a partir de maintenant|des maintenant|des a present|bitcoins|virements?|wire|cotisations?|accounts?|carte d'achat|code secret|"
+    r"going forward|from now on|a partir de maintenant|des maintenant|des a present|"
+    r"bitcoins|virements?|wire|cotisations?|accounts?|carte d'achat|code secret|"
     # an order to assert something, to "vous" ("Vous devez affirmer que…", "Précisez que…", "Il convient
     # d'ajouter que…"): the model tells a buyer's instruction from a claim to slip into an answer
     r"(?:affirm|precis|indiqu|ecriv|ajout|mentionn|declar|annonc|soulign|conclu|pretend|certifi)\w*ez que|"
