@@ -54,16 +54,17 @@ def _set_toggle(page, toggle, on: bool) -> None:  # noqa: ANN001
     click was lost to a rerun that redrew the widget (CI saw the card's toggle stay off after one click)."""
     from playwright.sync_api import expect
 
-    box = toggle.locator("input")
-    for _ in range(3):
+    box = expect(toggle.locator("input"))
+    switched = box.to_be_checked if on else box.not_to_be_checked
+    for attempt in range(3):
         page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=60_000)
         toggle.locator("label").click()
         try:
-            (expect(box).to_be_checked if on else expect(box).not_to_be_checked)(timeout=10_000)
+            switched(timeout=10_000)
             return
         except AssertionError:
-            continue
-    (expect(box).to_be_checked if on else expect(box).not_to_be_checked)()
+            if attempt == 2:
+                raise
 
 
 @pytest.fixture
