@@ -151,7 +151,7 @@ def upper_share(s: str) -> float:
 
 CAPITALS = 0.8  # share of capitals in the letters of a heading printed in capitals
 LINKING_WORDS = frozenset(("de", "du", "des", "d’un", "d’une", "d'un", "d'une", "la", "le", "les", "et", "ou", "à"))
-LINKING_WORDS |= {"au", "aux", "en", "un", "une", "pour", "sur", "vers", "dans", "par", "avec", "sans"}
+LINKING_WORDS |= {"au", "aux", "en", "un", "une", "pour", "sur", "vers", "dans", "par", "avec", "sans", "afin"}
 
 
 def in_capitals(line: str) -> bool:

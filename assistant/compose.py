@@ -23,6 +23,7 @@ from assistant import blocks as B
 from assistant import prompts
 from assistant.hostile import gives_orders, strip_citation_marks
 from assistant.plain import (
+    advises,
     complete_sentence,
     infinitive_first,
     noun_phrase,
@@ -49,7 +50,7 @@ LIST_MARGIN = 0.15  # relevance added to the best list when the question asks ho
 COMPLEMENT_FLOOR = 0.5  # a complement to a quoted list is at least this share of its relevance
 ELU_MAX_SENTENCE = 40  # longer sentences are left out of élu answers when there are enough others
 LENGTH = 0.01  # relevance taken per word over 15, for élus
-PLAIN = 0.02  # relevance per point of Kandel–Moles above 50, for élus (0.008 before their bullets took list items)
+PLAIN = 0.1  # relevance per point of Kandel–Moles above 50, for élus (0.02 until 2026-12-07: see the README)
 _LEXICON = re.compile(r"^(?:lexique|glossaire|définitions|vocabulaire|sigles|acronymes)\s*:?$", re.IGNORECASE)
 SHORT_ITEM = 12  # words of a list item that is a short line; see ``_continuation``
 LIST_WORDS = 170  # a quoted list longer than this is cut at the end with "[…]"
@@ -469,8 +470,12 @@ def _agent(
     read = {i for i in sorted(best)[:READ_PASSAGES] if best[i] >= floor}
     reading = [x for x in segs if x.passage in read]
     reading.sort(key=lambda x: (x.passage, x.block))
-    lines = [prompts.INTRO_STEPS if procedure else prompts.INTRO_FACTS]
-    return lines + _render(reading, passages, per_passage, citer, AGENT_WORDS - _words(lines), procedure)
+    room = AGENT_WORDS - _words([prompts.INTRO_STEPS])
+    if procedure:  # fewer than two paragraphs that say what to do are facts, not a procedure of one step
+        trial = _render(reading, passages, per_passage, Citer(passages), room, True)
+        procedure = sum(bool(re.match(r"\d+\. ", line)) for line in trial) >= 2
+    lines = _render(reading, passages, per_passage, citer, room, procedure)
+    return [prompts.INTRO_STEPS if procedure else prompts.INTRO_FACTS, *lines]
 
 
 SEGMENT_WORDS = 90  # a paragraph quoted as one segment keeps at most this many words around its best sentence
@@ -655,9 +660,30 @@ def _render(
             continue
         if lead:
             out.append(f"{lead} {citer.mark(x.proc.passage)}")
+        # among steps, a paragraph that only describes ("La plateforme rassemble…") is context, not a step
+        context = numbered and not x.proc and blocks[x.units[0].block].kind != B.ITEM
+        context = context and not any(advises(t) for texts, _ in lines for t in texts)
         for texts, where in lines:
-            n += 1
-            out.append(f"{f'{n}.' if numbered else '-'} {' '.join(texts)} {citer.mark(where)}")
+            n += not context
+            out.append(f"{'' if context else f'{n}. ' if numbered else '- '}{' '.join(texts)} {citer.mark(where)}")
+    return out
+
+
+_LIST = re.compile(r"^\s*(?:\d{1,2}\.|-)\s")
+_CITED = re.compile(r"(?:\s*\[\d+\])+$")
+
+
+def markdown_blocks(lines: list[str]) -> list[str]:
+    """Lines with a blank line wherever Markdown would otherwise glue one to the line before it: a label
+    after an item would close that item ("- créer… **Open data**"), a paragraph after a step would go on
+    in it, and a step numbered "3." after a paragraph would not start a list. A line that announces what
+    follows (ending with ':') keeps its items right under it."""
+    out: list[str] = []
+    for line in lines:
+        prev = out[-1] if out else ""
+        if prev and line and not (_LIST.match(line) and (_LIST.match(prev) or _CITED.sub("", prev).endswith(":"))):
+            out.append("")
+        out.append(line)
     return out
 
 
@@ -742,9 +768,6 @@ def _quote_list(
 
 
 TITLE_WORDS = 10  # a document's title or a part's heading named in a lead sentence is cut after this many words
-_DANGLING = re.compile(
-    r"(?:[\s,;:–—-]+|\s+(?:[dl]['’]\S*|de|des|du|la|le|les|et|ou|à|au|aux|en|pour|sur|par|afin|un|une))+$"
-)
 
 
 def _named(title: str) -> str:
@@ -753,7 +776,10 @@ def _named(title: str) -> str:
     words = title.split()
     if len(words) <= TITLE_WORDS + 2:
         return title
-    return f"{_DANGLING.sub('', ' '.join(words[:TITLE_WORDS]))}…"
+    words = words[:TITLE_WORDS]
+    while len(words) > 1 and B.ends_on_linking_word(" ".join(words)):
+        words.pop()
+    return f"{' '.join(words).rstrip(' ,;:–—-')}…"
 
 
 def _preamble(proc: Procedure, blocks: list[B.Block], units: list[Unit], words: int = 60) -> list[Unit]:
@@ -832,6 +858,7 @@ def _elu(units: list[Unit], q: set[str], glossary: dict[str, str], citer: Citer,
     items = [u for u in units if noun_phrase(u.text) and standalone(u.text) and u.words <= ELU_MAX_SENTENCE]
     # nor a short action ("Viser différents niveaux d'écolabels."), unless the passages hold nothing else
     actions = [u for u in units if u not in pool and infinitive_first(u.text) and standalone(u.text) and u.words >= 3]
+    meaning = {id(u): u.relevance for u in pool}
     for u in pool + items + actions:
         u.relevance = _plain_score(u, glossary)
     ranked = _choose(pool + items, float("inf"), float("-inf"), 8)  # plainness may take relevance below zero
@@ -843,6 +870,9 @@ def _elu(units: list[Unit], q: set[str], glossary: dict[str, str], citer: Citer,
         prose += _choose(more, float("inf"), float("-inf"), 2 - len(prose), [u.stems for u in ranked])
         ranked += [u for u in prose if u not in ranked]
     prose = prose or [u for u in ranked if u not in items]
+    # the brief opens on the sentence that answers best, plain or not; plainness chooses the others
+    lead = max(prose, key=lambda u: meaning.get(id(u), float("-inf")), default=None)
+    prose.sort(key=lambda u: u is not lead)
 
     def concerns(u: Unit) -> bool:
         # an item of a list on the question's subject ("Objets connectés : fabrication, maintenance…")
@@ -982,7 +1012,7 @@ def extractive_answer(
     )
     if not lines or not citer.keys:
         return None
-    body = "\n".join(lines)
+    body = "\n".join(markdown_blocks(lines))
     if mode == "elu":
         body = expand_acronyms(body, glossary)
     # an agent's steps stay as printed: the acronyms they use are spelled out under them

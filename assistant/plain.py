@@ -68,6 +68,34 @@ def says_what_to_do(s: str) -> bool:
     return infinitive_first(s) or bool(_DO.match(s))
 
 
+# advice said anywhere in a sentence: an obligation, a recommendation, a first step, a possibility offered to
+# the reader ("La première étape … est de créer un compte", "Les acheteurs doivent…", "Il est recommandé…"),
+# or the next thing done in a sequence ("Le jeu de données se publie ensuite…")
+_INF = r"[a-zà-ÿ]+(?:er|ir|re)\b"  # an infinitive, as far as a regular expression can tell
+_MODAL = r"(?:doi(?:t|vent)|devez|devr(?:a|ont|ait|aient|ez)|peu(?:t|vent)|pouvez|pourr(?:a|ont|ait|aient|ez))"
+_ADVERB = r"(?:d['’]abord|aussi|également|notamment|ensuite|donc|par conséquent|ainsi|fortement|vivement|souvent)"
+_CLITIC = r"(?:(?:les?|la|leur|lui|en|y|se|vous|nous) |[ls]['’])"
+_ADVISED = (
+    r"recommandée?s?|conseillée?s?|préconisée?s?|nécessaires?|indispensables?|essentiel(?:le)?s?|important(?:e)?s?|"
+    r"utiles?|préférables?|tenue?s? de|invitée?s? à|à [a-zà-ÿ]+er"
+)
+_ADVISES = re.compile(
+    rf"\b(?:il (?:faut|convient|importe)|il s['’]agit (?:{_ADVERB} )?d(?:e |['’]){_INF}|"
+    rf"{_MODAL} (?:{_ADVERB} )?{_CLITIC}?(?!être\b){_INF}|(?:est|sont|semble) (?:{_ADVERB} )?(?:{_ADVISED})\b|"
+    r"(?:étape|premier pas|point de départ)\b.{0,80}?\best de\b|recommand(?:e|ons|ent)\b|préconis(?:e|ons|ent)\b|"
+    r"(?:a|avez|ont) la possibilité de|vous êtes invités?|veille[rz]? à|"
+    r"^(?:ensuite|puis|enfin|d['’]abord|une fois)\b|\bse [a-zà-ÿ]+ (?:ensuite|puis|enfin|d['’]abord)\b)",
+    re.IGNORECASE,
+)
+
+
+def advises(s: str) -> bool:
+    """Does the sentence say what to do, first or anywhere ("Les acheteurs doivent prévoir…"), or the next
+    thing done ("Le jeu de données se publie ensuite…")? A description ("La plateforme rassemble les
+    données…") does not: among an answer's steps, it is context."""
+    return says_what_to_do(s) or bool(_ADVISES.search(s))
+
+
 _ANAPHORA = re.compile(
     r"^(?:cela|ceci|ce|cet|cette|ces|celui|celle|ceux|celles|elle|elles|ils|leur|leurs|mais|ainsi|donc|"
     r"c['’](?:est|était|sera)|"  # "C'est un label de type I…", "C'est ce que tout bon acheteur nomme…"

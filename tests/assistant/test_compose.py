@@ -13,6 +13,7 @@ from assistant.compose import (
     _procedures,
     _question_stems,
     extractive_answer,
+    markdown_blocks,
     passage_blocks,
     rank_by_meaning,
     suggestions,
@@ -105,7 +106,7 @@ def test_the_procedure_is_quoted_whole_in_order_with_its_continuation():
     passages = [first, passage(5, QUESTIONNAIRE, 56, source="pdf/achats.pdf"), passage(6, TOC, 3)]
     ans = extractive_answer(QUESTION, passages, "agent", {}, neighbour=neighbours(first, nxt))
     body = answer_body(ans.text)
-    lines = body.splitlines()
+    lines = [line for line in body.splitlines() if line]
     assert lines[0].startswith("D'après « Guide data.gouv.fr » (p. 12, partie « Comment utiliser le service")
     assert lines[1].startswith("Il est possible de demander au moissonneur")  # what precedes the lead-in
     assert lines[2].startswith("Le principe du moissonnage") and lines[2].endswith("[1]")
@@ -223,10 +224,10 @@ def test_elu_answer_is_short_plain_and_in_two_parts():
     gloss = {"RGESN": "Référentiel général d'écoconception de services numériques"}
     ans = extractive_answer("Qu'apporte le RGESN à une commune ?", [passage(0, text, 4)], "elu", gloss)
     body = answer_body(ans.text)
-    assert body.startswith("**En bref**\n")
-    parts = body.split("\n\n")
-    assert parts[1].startswith("**Pour votre collectivité**\n- ")
-    brief = parts[0].split("\n", 1)[1]
+    assert body.startswith("**En bref**\n\n")
+    brief, label, bullets = body.removeprefix("**En bref**").partition("**Pour votre collectivité**")
+    assert label and bullets.startswith("\n\n- ")  # each label a paragraph of its own, not glued to the text
+    brief = brief.strip()
     sentences = re.findall(r"[^.!?]+[.!?] \[\d\]", brief)
     assert 2 <= len(sentences) <= 4 and all(s.strip()[0].isupper() for s in sentences)
     assert "RGESN (Référentiel général d'écoconception" in body
@@ -267,7 +268,8 @@ def test_a_paragraph_is_quoted_in_its_own_order_so_its_sentences_keep_their_ante
     body = agent_body("Comment géocoder les adresses d'un fichier ?", text, 23)
     first, then, last = (body.index(s) for s in ("Le géocodage consiste", "Cette opération", "Le site adresse"))
     assert first < then < last  # "Cette opération" follows the sentence it refers to
-    assert len(re.findall(r"^1\. ", body, re.M)) == 1 and not re.search(r"^2\. ", body, re.M)  # one paragraph, one step
+    # one paragraph, one unit; it describes (nothing in it says what to do), so it is no step
+    assert re.findall(r"^(?:\d+\.|-) ", body, re.M) == ["- "] and body.startswith(prompts.INTRO_FACTS)
 
 
 def test_a_sentence_that_leans_on_what_comes_before_its_paragraph_never_opens_a_step():
@@ -410,7 +412,7 @@ def test_elu_brief_leads_with_what_stands_alone_and_gives_actions_as_bullets():
     )
     body = elu_body("Que nous impose la loi sur la stratégie numérique responsable ?", text, 13)
     brief, _, bullets = body.partition(f"**{prompts.IMPLICATIONS}**")
-    assert brief.startswith("**En bref**\nÀ partir de 2025, les communes"), body
+    assert brief.startswith("**En bref**\n\nÀ partir de 2025, les communes"), body
     if "cet article" in body:  # only right after the sentence it leans on
         assert "stratégie numérique responsable. [1] Le décret" in brief, body
     for action in ("Organiser des ateliers", "Créer des groupes", "Organiser des campagnes"):
@@ -487,6 +489,49 @@ def test_an_agent_answer_spells_out_its_acronyms_under_steps_left_as_printed():
     ans = extractive_answer("Qui rédige le CCTP ?", [passage(0, spelled, 4)], "agent", glossary)
     assert prompts.ACRONYMS not in ans.text
     assert undefined_acronyms("Voir https://x.example/RGESN.pdf et www.RGAA.example.", glossary) == []
+
+
+def test_among_steps_a_description_is_context_and_no_step():
+    # "Comment publier les données de la mairie sur data.gouv.fr ?": steps 1 to 3 were descriptions of the
+    # platform (data.gouv.fr's guide, p. 3)
+    text = (
+        "La plateforme data.gouv.fr rassemble et met à disposition librement les données produites par les "
+        "organisations chargées d’une mission de service public. Elle est également un lieu d’échange entre "
+        "producteurs et réutilisateurs de données.\n"
+        "Créer un compte utilisateur\n"
+        "La première étape pour publier des jeux de données sur data.gouv.fr est de créer un compte utilisateur.\n"
+        "Publier un jeu de données\n"
+        "Le jeu de données se publie ensuite depuis le tableau de bord du compte utilisateur."
+    )
+    question = "Comment publier les données de la mairie sur data.gouv.fr ?"
+    body = answer_body(extractive_answer(question, [passage(0, text, 3)], "agent", {}).text)
+    assert body.startswith(prompts.INTRO_STEPS)
+    assert "\n\nLa plateforme data.gouv.fr rassemble" in body  # a paragraph of its own, before the steps
+    assert "1. La première étape" in body and "2. Le jeu de données se publie ensuite" in body
+    # a single paragraph that says what to do is no procedure: the answer gives facts, not "1." alone
+    one = text.rsplit("\n", 2)[0]
+    body = answer_body(extractive_answer(question, [passage(0, one, 3)], "agent", {}).text)
+    assert body.startswith(prompts.INTRO_FACTS) and not re.search(r"^\d+\. ", body, re.M)
+
+
+def test_labels_steps_and_paragraphs_are_markdown_blocks_of_their_own():
+    """CommonMark (the app's Markdown) glues a line to the list item or the paragraph before it: a label
+    after an item became part of that item, and a step numbered "3." after a paragraph no list."""
+    from markdown_it import MarkdownIt
+
+    lines = [
+        prompts.INTRO_STEPS,
+        "1. Une fois le compte créé, vous avez la possibilité de : [1]",
+        "   - mettre en ligne des données. [1]",
+        "**Open data**",
+        "La loi institue l’open data par principe. [2]",
+        "2. Vous pouvez ajouter une ressource. [3]",
+    ]
+    html = MarkdownIt("commonmark").render("\n".join(markdown_blocks(lines)))
+    assert "<p><strong>Open data</strong></p>" in html  # a label of its own, not inside the last item
+    assert '<ol start="2">\n<li>Vous pouvez' in html  # the step after a paragraph is still a step
+    assert "<li>mettre en ligne des données. [1]</li>" in html  # items stay under their lead-in
+    assert markdown_blocks(lines)[:3] == lines[:3]  # a line that announces its items keeps them under it
 
 
 def test_among_steps_a_list_is_one_step_with_its_items_nested_under_it():

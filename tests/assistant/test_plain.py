@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.plain import complete_sentence, noun_phrase, opens_alone, standalone, verbs, without_connector
+from assistant.plain import advises, complete_sentence, noun_phrase, opens_alone, standalone, verbs, without_connector
 
 
 @pytest.mark.parametrize(
@@ -147,3 +147,22 @@ def test_a_quotation_is_not_split_at_its_inner_full_stops():
         "Elle porte sur tout le cycle de vie."
     )
     assert [s[:12] for s in sentences(text)] == ["L’ACV fait l", "Elle porte s"]
+
+
+@pytest.mark.parametrize(
+    ("text", "advice"),
+    [  # sentences of the corpus's pages that an answer once numbered as steps
+        ("La première étape pour publier des jeux de données sur data.gouv.fr est de créer un compte.", True),
+        ("Si vous mettez en ligne des données publiques sur une plateforme ouverte, vous pouvez les référencer.", True),
+        ("Il est par conséquent conseillé d’utiliser une API lorsque la fréquence de publication est régulière.", True),
+        ("Les administrations sont tenues de récupérer le quotient familial auprès de la CAF.", True),
+        ("Pour favoriser ce travail collaboratif, les approches agile sont à privilégier.", True),
+        ("Le jeu de données se publie ensuite depuis le tableau de bord du compte utilisateur.", True),
+        ("La plateforme data.gouv.fr rassemble et met à disposition librement les données produites.", False),
+        ("La Loi pour une République Numérique institue l’open data par principe.", False),
+        ("Cette API ne peut être utilisée que dans le cadre des logiciels métiers.", False),
+        ("API particulier reçoit 20000 appels par jour (soit autant de justificatifs papier évités).", False),
+    ],
+)
+def test_a_step_says_what_to_do_and_a_description_does_not(text, advice):
+    assert advises(text) is advice
