@@ -56,6 +56,7 @@ _DIVISION = re.compile(
     re.IGNORECASE,
 )
 # the start of a list item in a document: a bullet sign, "1." "1)" "(1)" "1°", or "a)" to "h)"
+_LETTERED = re.compile(r"^\s*[a-h]\)\s+")
 BULLET = re.compile(r"^\s*(?:[-−•▪●◦*–—➢►✓→‣■□❖◾]|\(?\d{1,2}[.)°]|[a-h][.)])\s+")
 THRESHOLD = re.compile(r"(?:^|\s)[<>≤≥]\s?\d")  # a row of a table of amounts: "≤ 100 000 € HT 150 heures"
 _NUMBERED_ITEM = re.compile(r"^\s*\(?\d{1,2}[.)°]\s+")
@@ -314,6 +315,12 @@ def parse_blocks(text: str, running: frozenset[str] = frozenset()) -> list[Block
         before_text = text_follows and (nxt in (PARAGRAPH, LEAD, ITEM) or bool(_DIVISION.match(nxt_line)))
         if k == PARAGRAPH and _is_short_label(s) and before_text:
             kinds[n] = (HEADING, 4)
+        # a part lettered like an item ("e) Aspects financiers", then its text), not in a lettered list: the
+        # heading of what follows, not one more item of the list before it
+        lettered = _LETTERED.match(s)
+        in_lettered_list = n > 0 and _LETTERED.match(lines[n - 1][2])
+        if k == ITEM and lettered and _is_short_label(s[lettered.end() :]) and nxt in (PARAGRAPH, LEAD):
+            kinds[n] = kinds[n] if in_lettered_list else (HEADING, 4)
     # a short question followed by a paragraph is a heading ("Quelle solution avons-nous trouvée ?")
     for n, ((k, _), (_, _, s)) in enumerate(zip(kinds, lines, strict=True)):
         nxt = kinds[n + 1][0] if n + 1 < len(kinds) else None

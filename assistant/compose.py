@@ -691,7 +691,7 @@ _GLYPH = re.compile(r"^\s*(?:[>»→•·▪◦]|-{1,2}|[−–—])\s+")
 
 
 _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b")
-_NUMBERING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[A-Z](?:\.\d{1,2}){1,3}\.?|[IVX]{1,4}\.)\s+")
+_NUMBERING = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[A-Z](?:\.\d{1,2}){1,3}\.?|[IVX]{1,4}\.|[a-h]\))\s+")
 
 
 def label(heading: str | None) -> str | None:

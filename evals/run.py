@@ -453,6 +453,8 @@ HELDOUT = {  # each set was written after the composer it names, and has tuned n
     "par un lecteur du seul corpus (12 questions d'élus)",
     "heldout8.jsonl": "écrites après les phrases du bref d'élu sur ce que doit faire la collectivité passées en puces, "
     "par un lecteur du seul corpus (12 questions d'élus)",
+    "heldout9.jsonl": "écrites après les descriptions rendues en contexte parmi les étapes et le bref d'élu ouvert sur "
+    "sa meilleure phrase, par un lecteur du seul corpus (10 « comment faire », 10 d'élus)",
 }
 
 

@@ -325,6 +325,30 @@ def test_list_items_may_continue_their_lead_in():
     assert B.non_advice("Quel est le coût pour le candidat ?", in_list=True) == "question"
 
 
+def test_a_part_lettered_like_an_item_is_a_heading_not_the_last_item_of_the_list_before():
+    # the ANCT call for interest, p. 12: "e) Aspects financiers" was quoted as the timeline's fourth step
+    text = (
+        "d) Calendrier prévisionnel\n"
+        "Une première période de 24 mois est envisagée :\n"
+        "0 à 6 mois : expérimentation et première phase de construction du service.\n"
+        "18 à 24 mois : consolidation du service.\n"
+        "e) Aspects financiers\n"
+        "Le financement s’opérera par période de 6 mois, débloqué sur la base de comités d’investissement.\n"
+        "Deux critères :\n"
+        "a) Réparabilité\n"
+        "b) Longévité\n"
+        "Ces critères sont notés sur vingt points."
+    )
+    kinds = [(b.kind, b.text) for b in B.parse_blocks(text)]
+    assert kinds[0] == (B.HEADING, "d) Calendrier prévisionnel") and kinds[4] == (B.HEADING, "e) Aspects financiers")
+    assert [t for k, t in kinds if k == B.ITEM][:2] == [
+        "0 à 6 mois : expérimentation et première phase de construction du service.",
+        "18 à 24 mois : consolidation du service.",
+    ]
+    # a lettered list stays a list, its last item included
+    assert [t for k, t in kinds if k == B.ITEM][2:] == ["Réparabilité", "Longévité"]
+
+
 def test_block_vectors_round_trip():
     import numpy as np
 
