@@ -83,7 +83,7 @@ _ADVISES = re.compile(
     rf"\b(?:il (?:faut|convient|importe)|il s['’]agit (?:{_ADVERB} )?d(?:e |['’]){_INF}|"
     rf"{_MODAL} (?:{_ADVERB} )?{_CLITIC}?(?!être\b){_INF}|(?:est|sont|semble) (?:{_ADVERB} )?(?:{_ADVISED})\b|"
     r"(?:étape|premier pas|point de départ)\b.{0,80}?\best de\b|recommand(?:e|ons|ent)\b|préconis(?:e|ons|ent)\b|"
-    r"(?:a|avez|ont) la possibilité de|vous êtes invités?|veille[rz]? à|"
+    r"(?:a|avez|ont) (?:la possibilité de|(?:tout )?intérêt à)|vous êtes invités?|veille[rz]? à|"
     r"^(?:ensuite|puis|enfin|d['’]abord|une fois)\b|\bse [a-zà-ÿ]+ (?:ensuite|puis|enfin|d['’]abord)\b)",
     re.IGNORECASE,
 )

@@ -158,6 +158,7 @@ def test_a_quotation_is_not_split_at_its_inner_full_stops():
         ("Les administrations sont tenues de récupérer le quotient familial auprès de la CAF.", True),
         ("Pour favoriser ce travail collaboratif, les approches agile sont à privilégier.", True),
         ("Le jeu de données se publie ensuite depuis le tableau de bord du compte utilisateur.", True),
+        ("Un producteur qui publie ses données a intérêt à actualiser les ressources le plus souvent possible.", True),
         ("La plateforme data.gouv.fr rassemble et met à disposition librement les données produites.", False),
         ("La Loi pour une République Numérique institue l’open data par principe.", False),
         ("Cette API ne peut être utilisée que dans le cadre des logiciels métiers.", False),
