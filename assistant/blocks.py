@@ -228,12 +228,22 @@ def _glued_label(s: str) -> int:
     return m.end() - 1 if re.search(rf"\b{re.escape(fold(m.group(1)))}", fold(opening)) else 0
 
 
+# an admonition's title run into its first sentence (":::warning Séparateurs décimaux Dans un fichier CSV…")
+_ADMONITION = re.compile(
+    r"^:::[a-z]*\s+([A-ZÀ-Ý][^.!?:;]{2,60}?)\s+(?=(?:Dans|Le|La|Les|L['’]|Un|Une|Des|Si|Pour|En|Il|Elle|Ce|Cet|Cette|"
+    r"Ces|Chaque|Tout|Toute|Vous|On|Nous)\s)"
+)
+
+
 def _lines(text: str) -> list[tuple[int, int, str]]:
     out, pos = [], 0
     for raw in text.split("\n"):
         s = raw.strip()
         if s:
             start = pos + raw.index(s[0])
+            if m := _ADMONITION.match(s):  # its title is a line of its own; its mark is no text
+                out.append((start + m.start(1), start + m.end(1), m.group(1)))
+                start, s = start + m.end(), s[m.end() :]
             cut = _glued_label(s)
             if cut:
                 out.append((start, start + cut, s[:cut]))

@@ -151,8 +151,11 @@ def test_cross_reference_and_banner(docs):
 
 def test_decorations_are_not_part_of_a_block(docs):
     qualite = "pdf/etalab_guide_qualite_donnees.pdf"
-    block = find(B.parse_blocks(page(docs, qualite, 15)), "Séparateurs décimaux")  # was ":::warning Séparateurs…"
-    assert block.kind == B.PARAGRAPH and "virgule" in block.text
+    blocks = B.parse_blocks(page(docs, qualite, 15))
+    # ":::warning Séparateurs décimaux Dans un fichier CSV, la virgule…": the box's title labels its text
+    title = find(blocks, "Séparateurs décimaux")
+    assert title.kind == B.HEADING and title.text == "Séparateurs décimaux"
+    assert blocks[blocks.index(title) + 1].text.startswith("Dans un fichier CSV, la virgule")
     text = "# Rédiger le cahier\n💡 Une idée utile pour la commune.\n- point un ;\n- point deux."
     parsed = B.parse_blocks(text)  # what a passage merged for its card, or stored before blocks, gets
     assert [b.text for b in parsed] == [
