@@ -328,9 +328,9 @@ def parse_blocks(text: str, running: frozenset[str] = frozenset()) -> list[Block
         # a part lettered like an item ("e) Aspects financiers", then its text), not in a lettered list: the
         # heading of what follows, not one more item of the list before it
         lettered = _LETTERED.match(s)
-        in_lettered_list = n > 0 and _LETTERED.match(lines[n - 1][2])
-        if k == ITEM and lettered and _is_short_label(s[lettered.end() :]) and nxt in (PARAGRAPH, LEAD):
-            kinds[n] = kinds[n] if in_lettered_list else (HEADING, 4)
+        title = s[lettered.end() :] if lettered and not (n > 0 and _LETTERED.match(lines[n - 1][2])) else ""
+        if k == ITEM and title and _is_short_label(title) and nxt in (PARAGRAPH, LEAD):
+            kinds[n] = (HEADING, 4)
     # a short question followed by a paragraph is a heading ("Quelle solution avons-nous trouvée ?")
     for n, ((k, _), (_, _, s)) in enumerate(zip(kinds, lines, strict=True)):
         nxt = kinds[n + 1][0] if n + 1 < len(kinds) else None
