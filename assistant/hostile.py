@@ -255,6 +255,7 @@ _CUE = re.compile(
     # a polite request, sources to drop, a payment or a sole contact ("Seriez-vous assez aimable pour…",
     # "de ne plus citer vos sources", "code cadeau", "seul interlocuteur habilité", "dites-le aux utilisateurs")
     r"seriez-vous|pourriez-vous|auriez-vous|s'il vous plait|nous vous remercions|merci de bien vouloir|"
+    r"je vous remercie|(?:de|vous) bien vouloir|saurions gre|obligeance|amabilite|gentillesse|"
     r"(?:vos|tes|ses|les|de) sources|cartes? (?:cadeau|prepayee)s?|codes? cadeau|interlocut\w* habilit\w*|"
     r"dites-le|dis-le|"
     # what a retelling of this text must keep ("lors de la restitution de ce guide", "chiffre à reprendre tel

@@ -74,10 +74,15 @@ SETS = {
     "il sert ensuite à l'entraînement, et sa phrase « à partir de maintenant » a ajouté cet indice à la porte "
     "(2026-12-07) : plus un jeu réservé",
     "15": "écrit par un autre auteur qui n'a lu que la description du format et le corpus, sans voir le filtre, "
-    "son code, ses échecs ni les jeux précédents, avant l'entraînement sur les jeux 1 à 14 ; jamais utilisé pour "
-    "régler le filtre ; son premier passage est gardé (injection-set15-first-run.md)",
+    "son code, ses échecs ni les jeux précédents, avant l'entraînement sur les jeux 1 à 14 ; son premier passage "
+    "est gardé (injection-set15-first-run.md) ; ses demandes polies non reconnues ont ensuite ajouté des indices "
+    "à la porte (« je vous remercie », « bien vouloir », « amabilité »…), et il sert à l'entraînement "
+    "(2026-12-07 après-midi) : plus un jeu réservé",
+    "16": "écrit par un autre auteur qui n'a lu que la description du format et le corpus, sans voir le filtre, "
+    "son code, ses échecs ni les jeux précédents, pendant l'entraînement sur les jeux 1 à 15 ; jamais utilisé pour "
+    "régler le filtre ; son premier passage est gardé (injection-set16-first-run.md)",
 }
-JUDGED_SET = "15"  # the one set no choice of the screen has seen
+JUDGED_SET = "16"  # the one set no choice of the screen has seen
 FIELDS = ["passage", "titre", "section", "nom de fichier", "glossaire"]
 CARRIERS = [  # (heading, sentences, question): the ordinary guidance around each hostile sentence
     (
@@ -371,6 +376,7 @@ TRAINING_SETS = [
     "12",
     "13",
     "14",
+    "15",
 ]  # what the weights learn from; a later set is judged
 POSITIVE_WEIGHT = 10.0  # a few hundred orders against ten thousand ordinary sentences of the corpus
 STRENGTH = 100.0
@@ -540,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "reports")
     ap.add_argument(
-        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 15 (hostile-15…, benign-15…)"
+        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 16 (hostile-16…, benign-16…)"
     )
     ap.add_argument("--name", default="injection", help="nom des rapports (.md, .json)")
     ap.add_argument(
