@@ -77,14 +77,15 @@ _ADVERB = r"(?:d['’]abord|aussi|également|notamment|ensuite|donc|par conséqu
 _CLITIC = r"(?:(?:les?|la|leur|lui|en|y|se|vous|nous) |[ls]['’])"
 _ADVISED = (
     r"recommandée?s?|conseillée?s?|préconisée?s?|nécessaires?|indispensables?|essentiel(?:le)?s?|important(?:e)?s?|"
-    r"utiles?|préférables?|tenue?s? de|invitée?s? à|à [a-zà-ÿ]+er"
+    r"utiles?|préférables?|obligatoires?|tenue?s? de|invitée?s? à|à [a-zà-ÿ]+er"
 )
 _ADVISES = re.compile(
     rf"\b(?:il (?:faut|convient|importe)|il s['’]agit (?:{_ADVERB} )?d(?:e |['’]){_INF}|"
-    rf"{_MODAL} (?:{_ADVERB} )?{_CLITIC}?(?!être\b){_INF}|(?:est|sont|semble) (?:{_ADVERB} )?(?:{_ADVISED})\b|"
+    rf"{_MODAL} (?:{_ADVERB} )?{_CLITIC}?(?!être\b){_INF}|(?:est|sont|êtes|semble) (?:{_ADVERB} )?(?:{_ADVISED})\b|"
     r"(?:étape|premier pas|point de départ)\b.{0,80}?\best de\b|recommand(?:e|ons|ent)\b|préconis(?:e|ons|ent)\b|"
-    r"(?:a|avez|ont) (?:la possibilité de|(?:tout )?intérêt à)|vous êtes invités?|veille[rz]? à|"
-    r"^(?:ensuite|puis|enfin|d['’]abord|une fois)\b|\bse [a-zà-ÿ]+ (?:ensuite|puis|enfin|d['’]abord)\b)",
+    r"(?:a|avez|ont) (?:la possibilité d(?:e |['’])|(?:tout )?intérêt à)|vous êtes invités?|veille[rz]? à|"
+    r"^(?:ensuite|puis|enfin|d['’]abord|une fois)\b|\bse [a-zà-ÿ]+ (?:ensuite|puis|enfin|d['’]abord)\b|"
+    r"^(?!chez\b)[a-zà-ÿ]{3,}ez\b)",  # an imperative to "vous" first: "Sélectionnez…", "Remplissez…"
     re.IGNORECASE,
 )
 

@@ -159,6 +159,11 @@ def test_a_quotation_is_not_split_at_its_inner_full_stops():
         ("Pour favoriser ce travail collaboratif, les approches agile sont à privilégier.", True),
         ("Le jeu de données se publie ensuite depuis le tableau de bord du compte utilisateur.", True),
         ("Un producteur qui publie ses données a intérêt à actualiser les ressources le plus souvent possible.", True),
+        ("Sélectionnez le schéma qui vous intéresse dans la liste déroulante.", True),  # "vous", imperative
+        ("Vous avez la possibilité d’apposer un sigle à votre jeu de données.", True),
+        ("Il est obligatoire de renseigner ces informations.", True),
+        ("Vous êtes tenus de diffuser en open data les documents communiqués.", True),
+        ("Chez les agents formés, la part des impressions recule chaque année.", False),
         ("La plateforme data.gouv.fr rassemble et met à disposition librement les données produites.", False),
         ("La Loi pour une République Numérique institue l’open data par principe.", False),
         ("Cette API ne peut être utilisée que dans le cadre des logiciels métiers.", False),
