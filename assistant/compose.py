@@ -670,7 +670,6 @@ def _render(
 
 
 _LIST = re.compile(r"^\s*(?:\d{1,2}\.|-)\s")
-_CITED = re.compile(r"(?:\s*\[\d+\])+$")
 
 
 def markdown_blocks(lines: list[str]) -> list[str]:
@@ -681,7 +680,8 @@ def markdown_blocks(lines: list[str]) -> list[str]:
     out: list[str] = []
     for line in lines:
         prev = out[-1] if out else ""
-        if prev and line and not (_LIST.match(line) and (_LIST.match(prev) or _CITED.sub("", prev).endswith(":"))):
+        under = _LIST.match(prev) or strip_citation_marks(prev).endswith(":")  # an item goes on under these
+        if prev and line and not (_LIST.match(line) and under):
             out.append("")
         out.append(line)
     return out
