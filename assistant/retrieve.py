@@ -1,7 +1,8 @@
 """Hybrid retrieval of the question expanded from the corpus's words and glossary (``assistant.expansion``):
 dense (Chroma), BM25 on stems and BM25 on word beginnings, fused by reciprocal
 rank fusion, then a second stage (``second_stage``) that orders the best candidates by their fused rank,
-their cosine and their page.
+their cosine, their page and their hubness (``hubness``: a passage close to the whole corpus, such as a
+guide's overview page, comes first for many questions it does not answer).
 
 Then diversity (at most ``max_per_page`` passages from the same page), an optional
 cross-encoder rerank (settings name one; none ships offline, so it is off by default),
@@ -28,6 +29,8 @@ RESCORE_TOP = 20  # candidates the second stage re-scores
 W_FUSED = 0.5  # second stage: weight of the fused rank (its score over the best one's)
 W_DENSE = 1.0  # ... of the passage's cosine with the question
 W_PAGE = 0.1  # ... of the second-best cosine of another chunk of the same page (a page that answers twice)
+HUB_NEIGHBOURS = 100  # a passage's hubness: its mean cosine with this many nearest passages of the corpus
+HUB_SAMPLE = 2000  # ... among at most this many published passages (all of them in the bundled corpus)
 
 
 def rrf(rankings: list[tuple[list[str], float]], k: int) -> dict[str, float]:
@@ -56,8 +59,24 @@ def second_cosines(candidates: list[Passage]) -> dict[tuple[str, int], float]:
     return {key: sorted(v, reverse=True)[1] for key, v in page.items() if len(v) > 1}
 
 
+def hubness(vectors, reference, k: int = HUB_NEIGHBOURS):  # noqa: ANN001, ANN201 - numpy arrays
+    """Each unit vector's mean cosine with its ``k`` nearest among the unit ``reference`` vectors, itself
+    (and an exact copy) left out: how close a passage is to the corpus as a whole. Subtracted from its
+    cosine with a question, it is the correction of cross-domain similarity local scaling (CSLS; Conneau
+    et al., 2018) for "hubs", the passages that are among the nearest of everything."""
+    import numpy as np
+
+    sims = np.asarray(vectors, dtype=np.float32) @ np.asarray(reference, dtype=np.float32).T
+    sims[sims > 0.9999] = -1.0
+    k = max(1, min(k, sims.shape[1] - 1))
+    return np.mean(-np.sort(-sims, axis=1)[:, :k], axis=1)
+
+
 def second_stage(
-    candidates: list[Passage], weights: tuple[float, float, float] = (W_FUSED, W_DENSE, W_PAGE)
+    candidates: list[Passage],
+    weights: tuple[float, float, float] = (W_FUSED, W_DENSE, W_PAGE),
+    hub: dict[str, float] | None = None,
+    hub_weight: float = 0.0,
 ) -> list[Passage]:
     """Second stage: the first ``RESCORE_TOP`` candidates ordered by their fused score, their own cosine
     with the question, and the cosine of another chunk of their page among the candidates (a page whose
@@ -67,6 +86,7 @@ def second_stage(
     ``weights``: of the fused score, the cosine and the page's second cosine. Measured on the project's set
     (``evals/reports/latest.md``); other weights, and a reranker learnt on more signals (the best block
     cosine inside each candidate among them), are compared in ``evals/reports/retrieval_probe.md``.
+    ``hub``: the candidates' ``hubness``, taken ``hub_weight`` times (a candidate without one: the mean).
     """
     w_fused, w_dense, w_page = weights
     top = candidates[:RESCORE_TOP]
@@ -75,11 +95,14 @@ def second_stage(
     best = max(p.score for p in top) or 1.0
     floor = min((p.dense for p in top if p.dense is not None), default=0.0)
     second = second_cosines(candidates)
+    hub = hub or {}
+    usual = sum(hub.values()) / len(hub) if hub else 0.0
     scored = [
         (
             w_fused * p.score / best
             + w_dense * (p.dense if p.dense is not None else floor)
-            + w_page * second.get((p.source, p.page_start), 0.0),
+            + w_page * second.get((p.source, p.page_start), 0.0)
+            - hub_weight * hub.get(p.id, usual),
             p,
         )
         for p in top
@@ -142,6 +165,42 @@ class Retriever:
             self.reranker = CrossEncoder(settings.reranker, device="cpu")
 
     @cached_property
+    def _hub_reference(self):  # noqa: ANN202 - (id -> row, unit vectors) or None
+        """Up to ``HUB_SAMPLE`` published passages' unit vectors, evenly spaced by id (read once)."""
+        import numpy as np
+
+        ids = sorted(self.lexical.by_id)
+        ids = ids[:: max(1, -(-len(ids) // HUB_SAMPLE))]
+        got = self.dense.vectors(ids) if self.dense is not None else {}
+        if len(got) < 2:
+            return None
+        rows = list(got)
+        v = np.asarray([got[i] for i in rows], dtype=np.float32)
+        return {i: n for n, i in enumerate(rows)}, v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    def hubness(self, ids: list[str]) -> dict[str, float]:
+        """``hubness`` of these passages against the reference sample; {} when the store cannot tell
+        (no vector index, or a read that failed: the second stage goes on without it)."""
+        import numpy as np
+
+        try:
+            ref = self._hub_reference
+            if ref is None:
+                return {}
+            rows, reference = ref
+            missing = [i for i in ids if i not in rows]
+            extra = self.dense.vectors(missing) if missing and self.dense is not None else {}
+            known = [i for i in ids if i in rows or i in extra]
+            if not known:
+                return {}
+            v = np.asarray([reference[rows[i]] if i in rows else extra[i] for i in known], dtype=np.float32)
+            v /= np.linalg.norm(v, axis=1, keepdims=True)
+            return dict(zip(known, map(float, hubness(v, reference)), strict=True))
+        except Exception as e:  # noqa: BLE001 - a store that fails here fails the dense search too, said there
+            logging.getLogger("capacities").warning("hubness unavailable: second stage without it (%s)", e)
+            return {}
+
+    @cached_property
     def vocabulary(self) -> Vocabulary:
         """The published passages' words (for ``expand``), gathered at the first question."""
         return Vocabulary(c.text for c in self.lexical.chunks)
@@ -150,7 +209,7 @@ class Retriever:
         """Pay now what the first question would: the corpus's vocabulary, the model's first forward
         pass and the vector index's first read (the app does it while its page loads)."""
         _ = self.vocabulary
-        self.search("échauffement", k=1)
+        self.search("échauffement", k=1)  # reads the hubness reference too
 
     def expand(self, query: str, settings: Settings | None = None) -> str:
         """The question with the corpus's words for its unknown words and its acronyms' meanings."""
@@ -226,7 +285,8 @@ class Retriever:
             if i in self.lexical.by_id
         ]
         if s.rescore and dense_hits:
-            candidates = second_stage(candidates)
+            hub = self.hubness([p.id for p in candidates[:RESCORE_TOP]]) if s.hub_weight else None
+            candidates = second_stage(candidates, hub=hub, hub_weight=s.hub_weight)
         if self.reranker is not None and candidates:
             scores = self.reranker.predict([(query, p.text) for p in candidates[: s.candidates]])
             order = sorted(range(len(scores)), key=lambda j: -float(scores[j]))

@@ -49,6 +49,7 @@ class Settings:
     bm25_weight: float = 0.25  # poids du classement BM25 (mots) dans la fusion (voir evals/reports)
     prefix_weight: float = 0.5  # poids du classement BM25 sur les débuts de mots (écoconcevoir ~ écoconception)
     rescore: bool = True  # second tri : les meilleurs candidats notés à nouveau par leur cosinus et leur page
+    hub_weight: float = 1.0  # second tri : poids ôté à un passage proche de tout le corpus (page d'ensemble)
     query_expansion: bool = True  # un mot inconnu reçoit le mot du corpus de sa famille, un sigle son sens
     max_per_page: int = 2  # au plus ce nombre de passages d'une même page
     reranker: str = ""  # chemin ou nom d'un CrossEncoder sentence-transformers ; vide = pas de reclassement

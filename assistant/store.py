@@ -207,6 +207,14 @@ class DenseStore:
         for i in range(0, len(ids_list), 1000):
             self.collection.delete(ids=ids_list[i : i + 1000])
 
+    def vectors(self, ids: list[str]) -> dict[str, list[float]]:
+        """The stored vectors of these chunks (those absent are left out)."""
+        out: dict[str, list[float]] = {}
+        for start in range(0, len(ids), 1000):
+            got = self.collection.get(ids=ids[start : start + 1000], include=["embeddings"])
+            out.update(zip(got["ids"], got["embeddings"], strict=True))
+        return out
+
     def all_ids(self) -> set[str]:
         return set(self.collection.get(include=[])["ids"])
 

@@ -144,6 +144,7 @@ def child_serve(folder: Path, model: str, dim: int, queries: dict[str, list[floa
     configs = {
         "dense": dataclasses.replace(s, bm25_weight=0.0),
         "bm25": dataclasses.replace(s, dense_weight=0.0),
+        "hybrid_no_hub": dataclasses.replace(s, hub_weight=0.0),  # before the hubness correction
         "hybrid": s,
     }
     qs = list(queries)
@@ -274,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
         print(
             f"{n:>7} passages : "
             + " ; ".join(
-                f"{c} p50 {_stats(_flat(serve['search_ms'][c]))['p50_ms']} ms" for c in ("dense", "bm25", "hybrid")
+                f"{c} p50 {_stats(_flat(serve['search_ms'][c]))['p50_ms']} ms"
+                for c in ("dense", "bm25", "hybrid_no_hub", "hybrid")
             )
             + f" ; mémoire de l'index {row['index_rss_mb']} Mo (RSS {row['rss_mb_serving']} Mo)",
             flush=True,

@@ -101,6 +101,56 @@ def test_the_second_stage_prefers_the_page_that_matches_twice():
     assert second_stage([]) == []
 
 
+def test_hubness_is_the_mean_cosine_with_the_nearest_passages_itself_left_out():
+    import numpy as np
+
+    from assistant.retrieve import hubness
+
+    e = np.eye(4, dtype=np.float32)
+    overview = (e[0] + e[1] + e[2]) / np.sqrt(3)  # close to three topics: what a guide's overview page is
+    reference = np.vstack([overview, e])
+    got = hubness(np.vstack([overview, e[0], e[3]]), reference, k=2)
+    # the overview: 0.577 with two topics (itself left out); a topic: 0.577 with the overview, 0 with another;
+    # a topic the corpus has alone: 0 (the overview does not touch it)
+    assert got == pytest.approx([1 / np.sqrt(3), 0.5 / np.sqrt(3), 0.0], abs=1e-6)
+    assert hubness(overview[None, :], reference[:2], k=100) == pytest.approx([1 / np.sqrt(3)])  # k capped
+
+
+def test_the_second_stage_puts_a_hub_below_the_page_that_answers():
+    from assistant.retrieve import second_stage
+    from assistant.types import Passage
+
+    def p(i: int, page: int, score: float, dense: float) -> Passage:
+        return Passage(f"p{i}", "texte", "pdf/a.pdf", "T", page, page, "S", i, score=score, dense=dense)
+
+    # the overview page is first by fusion and by cosine, but it is that close to everything
+    cands = [p(0, 16, 0.020, 0.62), p(1, 42, 0.019, 0.60)]
+    hub = {"p0": 0.75, "p1": 0.62}
+    assert [x.page_start for x in second_stage(cands)] == [16, 42]
+    assert [x.page_start for x in second_stage(cands, hub=hub, hub_weight=0.0)] == [16, 42]
+    assert [x.page_start for x in second_stage(cands, hub=hub, hub_weight=1.0)] == [42, 16]
+    # a candidate the store gave no hubness counts the mean of the others
+    assert [x.page_start for x in second_stage(cands, hub={"p1": 0.62}, hub_weight=1.0)] == [16, 42]
+
+
+def test_the_retriever_reads_hubness_from_the_store(settings, ephemeral_client, embedder):
+    from assistant.retrieve import Retriever
+
+    topics = ["marché public cahier des charges", "atelier usagers parcours", "données ouvertes publication"]
+    chunks = [_chunk(i, t) for i, t in enumerate(topics)]
+    chunks.append(_chunk(3, "Sommaire : " + " ; ".join(topics)))  # a page that names every topic
+    chunks.append(_chunk(4, "météo des plages et marées"))
+    store = DenseStore(settings, embedder.name, embedder.dim, client=ephemeral_client)
+    store.upsert(chunks, embedder.embed_documents([c.text for c in chunks]))
+    r = Retriever(settings, embedder=embedder, client=ephemeral_client, lexical=LexicalIndex.build(chunks))
+    hub = r.hubness(["id3", "id0", "id4", "absent"])
+    assert set(hub) == {"id3", "id0", "id4"}  # a passage the store does not hold has none
+    assert hub["id3"] > hub["id0"] > hub["id4"]
+    r.dense = None  # a store that cannot be read: the second stage goes on without it
+    r.__dict__.pop("_hub_reference", None)
+    assert r.hubness(["id3"]) == {}
+
+
 def test_missing_lexical_index_is_a_clear_error(tmp_path):
     with pytest.raises(CapacitiesError, match="capacities ingest"):
         LexicalIndex.load(tmp_path / "absent")
