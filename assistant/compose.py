@@ -748,7 +748,9 @@ def _quote_list(
         budget -= words
         lines.append(f"{n}. {end_unit(item)} {citer.mark(where)}")
     used = [content_words(t) for t, _ in proc.items] + [content_words(proc.lead)] + [u.stems for u in preamble]
-    used.append(next(x.stems for x in segs if x.proc is proc))  # the same list again, from an overlapping chunk
+    # the same list again, from an overlapping chunk (a list whose tail opens a chunk retrieved for something
+    # else has no segment: ``_segments``)
+    used += [x.stems for x in segs if x.proc is proc]
     # points at least half as relevant as the list: a paragraph of its page, or one from elsewhere, or a
     # list from another page (another list of its own page is the one the ranking passed over)
     list_pages = {(passages[k].source, passages[k].page_start) for _, k in proc.items} | {(p.source, p.page_start)}

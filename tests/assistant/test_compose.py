@@ -673,6 +673,57 @@ def test_a_list_that_opens_its_chunk_is_quoted_with_the_lead_in_of_the_chunk_bef
         assert orphan_openers(ans.text) == [] and non_advice_units(ans.text) == []
 
 
+# the good-practices guide's p. 66, as its two chunks: the second opens on the last items of the list
+PRINTING = (
+    "Phase d’usage, administration et paramétrages\n"
+    "Les impacts environnementaux liés à l’impression et les moyens de les réduire sont maintenant largement "
+    "intégrés au sein des organisations. On peut citer ces quelques bonnes pratiques :\n"
+    "→ Remplacer le parc d’imprimantes en fin de vie par des équipements multifonctions installés en réseau avec "
+    "système d’identification.\n"
+    "→ Privilégier des prestataires qui proposent des copieurs reconditionnés.\n"
+    "→ Acheter du papier neuf ou recyclé ayant un écolabel de type I.\n"
+    "→ Reconditionner les toners usagés via un acteur de l’ESS.\n"
+    "→ Paramétrer les imprimantes par défaut en mode éco.\n"
+    "→ Sensibiliser les usagers à l’impression écoresponsable : imprimer en recto-verso, éviter d’imprimer des "
+    "aplats…\n"
+)
+PRINTING_NEXT = (
+    "→ Sensibiliser les usagers à l’impression écoresponsable : imprimer en recto-verso, éviter d’imprimer des "
+    "aplats…\n"
+    "→ Concevoir des chartes graphiques responsables utilisant des polices de caractères économes ou des "
+    "illustrations économes en encre et papier mais sans impacter l’accessibilité du document.\n"
+    "Mettre en place les bonnes pratiques d’impressionf.7\n"
+    "Priorité\n"
+    "Recommandée\n"
+)
+
+
+def test_a_list_whose_tail_was_retrieved_first_is_quoted_whole_from_its_lead_in():
+    """The tail matched the question better than the list as a whole: the list was chosen as the answer's
+    form but had no segment of its own, and composing the answer raised StopIteration (2026-12-07)."""
+    section = "f.7 Mettre en place les bonnes pratiques d’impression"
+    before = passage(193, PRINTING, 66, source="pdf/bp.pdf", section=section)
+    tail = passage(194, PRINTING_NEXT, 66, source="pdf/bp.pdf", section=section)
+    # its last item shares more of the question's words than the list does, by less than the margin a list
+    # is given when the question asks how to proceed
+    question = "Comment paramétrer les imprimantes et sensibiliser les usagers à l'impression ?"
+    for retrieved in ([tail, before], [tail]):
+        ans = extractive_answer(question, retrieved, "agent", {}, neighbour=neighbours(before, tail))
+        body = answer_body(ans.text)
+        steps = [line for line in body.splitlines() if re.match(r"\d\. ", line)]
+        assert [s.split()[1] for s in steps] == [
+            "Remplacer",
+            "Privilégier",
+            "Acheter",
+            "Reconditionner",
+            "Paramétrer",
+            "Sensibiliser",
+            "Concevoir",
+        ], body
+        assert body.index("On peut citer ces quelques bonnes pratiques :") < body.index("1. Remplacer")
+        assert list_integrity(ans.text, ans.citations) == (1, 1) and non_advice_units(ans.text) == []
+
+
 def test_items_without_a_lead_in_never_open_on_the_end_of_a_sentence():
     # the ANCT guide's p. 29, as the second chunk of the page reads: an impact's figures, arrows for bullets
     text = (
