@@ -458,6 +458,8 @@ HELDOUT = {  # each set was written after the composer it names, and has tuned n
     "par un lecteur du seul corpus (12 questions d'élus)",
     "heldout9.jsonl": "écrites après les descriptions rendues en contexte parmi les étapes et le bref d'élu ouvert sur "
     "sa meilleure phrase, par un lecteur du seul corpus (10 « comment faire », 10 d'élus)",
+    "heldout10.jsonl": "écrites après la correction des passages pivots au second tri de la recherche, par un lecteur "
+    "du seul corpus (16 réponses sur une page entourée de pages du même sujet)",
 }
 
 
