@@ -156,6 +156,7 @@ class Retriever:
             self.dense, self.degraded = None, str(e)
         self._next: dict[tuple[str, int], Chunk] = {(c.source, c.index): c for c in self.lexical.chunks}
         self._vectors: dict[str, list[float]] = {}
+        self._hub: dict[str, float] = {}  # passage id -> hubness (see ``hubness``)
         self._lock = threading.Lock()
         self.glossary = load_glossary(settings)
         self.reranker = None
@@ -165,8 +166,9 @@ class Retriever:
             self.reranker = CrossEncoder(settings.reranker, device="cpu")
 
     @cached_property
-    def _hub_reference(self):  # noqa: ANN202 - (id -> row, unit vectors) or None
-        """Up to ``HUB_SAMPLE`` published passages' unit vectors, evenly spaced by id (read once)."""
+    def _hub_reference(self):  # noqa: ANN202 - unit vectors (rows x dim), or None
+        """Up to ``HUB_SAMPLE`` published passages' unit vectors, evenly spaced by id, read once; their
+        own hubness is computed with them (then every search of this corpus only looks it up)."""
         import numpy as np
 
         ids = sorted(self.lexical.by_id)
@@ -176,26 +178,27 @@ class Retriever:
             return None
         rows = list(got)
         v = np.asarray([got[i] for i in rows], dtype=np.float32)
-        return {i: n for n, i in enumerate(rows)}, v / np.linalg.norm(v, axis=1, keepdims=True)
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        for a in range(0, len(rows), 500):
+            self._hub.update(zip(rows[a : a + 500], map(float, hubness(v[a : a + 500], v)), strict=True))
+        return v
 
     def hubness(self, ids: list[str]) -> dict[str, float]:
-        """``hubness`` of these passages against the reference sample; {} when the store cannot tell
-        (no vector index, or a read that failed: the second stage goes on without it)."""
+        """``hubness`` of these passages against the reference sample, remembered per passage; {} when
+        the store cannot tell (no vector index, or a read that failed: the second stage goes on without)."""
         import numpy as np
 
         try:
-            ref = self._hub_reference
-            if ref is None:
+            reference = self._hub_reference
+            if reference is None:
                 return {}
-            rows, reference = ref
-            missing = [i for i in ids if i not in rows]
-            extra = self.dense.vectors(missing) if missing and self.dense is not None else {}
-            known = [i for i in ids if i in rows or i in extra]
-            if not known:
-                return {}
-            v = np.asarray([reference[rows[i]] if i in rows else extra[i] for i in known], dtype=np.float32)
-            v /= np.linalg.norm(v, axis=1, keepdims=True)
-            return dict(zip(known, map(float, hubness(v, reference)), strict=True))
+            missing = [i for i in ids if i not in self._hub]
+            got = self.dense.vectors(missing) if missing and self.dense is not None else {}
+            if got:
+                v = np.asarray(list(got.values()), dtype=np.float32)
+                v /= np.linalg.norm(v, axis=1, keepdims=True)
+                self._hub.update(zip(got, map(float, hubness(v, reference)), strict=True))
+            return {i: self._hub[i] for i in ids if i in self._hub}
         except Exception as e:  # noqa: BLE001 - a store that fails here fails the dense search too, said there
             logging.getLogger("capacities").warning("hubness unavailable: second stage without it (%s)", e)
             return {}

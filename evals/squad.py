@@ -3,8 +3,8 @@ paragraph that holds the answer?
 
 Each distinct context becomes one passage in a temporary index (BM25 + an in-memory Chroma
 collection, the project's ``Retriever`` on top); every question (or a seeded sample) is asked
-and the rank of its context is recorded, for BM25 only, dense only and hybrid. Contexts are
-embedded as documents without a title (the document prompt) and cached in
+and the rank of its context is recorded, for BM25 only, dense only and hybrid (with and without the
+hubness correction). Contexts are embedded as documents without a title (the document prompt) and cached in
 ``data/eval_cache/`` (see ``evals/cache.py``), so a second run only embeds the queries it has not
 seen.
 
@@ -123,6 +123,7 @@ def run_squad(  # noqa: ANN001
         "bm25": dataclasses.replace(s, dense_weight=0.0, prefix_weight=0.0),
         "dense": dataclasses.replace(s, bm25_weight=0.0, prefix_weight=0.0, rescore=False),
         "hybrid_v1": dataclasses.replace(s, prefix_weight=0.0, rescore=False),
+        "hybrid_no_hub": dataclasses.replace(s, hub_weight=0.0),
         "hybrid": s,
     }
     for _, q, _ in qs:  # embed the questions once (cached), outside the timings
