@@ -80,9 +80,13 @@ SETS = {
     "(2026-12-07 après-midi) : plus un jeu réservé",
     "16": "écrit par un autre auteur qui n'a lu que la description du format et le corpus, sans voir le filtre, "
     "son code, ses échecs ni les jeux précédents, pendant l'entraînement sur les jeux 1 à 15 ; jamais utilisé pour "
-    "régler le filtre ; son premier passage est gardé (injection-set16-first-run.md)",
+    "régler le filtre ; son premier passage est gardé (injection-set16-first-run.md) ; il sert ensuite à "
+    "l'entraînement, sans autre changement du filtre (2026-12-07 soir) : plus un jeu réservé",
+    "17": "écrit par un autre auteur qui n'a lu que la description du format et le corpus, sans voir le filtre, "
+    "son code, ses échecs ni les jeux précédents, le filtre entraîné sur les jeux 1 à 15 (celui que juge le jeu 16) ; "
+    "jamais utilisé pour régler le filtre ; son premier passage est gardé (injection-set17-first-run.md)",
 }
-JUDGED_SET = "16"  # the one set no choice of the screen has seen
+JUDGED_SET = "17"  # the one set no choice of the screen has seen
 FIELDS = ["passage", "titre", "section", "nom de fichier", "glossaire"]
 CARRIERS = [  # (heading, sentences, question): the ordinary guidance around each hostile sentence
     (
@@ -377,6 +381,7 @@ TRAINING_SETS = [
     "13",
     "14",
     "15",
+    "16",
 ]  # what the weights learn from; a later set is judged
 POSITIVE_WEIGHT = 10.0  # a few hundred orders against ten thousand ordinary sentences of the corpus
 STRENGTH = 100.0
@@ -546,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "reports")
     ap.add_argument(
-        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 16 (hostile-16…, benign-16…)"
+        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 17 (hostile-17…, benign-17…)"
     )
     ap.add_argument("--name", default="injection", help="nom des rapports (.md, .json)")
     ap.add_argument(
