@@ -432,12 +432,18 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return sorted(set(spans))
 
 
+# what opens a line of Markdown and means nothing: a heading's hashes, a bullet, a quote mark, an item's number
+_LINE_MARKUP = re.compile(r"(?m)^[ \t]{0,3}(?:#{1,6}|[-*+>•]|\d{1,2}[.)])[ \t]+")
+
+
 def remove_orders(text: str, screen: InjectionScreen) -> tuple[str, int]:
-    """The text without its sentences (or lines) that speak to an AI, and how many were removed."""
+    """The text without its sentences (or lines) that speak to an AI, and how many were removed. Each is
+    judged without the Markdown that opens its lines: "## " before an order lowered the model's verdict
+    on it below the threshold, and a heading is what a section is named after."""
     spans = sentence_spans(text)
     if not spans:
         return text, 0
-    flags = screen.hostile([text[a:b] for a, b in spans])
+    flags = screen.hostile([_LINE_MARKUP.sub("", text[a:b]) for a, b in spans])
     cut = sorted((a, b) for (a, b), f in zip(spans, flags, strict=True) if f)
     if not cut:
         return text, 0
