@@ -31,6 +31,8 @@ W_DENSE = 1.0  # ... of the passage's cosine with the question
 W_PAGE = 0.1  # ... of the second-best cosine of another chunk of the same page (a page that answers twice)
 HUB_NEIGHBOURS = 100  # a passage's hubness: its mean cosine with this many nearest passages of the corpus
 HUB_SAMPLE = 2000  # ... among at most this many published passages (all of them in the bundled corpus)
+HUB_MIN_PASSAGES = 2 * HUB_NEIGHBOURS  # a smaller corpus has no neighbourhoods: a passage's nearest are all the
+# others, and the correction would only push its main subject down (a test corpus of near-copies abstained)
 
 
 def rrf(rankings: list[tuple[list[str], float]], k: int) -> dict[str, float]:
@@ -173,8 +175,10 @@ class Retriever:
 
         ids = sorted(self.lexical.by_id)
         ids = ids[:: max(1, -(-len(ids) // HUB_SAMPLE))]
+        if len(ids) < HUB_MIN_PASSAGES:
+            return None
         got = self.dense.vectors(ids) if self.dense is not None else {}
-        if len(got) < 2:
+        if len(got) < HUB_MIN_PASSAGES:
             return None
         rows = list(got)
         v = np.asarray([got[i] for i in rows], dtype=np.float32)

@@ -133,7 +133,8 @@ def test_the_second_stage_puts_a_hub_below_the_page_that_answers():
     assert [x.page_start for x in second_stage(cands, hub={"p1": 0.62}, hub_weight=1.0)] == [16, 42]
 
 
-def test_the_retriever_reads_hubness_from_the_store(settings, ephemeral_client, embedder):
+def test_the_retriever_reads_hubness_from_the_store(settings, ephemeral_client, embedder, monkeypatch):
+    from assistant import retrieve
     from assistant.retrieve import Retriever
 
     topics = ["marché public cahier des charges", "atelier usagers parcours", "données ouvertes publication"]
@@ -143,6 +144,9 @@ def test_the_retriever_reads_hubness_from_the_store(settings, ephemeral_client, 
     store = DenseStore(settings, embedder.name, embedder.dim, client=ephemeral_client)
     store.upsert(chunks, embedder.embed_documents([c.text for c in chunks]))
     r = Retriever(settings, embedder=embedder, client=ephemeral_client, lexical=LexicalIndex.build(chunks))
+    assert r.hubness(["id3", "id0"]) == {}  # five passages are no neighbourhoods: no correction
+    monkeypatch.setattr(retrieve, "HUB_MIN_PASSAGES", 2)
+    r.__dict__.pop("_hub_reference", None)
     hub = r.hubness(["id3", "id0", "id4", "absent"])
     assert set(hub) == {"id3", "id0", "id4"}  # a passage the store does not hold has none
     assert hub["id3"] > hub["id0"] > hub["id4"]
