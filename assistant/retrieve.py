@@ -175,9 +175,7 @@ class Retriever:
 
         ids = sorted(self.lexical.by_id)
         ids = ids[:: max(1, -(-len(ids) // HUB_SAMPLE))]
-        if len(ids) < HUB_MIN_PASSAGES:
-            return None
-        got = self.dense.vectors(ids) if self.dense is not None else {}
+        got = self.dense.vectors(ids) if self.dense is not None and len(ids) >= HUB_MIN_PASSAGES else {}
         if len(got) < HUB_MIN_PASSAGES:
             return None
         rows = list(got)
