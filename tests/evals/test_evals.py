@@ -180,7 +180,7 @@ def test_run_squad_with_fake_embedder(tmp_path: Path, settings, embedder, epheme
     out = run_squad(p, settings, embedder, cache, client=ephemeral_client)
     assert out["questions_asked"] == 3 and out["contexts"] == 2
     assert out["configs"]["bm25"]["recall@1"] == 1.0  # each question shares rare words with its context
-    assert set(out["configs"]) == {"bm25", "dense", "hybrid_v1", "hybrid"}
+    assert set(out["configs"]) == {"bm25", "dense", "hybrid_v1", "hybrid_no_hub", "hybrid"}
     assert len(EmbeddingCache(tmp_path / "cache", embedder.name)) == 2 + 3  # contexts and questions saved
 
 
