@@ -74,6 +74,13 @@ def hubness(vectors, reference, k: int = HUB_NEIGHBOURS):  # noqa: ANN001, ANN20
     return np.mean(-np.sort(-sims, axis=1)[:, :k], axis=1)
 
 
+def _unit_rows(vectors):  # noqa: ANN001, ANN202 - vectors -> numpy array of unit rows
+    import numpy as np
+
+    v = np.asarray(list(vectors), dtype=np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
 def second_stage(
     candidates: list[Passage],
     weights: tuple[float, float, float] = (W_FUSED, W_DENSE, W_PAGE),
@@ -171,16 +178,12 @@ class Retriever:
     def _hub_reference(self):  # noqa: ANN202 - unit vectors (rows x dim), or None
         """Up to ``HUB_SAMPLE`` published passages' unit vectors, evenly spaced by id, read once; their
         own hubness is computed with them (then every search of this corpus only looks it up)."""
-        import numpy as np
-
         ids = sorted(self.lexical.by_id)
         ids = ids[:: max(1, -(-len(ids) // HUB_SAMPLE))]
         got = self.dense.vectors(ids) if self.dense is not None and len(ids) >= HUB_MIN_PASSAGES else {}
         if len(got) < HUB_MIN_PASSAGES:
             return None
-        rows = list(got)
-        v = np.asarray([got[i] for i in rows], dtype=np.float32)
-        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        rows, v = list(got), _unit_rows(got.values())
         for a in range(0, len(rows), 500):
             self._hub.update(zip(rows[a : a + 500], map(float, hubness(v[a : a + 500], v)), strict=True))
         return v
@@ -188,8 +191,6 @@ class Retriever:
     def hubness(self, ids: list[str]) -> dict[str, float]:
         """``hubness`` of these passages against the reference sample, remembered per passage; {} when
         the store cannot tell (no vector index, or a read that failed: the second stage goes on without)."""
-        import numpy as np
-
         try:
             reference = self._hub_reference
             if reference is None:
@@ -197,9 +198,7 @@ class Retriever:
             missing = [i for i in ids if i not in self._hub]
             got = self.dense.vectors(missing) if missing and self.dense is not None else {}
             if got:
-                v = np.asarray(list(got.values()), dtype=np.float32)
-                v /= np.linalg.norm(v, axis=1, keepdims=True)
-                self._hub.update(zip(got, map(float, hubness(v, reference)), strict=True))
+                self._hub.update(zip(got, map(float, hubness(_unit_rows(got.values()), reference)), strict=True))
             return {i: self._hub[i] for i in ids if i in self._hub}
         except Exception as e:  # noqa: BLE001 - a store that fails here fails the dense search too, said there
             logging.getLogger("capacities").warning("hubness unavailable: second stage without it (%s)", e)
