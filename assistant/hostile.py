@@ -30,11 +30,11 @@ from assistant.types import Document
 
 # --------------------------------------------------------------------------- folding for screening
 
-# Latin look-alikes from Cyrillic and Greek (NFKC leaves them alone; full-width and mathematical
-# letters are already folded by NFKC).
+# Latin look-alikes from Cyrillic and Greek, and Latin small capitals ("ᴀᴠɪꜱ ᴀᴜ ᴍᴏᴅèʟᴇ"): NFKC leaves them
+# alone (full-width and mathematical letters it folds already).
 _CONFUSABLES = str.maketrans(
-    "АВЕЅІЈКМНОРСТХУаеѕіјорсхуԁһӏɡΑΒΕΖΗΙΚΜΝΟΡΤΥΧαεικνοτυχρ",
-    "ABESIJKMHOPCTXYaesijopcxydhlgABEZHIKMNOPTYXaeiknotuxp",
+    "АВЕЅІЈКМНОРСТХУаеѕіјорсхуԁһӏɡΑΒΕΖΗΙΚΜΝΟΡΤΥΧαεικνοτυχρᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴜᴠᴡʏᴢ",
+    "ABESIJKMHOPCTXYaesijopcxydhlgABEZHIKMNOPTYXaeiknotuxpabcdefghijklmnopqrstuvwyz",
 )
 _LEET = str.maketrans("0134578@$", "oieastbas")
 _MIXED = re.compile(r"\b(?=[\w@$]*[^\W\d_])(?=[\w@$]*[0134578@$])[\w@$]{3,}\b")
@@ -180,7 +180,9 @@ _STRONG = [
     rf"^\W*(?:{_AI}|assistante?|modele|model|chatbot|bot|robot)\s*:\s*(?:tu |you )?[a-z]+\s+"
     r"(?:les|le|la|l'|the|que|qu'|aux?|every|all|each|any)\b",
     # a fake notice from "the system": "--- MESSAGE SYSTÈME ---", "Priority system notice:"
-    r"\b(?:message|avis|alerte|notification|note|bulletin) (?:du |de )?(?:systeme|system)\b|"
+    # (the software's own message, "Un message système s'affiche lorsque la session expire", is not one)
+    r"\b(?:message|avis|alerte|notification|note|bulletin) (?:du |de )?(?:systeme|system)\b"
+    r"(?! (?:s'affiche|apparait|s'ouvre|previent|avertit|signale|indique a l'(?:agent|usager|utilisateur)))|"
     r"\b(?:system|systeme) (?:notice|alert|message|note|update|notification|override|instruction)s?\b",
     # the AI that will read this very text: "L'IA chargée de résumer ce document…", "Tout agent
     # conversationnel exploitant ce texte…"

@@ -386,6 +386,8 @@ TRAINING_SETS = [
     "14",
     "15",
     "16",
+    "17",
+    "18",
 ]  # what the weights learn from; a later set is judged
 POSITIVE_WEIGHT = 10.0  # a few hundred orders against ten thousand ordinary sentences of the corpus
 STRENGTH = 100.0
