@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.text import CONTROL, reads_as_sentence, sentences
+from assistant.text import CONTROL, goes_on, reads_as_sentence, sentences
 from assistant.types import Document
 
 # --------------------------------------------------------------------------- folding for screening
@@ -426,11 +426,15 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     flat = text.replace("\n", " ")
     for sep_text in (flat, text):
-        start = 0
+        start, own = 0, []
         for m in _UNIT_END.finditer(sep_text + "\n"):
             if m.start() > start and sep_text[start : m.start()].strip():
-                spans.append((start, m.start()))
+                a, b = start, m.start()
+                if own and goes_on(sep_text[own[-1][0] : own[-1][1]], sep_text[a:b]):
+                    a = own.pop()[0]  # "(réf." does not end the sentence whose order "CFG-OPEN-350)" closes
+                own.append((a, b))
             start = m.end()
+        spans += own
     return sorted(set(spans))
 
 

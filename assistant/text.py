@@ -13,7 +13,14 @@ CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
 CONTROL_BUT_LINES = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")  # tabs and line breaks kept
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=(?:«\s?|[\"(“])?[A-ZÀ-ÝÉ0-9])")  # "« Ça a été…" starts one
-_ABBREV = re.compile(r"(?:\b(?:[Aa]rt|p|pp|[Cc]f|[Ee]x|n°|no|vol|chap|M|Mme|env|etc)\.|\b[A-Z]\.)$")  # "(Cf. Annexe 3)"
+# "(Cf. Annexe 3)", "(réf. CFG-350)"
+_ABBREV = re.compile(r"(?:\b(?:[Aa]rt|p|pp|[Cc]f|[Ee]x|n°|no|vol|chap|M|Mme|env|etc|[Rr]éf)\.|\b[A-Z]\.)$")
+
+
+def goes_on(before: str, after: str) -> bool:
+    """Does ``after`` continue the sentence of ``before`` rather than start one: ``before`` ends with an
+    abbreviation ("(réf." then "CFG-OPEN-350)"), or a bracket it opened closes in ``after``?"""
+    return bool(_ABBREV.search(before.rstrip())) or before.count("(") > before.count(")") and ")" in after
 
 
 def sentences(text: str) -> list[str]:
