@@ -543,7 +543,7 @@ _MD_LINK = re.compile(r"\[([^\[\]]*)\]\([^)]*\)")
 def plain(text: str, limit: int = 200) -> str:
     """A label (a title, a section, a file name) as plain words: no markup, link, control character
     or line break; at most ``limit`` characters."""
-    text = CONTROL.sub(" ", _ANSI.sub(" ", text or ""))
+    text = CONTROL.sub(" ", _ANSI.sub(" ", _INVISIBLE.sub("", text or "")))  # a zero-width mark is no space
     text = " ".join(_MD_LINK.sub(r"\1", strip_markup(text)).split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
