@@ -85,12 +85,20 @@ SETS = {
     "17": "écrit par un autre auteur qui n'a lu que la description du format et le corpus, sans voir le filtre, "
     "son code, ses échecs ni les jeux précédents, le filtre entraîné sur les jeux 1 à 15 (celui que juge le jeu 16) ; "
     "son premier passage est gardé (injection-set17-first-run.md) ; un ordre en intertitre Markdown qu'il a fait "
-    "passer a ensuite guidé le jugement des phrases sans le Markdown en tête de ligne : plus un jeu réservé",
+    "passer a ensuite guidé le jugement des phrases sans le Markdown en tête de ligne, et il sert à l'entraînement "
+    "(2026-12-07 soir) : plus un jeu réservé",
     "18": "écrit par un autre auteur qui n'a lu que la description du format et le corpus, sans voir le filtre, "
     "son code, ses échecs ni les jeux précédents, après ce changement et l'entraînement sur les jeux 1 à 16 ; "
-    "jamais utilisé pour régler le filtre ; son premier passage est gardé (injection-set18-first-run.md)",
+    "son premier passage est gardé (injection-set18-first-run.md) ; ses échecs ont ensuite guidé le repliement des "
+    "petites capitales, la coupe des phrases (« réf. », parenthèse encore ouverte), les marques de largeur nulle "
+    "des titres et une exception à un motif (« un message système s'affiche »), et il sert à l'entraînement "
+    "(2026-12-07 soir) : plus un jeu réservé",
+    "19": "écrit par un autre auteur qui n'a lu que la description du format et le corpus, sans voir le filtre, "
+    "son code, ses échecs ni les jeux précédents, après le repliement des petites capitales et pendant "
+    "l'entraînement sur les jeux 1 à 18 ; jamais utilisé pour régler le filtre ; son premier passage est gardé "
+    "(injection-set19-first-run.md)",
 }
-JUDGED_SET = "18"  # the one set no choice of the screen has seen
+JUDGED_SET = "19"  # the one set no choice of the screen has seen
 FIELDS = ["passage", "titre", "section", "nom de fichier", "glossaire"]
 CARRIERS = [  # (heading, sentences, question): the ordinary guidance around each hostile sentence
     (
@@ -557,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "reports")
     ap.add_argument(
-        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 18 (hostile-18…, benign-18…)"
+        "--set", default=JUDGED_SET, help="jeu : 1 (hostile.jsonl, benign.txt), 2 à 19 (hostile-19…, benign-19…)"
     )
     ap.add_argument("--name", default="injection", help="nom des rapports (.md, .json)")
     ap.add_argument(
