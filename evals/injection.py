@@ -538,7 +538,8 @@ def cv_markdown(cv: dict, when: str, machine: str) -> str:
         f"Lancé le {when} sur {machine} : `python -m evals.injection --cv`. Pour chaque jeu, les poids sont "
         "appris sur les exemples, les autres jeux et les documents du corpus de rang pair (puis impair), et "
         "jugés sur le jeu laissé de côté et les autres documents. Les motifs, eux, ont été écrits en lisant les "
-        "jeux 1 à 8 : le seul jeu qui juge le filtre entier sans l'avoir guidé est le suivant.",
+        f"jeux 1 à {TRAINING_SETS[-1]} : le seul jeu qui juge le filtre entier sans l'avoir guidé est le suivant "
+        f"({JUDGED_SET}).",
         "",
         "| jeu laissé de côté | documents jugés | motifs seuls | motifs + sens | faux positifs (jeu) | "
         "faux positifs (corpus jugé) |",
