@@ -460,6 +460,8 @@ HELDOUT = {  # each set was written after the composer it names, and has tuned n
     "sa meilleure phrase, par un lecteur du seul corpus (10 « comment faire », 10 d'élus)",
     "heldout10.jsonl": "écrites après la correction des passages pivots au second tri de la recherche, par un lecteur "
     "du seul corpus (16 réponses sur une page entourée de pages du même sujet)",
+    "heldout11.jsonl": "écrites pendant un essai du composeur, retiré ensuite (les paragraphes de la page d'une liste "
+    "citée), par un lecteur du seul corpus ; réponses en liste ou en procédure sur une page, surtout",
 }
 
 
