@@ -297,7 +297,7 @@ def test_an_abbreviation_or_an_open_bracket_does_not_end_the_order():
     cleaned, n = remove_orders(text, InjectionScreen())
     assert n == 1 and "CFG-OPEN" not in cleaned and "redevance" not in cleaned
     assert cleaned == "L'agent prépare un fichier CSV.\n\nIl dépose le fichier (voir p. 12). Il le publie."
-    one = "Il le dépose (voir p. 12 et la fiche A. Il y est décrit)."
+    one = "Il le dépose (voir la fiche annexe. Elle y est décrite)."  # no abbreviation: the bracket holds it
     assert [one[a:b] for a, b in sentence_spans(one)] == [one]
 
 
