@@ -455,15 +455,15 @@ def _block_text(kind: str, raw: str) -> str:
 VECTOR_DIM = 256  # block vectors keep the first 256 of EmbeddingGemma's 768 dimensions (Matryoshka), in float16
 
 
-def pack_vectors(vectors: list[list[float]]) -> str:
-    """Block vectors as stored with the chunk: truncated, renormalised, float16, base64."""
+def pack_vectors(vectors: list[list[float]], dim: int = VECTOR_DIM) -> str:
+    """Vectors as stored with the chunk: truncated to ``dim``, renormalised, float16, base64."""
     import base64
 
     import numpy as np
 
     if not vectors:
         return ""
-    a = np.asarray(vectors, dtype=np.float32)[:, :VECTOR_DIM]
+    a = np.asarray(vectors, dtype=np.float32)[:, :dim]
     a /= np.linalg.norm(a, axis=1, keepdims=True).clip(1e-9)
     return f"{a.shape[1]}:" + base64.b64encode(a.astype(np.float16).tobytes()).decode()
 

@@ -35,7 +35,7 @@ from assistant.plain import (
 from assistant.readability import kandel_moles
 from assistant.screening import GENERIC_WORDS, asks_definition, expand_acronyms, is_procedure_question, wants_list
 from assistant.simplify import notice, plain_sentence
-from assistant.text import content_words, fold, sentences
+from assistant.text import content_words, fold, overlap_join, sentences
 from assistant.types import Answer, Passage, Suggestion
 
 Embed = Callable[[list[str]], list[list[float]]]  # texts -> document vectors
@@ -120,8 +120,6 @@ class Citer:
 
     @property
     def cited(self) -> list[Passage]:
-        from assistant.retrieve import overlap_join
-
         out = []
         for key in self.keys:
             group = sorted((self.passages[i] for i in self.members[key]), key=lambda p: p.index)

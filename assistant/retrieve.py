@@ -1,7 +1,8 @@
 """Hybrid retrieval of the question expanded from the corpus's words and glossary (``assistant.expansion``):
 dense (Chroma), BM25 on stems and BM25 on word beginnings, fused by reciprocal
 rank fusion, then a second stage (``second_stage``) that orders the best candidates by their fused rank,
-their cosine, their page and their hubness (``hubness``: a passage close to the whole corpus, such as a
+their cosine, their page (another chunk of it among the candidates, and the whole page's own vector, embedded
+at ingestion: ``page_cosines``) and their hubness (``hubness``: a passage close to the whole corpus, such as a
 guide's overview page, comes first for many questions it does not answer).
 
 Then diversity (at most ``max_per_page`` passages from the same page), an optional
@@ -17,12 +18,13 @@ import threading
 from dataclasses import replace
 from functools import cached_property
 
-from assistant.blocks import BULLET
+from assistant.blocks import BULLET, query_for_blocks, unpack_vectors
 from assistant.errors import CapacitiesError, StorageFault, storage_errno
 from assistant.expansion import Vocabulary, expand_query
 from assistant.models import Embedder, load_embedder
 from assistant.settings import Settings
 from assistant.store import Chunk, DenseStore, LexicalIndex, chroma_client, open_lexical, unreadable_index
+from assistant.text import overlap_join
 from assistant.types import Passage
 
 RESCORE_TOP = 20  # candidates the second stage re-scores
@@ -44,14 +46,6 @@ def rrf(rankings: list[tuple[list[str], float]], k: int) -> dict[str, float]:
     return fused
 
 
-def overlap_join(a: str, b: str, max_overlap: int = 400) -> str:
-    """a + b without the text they share (consecutive chunks overlap)."""
-    for n in range(min(len(a), len(b), max_overlap), 10, -1):
-        if a.endswith(b[:n]):
-            return a + b[n:]
-    return a + "\n" + b
-
-
 def second_cosines(candidates: list[Passage]) -> dict[tuple[str, int], float]:
     """For each page with two candidates or more found by the dense search, its second-best cosine."""
     page: dict[tuple[str, int], list[float]] = {}
@@ -59,6 +53,17 @@ def second_cosines(candidates: list[Passage]) -> dict[tuple[str, int], float]:
         if p.dense is not None:
             page.setdefault((p.source, p.page_start), []).append(p.dense)
     return {key: sorted(v, reverse=True)[1] for key, v in page.items() if len(v) > 1}
+
+
+def page_cosines(candidates: list[Passage], query_vector: list[float]) -> dict[tuple[str, int], float]:
+    """The cosine of each candidate's whole page (its ``page_vector``, from ingestion) with the question;
+    pages without a vector (an index built before them) are left out."""
+    out: dict[tuple[str, int], float] = {}
+    for p in candidates:
+        key = (p.source, p.page_start)
+        if key not in out and (v := unpack_vectors(p.page_vector)) is not None:
+            out[key] = float(v[0] @ query_for_blocks(query_vector, v.shape[1]))
+    return out
 
 
 def hubness(vectors, reference, k: int = HUB_NEIGHBOURS):  # noqa: ANN001, ANN201 - numpy arrays
@@ -86,6 +91,8 @@ def second_stage(
     weights: tuple[float, float, float] = (W_FUSED, W_DENSE, W_PAGE),
     hub: dict[str, float] | None = None,
     hub_weight: float = 0.0,
+    pages: dict[tuple[str, int], float] | None = None,
+    page_weight: float = 0.0,
 ) -> list[Passage]:
     """Second stage: the first ``RESCORE_TOP`` candidates ordered by their fused score, their own cosine
     with the question, and the cosine of another chunk of their page among the candidates (a page whose
@@ -96,6 +103,8 @@ def second_stage(
     (``evals/reports/latest.md``); other weights, and a reranker learnt on more signals (the best block
     cosine inside each candidate among them), are compared in ``evals/reports/retrieval_probe.md``.
     ``hub``: the candidates' ``hubness``, taken ``hub_weight`` times (a candidate without one: the mean).
+    ``pages``: the cosine of each candidate's whole page with the question (``page_cosines``), taken
+    ``page_weight`` times (a candidate whose page has no vector: the mean of the others).
     """
     w_fused, w_dense, w_page = weights
     top = candidates[:RESCORE_TOP]
@@ -106,12 +115,15 @@ def second_stage(
     second = second_cosines(candidates)
     hub = hub or {}
     usual = sum(hub.values()) / len(hub) if hub else 0.0
+    pages = pages or {}
+    page_usual = sum(pages.values()) / len(pages) if pages else 0.0
     scored = [
         (
             w_fused * p.score / best
             + w_dense * (p.dense if p.dense is not None else floor)
             + w_page * second.get((p.source, p.page_start), 0.0)
-            - hub_weight * hub.get(p.id, usual),
+            - hub_weight * hub.get(p.id, usual)
+            + page_weight * pages.get((p.source, p.page_start), page_usual),
             p,
         )
         for p in top
@@ -289,8 +301,12 @@ class Retriever:
             if i in self.lexical.by_id
         ]
         if s.rescore and dense_hits:
-            hub = self.hubness([p.id for p in candidates[:RESCORE_TOP]]) if s.hub_weight else None
-            candidates = second_stage(candidates, hub=hub, hub_weight=s.hub_weight)
+            top = candidates[:RESCORE_TOP]
+            hub = self.hubness([p.id for p in top]) if s.hub_weight else None
+            pages = page_cosines(top, self._embedding(query)) if s.page_weight else None
+            candidates = second_stage(
+                candidates, hub=hub, hub_weight=s.hub_weight, pages=pages, page_weight=s.page_weight
+            )
         if self.reranker is not None and candidates:
             scores = self.reranker.predict([(query, p.text) for p in candidates[: s.candidates]])
             order = sorted(range(len(scores)), key=lambda j: -float(scores[j]))

@@ -50,6 +50,7 @@ class Settings:
     prefix_weight: float = 0.5  # poids du classement BM25 sur les débuts de mots (écoconcevoir ~ écoconception)
     rescore: bool = True  # second tri : les meilleurs candidats notés à nouveau par leur cosinus et leur page
     hub_weight: float = 1.0  # second tri : poids ôté à un passage proche de tout le corpus (page d'ensemble)
+    page_weight: float = 0.8  # second tri : poids du cosinus de la page entière du passage avec la question
     query_expansion: bool = True  # un mot inconnu reçoit le mot du corpus de sa famille, un sigle son sens
     max_per_page: int = 2  # au plus ce nombre de passages d'une même page
     reranker: str = ""  # chemin ou nom d'un CrossEncoder sentence-transformers ; vide = pas de reclassement

@@ -195,8 +195,9 @@ class DenseStore:
     def update_metadata(self, chunks: list[Chunk]) -> None:
         """Refresh the metadata of chunks already stored (same id, so same text and embedding)."""
         if chunks:
-            # Chroma merges updated metadata into what it holds: block vectors absent here are kept
-            metas = [{k: v for k, v in c.metadata().items() if k != "block_vectors" or v} for c in chunks]
+            # Chroma merges updated metadata into what it holds: vectors absent here are kept
+            vectors = ("block_vectors", "page_vector")
+            metas = [{k: v for k, v in c.metadata().items() if k not in vectors or v} for c in chunks]
             self.collection.update(ids=[c.id for c in chunks], metadatas=metas)
 
     def ids_for_source(self, source: str) -> set[str]:

@@ -17,6 +17,14 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=(?:«\s?|[\"(“])?[A-ZÀ-ÝÉ0-
 _ABBREV = re.compile(r"(?:\b(?:[Aa]rt|p|pp|[Cc]f|[Ee]x|n°|no|vol|chap|M|Mme|env|etc|[Rr]éf)\.|\b[A-Z]\.)$")
 
 
+def overlap_join(a: str, b: str, max_overlap: int = 400) -> str:
+    """a + b without the text they share (consecutive chunks overlap)."""
+    for n in range(min(len(a), len(b), max_overlap), 10, -1):
+        if a.endswith(b[:n]):
+            return a + b[n:]
+    return a + "\n" + b
+
+
 def goes_on(before: str, after: str) -> bool:
     """Does ``after`` continue the sentence of ``before`` rather than start one: ``before`` ends with an
     abbreviation ("(réf." then "CFG-OPEN-350)"), or a bracket it opened closes in ``after``?"""

@@ -19,6 +19,7 @@ class Chunk:
     index: int  # position of the chunk in its document (for merging neighbours)
     blocks: str = ""  # typed blocks of the text as spans (assistant.blocks.encode); "" = parse on read
     block_vectors: str = ""  # one vector per block, pooled from the chunk's own forward pass (blocks.pack_vectors)
+    page_vector: str = ""  # the vector of its whole page (every chunk of the page carries it; blocks.pack_vectors)
 
     def metadata(self) -> dict[str, str | int]:
         d = asdict(self)

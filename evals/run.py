@@ -42,14 +42,15 @@ from evals.report import write_report
 from measure import pct
 
 HERE = Path(__file__).resolve().parent
-CONFIGS = ("naive", "bm25", "dense", "hybrid_v1", "hybrid_no_hub", "hybrid")
+CONFIGS = ("naive", "bm25", "dense", "hybrid_v1", "hybrid_no_hub", "hybrid_no_page", "hybrid")
 LABELS = {
     "naive": "naïf LangChain (référence)",
     "bm25": "BM25 seul (racines)",
     "dense": "dense seul",
     "hybrid_v1": "hybride précédent (dense + BM25, sans préfixes ni second tri)",
-    "hybrid_no_hub": "hybride sans correction des pivots (dense + BM25 racines + BM25 préfixes, second tri)",
-    "hybrid": "hybride (assistant : le même, pivots corrigés au second tri)",
+    "hybrid_no_hub": "hybride sans correction des pivots ni page entière (dense + BM25 racines + BM25 préfixes, second tri)",
+    "hybrid_no_page": "hybride sans vecteurs de page (le même, pivots corrigés, sans la page entière au second tri)",
+    "hybrid": "hybride (assistant : le même, pivots corrigés et page entière au second tri)",
 }
 TARGETS = {  # the issues' quality targets on the project's set (reported, never asserted)
     "page_hit@1": 0.80,
@@ -242,7 +243,8 @@ def run_project(args: argparse.Namespace) -> dict:
         "bm25": searcher(dataclasses.replace(settings, dense_weight=0.0, prefix_weight=0.0)),
         "dense": searcher(dataclasses.replace(settings, bm25_weight=0.0, prefix_weight=0.0, rescore=False)),
         "hybrid_v1": searcher(dataclasses.replace(settings, prefix_weight=0.0, rescore=False)),
-        "hybrid_no_hub": searcher(dataclasses.replace(settings, hub_weight=0.0)),
+        "hybrid_no_hub": searcher(dataclasses.replace(settings, hub_weight=0.0, page_weight=0.0)),
+        "hybrid_no_page": searcher(dataclasses.replace(settings, page_weight=0.0)),
         "hybrid": searcher(settings),
     }
     retrieval, per_config = {}, {}
@@ -270,7 +272,7 @@ def run_project(args: argparse.Namespace) -> dict:
             covered = [q for q in held if q["expected"]]
             heldout_retrieval[Path(path).name] = {
                 name: evaluate_retrieval(searches[name], covered)[0]
-                for name in ("naive", "hybrid_v1", "hybrid_no_hub", "hybrid")
+                for name in ("naive", "hybrid_v1", "hybrid_no_hub", "hybrid_no_page", "hybrid")
             }
             heldout_abstention[Path(path).name] = false_abstentions(retriever, covered, settings)
     per_question = {}
@@ -462,6 +464,8 @@ HELDOUT = {  # each set was written after the composer it names, and has tuned n
     "du seul corpus (16 réponses sur une page entourée de pages du même sujet)",
     "heldout11.jsonl": "écrites pendant un essai du composeur, retiré ensuite (les paragraphes de la page d'une liste "
     "citée), par un lecteur du seul corpus ; réponses en liste ou en procédure sur une page, surtout",
+    "heldout12.jsonl": "écrites après le vecteur de la page entière au second tri de la recherche, par un lecteur du "
+    "seul corpus (une page parmi des voisines du même sujet, surtout)",
 }
 
 
@@ -512,6 +516,7 @@ COLORS = {
     "dense": "#4c8ed9",
     "hybrid_v1": "#95d5b2",
     "hybrid_no_hub": "#74c69d",
+    "hybrid_no_page": "#52b788",
     "hybrid": "#2b9348",
 }
 

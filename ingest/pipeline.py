@@ -31,6 +31,7 @@ from assistant.hostile import InjectionScreen, screen_document
 from assistant.models import Embedder, load_embedder
 from assistant.settings import Settings
 from assistant.store import Chunk, DenseStore, LexicalIndex, drop_collection
+from assistant.text import overlap_join
 from assistant.types import Document
 from ingest.corpus import curated_titles, discover, screen_files
 from ingest.load import check_extractor, load_document
@@ -60,6 +61,39 @@ def embed_chunks(embedder: Embedder, chunks: list[Chunk]) -> tuple[list[list[flo
     return vectors, [replace(c, block_vectors=pack_vectors(v)) for c, v in zip(chunks, per_block, strict=True)]
 
 
+PAGE_CHARS = 6_000  # a page is embedded whole, up to this many characters, for its page vector
+PAGE_VECTORS = "page-vectors-1"  # in the fingerprint: an index built before them gets them at its next run
+
+
+def page_texts(chunks: list[Chunk]) -> dict[int, tuple[str, str]]:
+    """Each page's text (its chunks joined where they overlap) and what the embedder is told about it,
+    by page number; a chunk that runs over a page break counts for the page it starts on."""
+    out: dict[int, tuple[str, str]] = {}
+    for c in sorted(chunks, key=lambda c: c.index):
+        if c.page_start in out:
+            text, title = out[c.page_start]
+            out[c.page_start] = (overlap_join(text, c.text), title)
+        else:
+            out[c.page_start] = (c.text, embed_title(c))
+    return out
+
+
+def pages_to_embed(chunks: list[Chunk], fresh: set[str], stored: dict[str, str]) -> list[int]:
+    """The pages whose vector is embedded (again): those with a chunk embedded now (``fresh``), or with a
+    chunk stored without a page vector (``stored``: chunk id -> its stored page vector)."""
+    return sorted({c.page_start for c in chunks if c.id in fresh or not stored.get(c.id)})
+
+
+def page_vectors(embedder: Embedder, chunks: list[Chunk], pages: list[int]) -> dict[int, str]:
+    """The vectors of these pages of a document, whole (packed as stored with each of their chunks): the
+    second stage of retrieval weighs a passage by its page's cosine with the question."""
+    texts = page_texts([c for c in chunks if c.page_start in set(pages)])
+    if not texts:
+        return {}
+    vectors = embedder.embed_documents([t[:PAGE_CHARS] for t, _ in texts.values()], [h for _, h in texts.values()])
+    return {page: pack_vectors([v], dim=len(v)) for page, v in zip(texts, vectors, strict=True)}
+
+
 def pipeline_fingerprint(settings: Settings) -> str:
     """Changes when the code or the settings that turn a file into chunks change."""
     h = hashlib.sha256()
@@ -80,6 +114,7 @@ def pipeline_fingerprint(settings: Settings) -> str:
     h.update(f"{settings.chunk_size}/{settings.chunk_overlap}/{settings.chunk_within_pages}/{settings.ocr}".encode())
     h.update(settings.pdf_extractor.encode())
     h.update(f"{settings.screen_meaning}".encode())
+    h.update(PAGE_VECTORS.encode())
     return h.hexdigest()[:16]
 
 
@@ -357,7 +392,13 @@ class _Run:
         store = self._open_store(manifest, need_model=manifest.embed_model is None and bool(prepared))
         existing = {src: store.ids_for_source(src) for src, _, _ in prepared}
         to_embed = {src: [c for c in chunks if c.id not in existing[src]] for src, _, chunks in prepared}
-        if self.embedder is None and any(to_embed.values()):
+        # a page keeps the vector stored with its chunks unless one of them is new (or it has none yet)
+        stored = {
+            src: {c.id: c.page_vector for c in store.get_chunks(existing[src] & {c.id for c in chunks})}
+            for src, _, chunks in prepared
+        }
+        pages = {src: pages_to_embed(chunks, {c.id for c in to_embed[src]}, stored[src]) for src, _, chunks in prepared}
+        if self.embedder is None and (any(to_embed.values()) or any(pages.values())):
             store = self._open_store(manifest, need_model=True)
         manifest.embed_model, manifest.pipeline = store.model_name, self.fingerprint
         manifest.dirty = True  # cleared once the BM25 index matches the dense store
@@ -365,12 +406,26 @@ class _Run:
         batch = max(1, s.embed_batch_size)
         self._announce(to_embed, store.model_name)
         bar = _progress(
-            sum((len(c) + batch - 1) // batch for c in to_embed.values()), "Embeddings", "lot", self.progress
+            sum((len(c) + batch - 1) // batch for c in [*to_embed.values(), *pages.values()]),
+            "Embeddings",
+            "lot",
+            self.progress,
         )
         try:
             for src, doc, chunks in prepared:
                 bar.set_postfix_str(src[-40:])
-                todo = to_embed[src]
+                todo_pages, vectors_of = pages[src], {}
+                for i in range(0, len(todo_pages), batch):  # the pages' vectors first: chunks are stored with them
+                    t0 = time.perf_counter()
+                    vectors_of |= page_vectors(self.embedder, chunks, todo_pages[i : i + batch])
+                    report.seconds["embed"] += time.perf_counter() - t0
+                    bar.update()
+                    faults.point("embed")
+                chunks = [
+                    replace(c, page_vector=vectors_of.get(c.page_start) or stored[src].get(c.id, "")) for c in chunks
+                ]
+                fresh = {c.id for c in to_embed[src]}
+                todo = [c for c in chunks if c.id in fresh]
                 for i in range(0, len(todo), batch):
                     t0 = time.perf_counter()
                     vectors, part = embed_chunks(self.embedder, todo[i : i + batch])

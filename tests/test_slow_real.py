@@ -131,6 +131,13 @@ def test_generated_pdfs_real_model_persistent_store(tmp_path, real_embedder):
     hits = retriever.search("Quelles étapes pour mettre en open data les informations de la mairie ?", k=3)
     assert (hits[0].source, hits[0].page_start) == ("pdf/guide.pdf", 2)
     assert hits[0].dense is not None and hits[0].dense > 0.3
+    # each page's own vector, the model's full width, is stored with its chunks and read by the second stage
+    from assistant.blocks import unpack_vectors
+    from assistant.retrieve import page_cosines
+
+    assert {unpack_vectors(p.page_vector).shape for p in hits} == {(1, real_embedder.dim)}
+    pages = page_cosines(hits, retriever.query_vector("Quelles étapes pour mettre en open data les informations ?"))
+    assert max(pages, key=pages.get) == ("pdf/guide.pdf", 2)
 
 
 def test_known_procedure_question_cites_the_right_page(real_assistant):

@@ -133,6 +133,35 @@ def test_the_second_stage_puts_a_hub_below_the_page_that_answers():
     assert [x.page_start for x in second_stage(cands, hub={"p1": 0.62}, hub_weight=1.0)] == [16, 42]
 
 
+def test_the_second_stage_puts_the_page_that_answers_as_a_whole_first():
+    import numpy as np
+
+    from assistant.blocks import pack_vectors
+    from assistant.retrieve import page_cosines, second_stage
+    from assistant.types import Passage
+
+    question = [1.0, 0.0, 0.0]
+    general, conditions = pack_vectors([[0.3, 0.95, 0.0]], dim=3), pack_vectors([[0.9, 0.3, 0.3]], dim=3)
+
+    def p(i: int, page: int, score: float, dense: float, vector: str) -> Passage:
+        return Passage(
+            f"p{i}", "texte", "pdf/a.pdf", "T", page, page, "S", i, score=score, dense=dense, page_vector=vector
+        )
+
+    # the general page on labels wins by its chunk; the page giving the conditions wins as a whole page
+    cands = [p(0, 12, 0.020, 0.61, general), p(1, 13, 0.019, 0.60, conditions), p(2, 13, 0.010, 0.40, conditions)]
+    pages = page_cosines(cands, question)
+    assert set(pages) == {("pdf/a.pdf", 12), ("pdf/a.pdf", 13)}
+    assert pages[("pdf/a.pdf", 13)] == pytest.approx(0.9 / np.linalg.norm([0.9, 0.3, 0.3]), abs=1e-3)
+    assert [x.page_start for x in second_stage(cands[:2])] == [12, 13]
+    assert [x.page_start for x in second_stage(cands[:2], pages=pages, page_weight=0.8)] == [13, 12]
+    # a page without a vector (an index built before them) counts the mean of the others
+    old = dataclasses.replace(cands[0], page_vector="")
+    assert page_cosines([old], question) == {}
+    only = page_cosines([old, cands[1]], question)
+    assert [x.page_start for x in second_stage([old, cands[1]], pages=only, page_weight=0.8)] == [12, 13]
+
+
 def test_the_retriever_reads_hubness_from_the_store(settings, ephemeral_client, embedder, monkeypatch):
     from assistant import retrieve
     from assistant.retrieve import Retriever

@@ -259,3 +259,55 @@ def test_chunks_whose_blocks_change_are_embedded_again(settings, monkeypatch):
     for c in store.get_chunks({c.id for c in idx.chunks}):
         assert len(B.unpack_vectors(c.block_vectors)) == len(B.decode(c.text, c.blocks))
     assert any(b.text.startswith("Ecologique") for c in idx.chunks for b in B.decode(c.text, c.blocks))
+
+
+def test_every_chunk_carries_its_whole_page_vector_embedded_again_only_when_the_page_changes(settings, monkeypatch):
+    import numpy as np
+
+    from assistant import blocks as B
+    from ingest import pipeline
+
+    pages = [PROC + OTHER, OTHER, "Paragraphe trois : " + PROC]
+    make_pdf(settings.corpus_dir / "pdf/g.pdf", pages)
+    embedded = []
+
+    class Spy(HashEmbedder):
+        def embed_documents(self, texts, titles=None):
+            embedded.extend(texts)
+            return super().embed_documents(texts, titles)
+
+    def ingest():
+        embedded.clear()
+        return run_ingest(settings, embedder=Spy(256), progress=False)
+
+    assert ingest().added == ["pdf/g.pdf"]
+    store, idx, _ = _state(settings)
+    chunks = store.get_chunks({c.id for c in idx.chunks})
+    assert {c.page_vector for c in chunks} == {c.page_vector for c in idx.chunks}  # the same in both indexes
+    by_page = {}
+    for c in chunks:
+        by_page.setdefault(c.page_start, set()).add(c.page_vector)
+    assert sorted(by_page) == [1, 2, 3] and all(len(v) == 1 and "" not in v for v in by_page.values())
+    assert sum(c.page_start == 1 for c in chunks) > 1  # page 1 has two chunks, and one vector: its whole text
+    first = B.unpack_vectors(by_page[1].pop())[0]
+    whole, part = (np.asarray(HashEmbedder(256).embed_documents([t])[0]) for t in (pages[0], PROC))
+    assert first @ whole > 0.99 > first @ part + 0.2
+    assert len(embedded) == len(chunks) + 3  # every chunk, then every page once
+
+    # page 3 changes: its chunks and its page only are embedded again, pages 1 and 2 keep their vectors
+    make_pdf(settings.corpus_dir / "pdf/g.pdf", [*pages[:2], "Paragraphe trois modifié : " + OTHER])
+    r = ingest()
+    assert r.updated == ["pdf/g.pdf"] and 0 < r.embedded < r.chunks
+    assert len(embedded) == r.embedded + 1 and embedded[0].startswith("Paragraphe trois modifié")
+    _consistent(settings)
+
+    # an index stored before page vectors: the next run (new code, new fingerprint) embeds the pages only
+    store, idx, _ = _state(settings)
+    store.collection.update(ids=[c.id for c in idx.chunks], metadatas=[{"page_vector": ""} for _ in idx.chunks])
+    monkeypatch.setattr(pipeline, "pipeline_fingerprint", lambda s: "nouveau-code")
+    r = ingest()
+    assert r.updated == ["pdf/g.pdf"] and r.embedded == 0 and len(embedded) == 3
+    store, idx, _ = _state(settings)
+    assert all(c.page_vector for c in idx.chunks) and all(
+        c.page_vector for c in store.get_chunks({c.id for c in idx.chunks})
+    )
