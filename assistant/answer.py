@@ -63,7 +63,8 @@ def covers(question: str, passages: list[Passage], settings: Settings) -> bool:
     and, when the question asks for an amount or a time limit, a passage that gives one."""
     if not passages or missing_quantity(question, [p.text for p in passages]):
         return False
-    best = max((p.dense for p in passages if p.dense is not None), default=None)
+    # the closest passage of the search, even one the second stage left out of the answer's passages
+    best = max((d for p in passages for d in (p.dense, p.best_dense) if d is not None), default=None)
     if best is not None and best < settings.min_dense_score:
         return False
     return shares_key_term(question, passages)

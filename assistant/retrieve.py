@@ -311,7 +311,10 @@ class Retriever:
             scores = self.reranker.predict([(query, p.text) for p in candidates[: s.candidates]])
             order = sorted(range(len(scores)), key=lambda j: -float(scores[j]))
             candidates = [replace(candidates[j], score=float(scores[j])) for j in order]
-        return [self._merge_over_page_break(p) for p in per_page_cap(candidates, s.max_per_page, k)]
+        # whether the corpus answers at all is the closest passage's call, whatever the second stage's order
+        best = max((d for _, d in dense_hits), default=None)
+        kept = per_page_cap(candidates, s.max_per_page, k)
+        return [replace(self._merge_over_page_break(p), best_dense=best) for p in kept]
 
     def _merge_over_page_break(self, p: Passage) -> Passage:
         """A list that goes on over the page break is given its continuation (one chunk at most)."""

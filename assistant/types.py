@@ -34,6 +34,7 @@ class Passage(Chunk):
     score: float = 0.0  # fused score (reciprocal rank fusion)
     dense: float | None = None  # cosine similarity to the question, when the dense retriever found it
     lexical: float | None = None  # BM25 score, when the lexical retriever found it
+    best_dense: float | None = None  # the best cosine of its whole search (the corpus's closest passage)
 
     @property
     def page(self) -> int:

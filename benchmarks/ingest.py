@@ -1,5 +1,5 @@
-"""Ingestion benchmark: ingest the corpus into a fresh data folder, then embed the same chunks
-again alone, in the same process, and compare (ratio total / embedding-only).
+"""Ingestion benchmark: ingest the corpus into a fresh data folder, then embed the same chunks and the
+same whole pages again alone, in the same process, and compare (ratio total / embedding-only).
 
     python -m benchmarks.ingest [--corpus DIR] [--docs N]
 """
@@ -20,7 +20,7 @@ from assistant.models import load_embedder
 from assistant.settings import Settings
 from benchmarks.common import save
 from ingest.load import load_document
-from ingest.pipeline import discover, embed_title, run_ingest
+from ingest.pipeline import PAGE_CHARS, discover, embed_title, page_texts, run_ingest
 from ingest.split import split_document
 
 
@@ -52,18 +52,25 @@ def main(argv: list[str] | None = None) -> int:
         report = run_ingest(s, embedder=embedder, progress=sys.stderr.isatty())
         total = time.perf_counter() - t0
 
-        # the same chunks, embedded alone with the same batches: the physical floor
+        # the same chunks and the same whole pages, embedded alone with the same batches: the physical floor
         files = discover(corpus)
-        batches = []
+        batches, page_batches = [], []
         for src in report.added:
             chunks = split_document(
                 load_document(files[src], corpus, ocr=s.ocr), s.chunk_size, s.chunk_overlap, s.chunk_within_pages
             )
             batches += [chunks[i : i + s.embed_batch_size] for i in range(0, len(chunks), s.embed_batch_size)]
+            pages = list(page_texts(chunks).values())
+            page_batches += [pages[i : i + s.embed_batch_size] for i in range(0, len(pages), s.embed_batch_size)]
         t0 = time.perf_counter()
         for b in batches:
             embedder.embed_documents([c.text for c in b], [embed_title(c) for c in b])
-        embed_only = time.perf_counter() - t0
+        embed_chunks_only = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for b in page_batches:
+            embedder.embed_documents([t[:PAGE_CHARS] for t, _ in b], [h for _, h in b])
+        embed_pages_only = time.perf_counter() - t0
+        embed_only = embed_chunks_only + embed_pages_only
 
         t0 = time.perf_counter()
         noop = run_ingest(s, progress=False)
@@ -90,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             "total_s": round(total, 2),
             "split_s": {k: round(v, 2) for k, v in report.seconds.items()},
             "embed_only_s": round(embed_only, 2),
+            "embed_only_chunks_s": round(embed_chunks_only, 2),
+            "embed_only_pages_s": round(embed_pages_only, 2),
             "ratio_total_to_embed_only": round(total / embed_only, 3) if embed_only else None,
             "pages_per_s": round(report.pages / total, 2),
             "chunks_per_s": round(n_chunks / total, 2),
@@ -107,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         f"embeddings {sp['embed']} s, stockage {sp['store']} s"
     )
     print(
-        f"Embeddings seuls : {embed_only:.1f} s → ratio total / embeddings seuls = "
-        f"{results['ratio_total_to_embed_only']}"
+        f"Embeddings seuls : {embed_only:.1f} s (passages {embed_chunks_only:.1f} s, pages entières "
+        f"{embed_pages_only:.1f} s) → ratio total / embeddings seuls = {results['ratio_total_to_embed_only']}"
     )
     print(f"Ré-ingestion sans changement : {noop_inproc:.3f} s (en processus), {noop_cli:.3f} s (commande complète)")
     print(f"Résultats : {path}")

@@ -319,3 +319,26 @@ def test_a_search_with_other_settings_leaves_the_retriever_as_it_was(settings, e
     hits = r.search("publier les données", k=2, settings=bm25_only)
     assert [p.id for p in hits] == [chunks[0].id] and hits[0].dense is None  # BM25 alone: no cosine asked for
     assert r.settings is settings and r.search("publier les données", k=2)[0].dense is not None
+
+
+def test_whether_the_corpus_answers_is_the_closest_passage_s_call_whatever_the_order(
+    settings, ephemeral_client, embedder
+):
+    """A covered question was refused once the second stage moved its closest passage (cosine 0.374, over the
+    0.37 threshold) below the answer's passages, all under it (heldout2 k09)."""
+    from assistant.answer import covers
+    from assistant.retrieve import Retriever
+
+    topics = ["marché public cahier des charges", "atelier usagers parcours", "données ouvertes publication"]
+    chunks = [_chunk(i, t) for i, t in enumerate(topics)]
+    store = DenseStore(settings, embedder.name, embedder.dim, client=ephemeral_client)
+    store.upsert(chunks, embedder.embed_documents([c.text for c in chunks]))
+    r = Retriever(settings, embedder=embedder, client=ephemeral_client, lexical=LexicalIndex.build(chunks))
+    hits = r.search("publication des données ouvertes", k=3)
+    closest = max(p.dense for p in hits if p.dense is not None)
+    assert {p.best_dense for p in hits} == {closest} and closest > 0.5
+    # the answer's passages without the closest one: the search's best cosine still says the corpus answers
+    rest = [p for p in hits if p.dense != closest]
+    low = dataclasses.replace(settings, min_dense_score=closest - 0.01)
+    assert covers("publication des données ouvertes", rest, low)
+    assert not covers("publication des données ouvertes", [dataclasses.replace(p, best_dense=None) for p in rest], low)
