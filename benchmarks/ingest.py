@@ -20,7 +20,7 @@ from assistant.models import load_embedder
 from assistant.settings import Settings
 from benchmarks.common import save
 from ingest.load import load_document
-from ingest.pipeline import PAGE_CHARS, discover, embed_title, page_texts, run_ingest
+from ingest.pipeline import PAGE_CHARS, by_length, discover, embed_title, page_texts, run_ingest
 from ingest.split import split_document
 
 
@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
                 load_document(files[src], corpus, ocr=s.ocr), s.chunk_size, s.chunk_overlap, s.chunk_within_pages
             )
             batches += [chunks[i : i + s.embed_batch_size] for i in range(0, len(chunks), s.embed_batch_size)]
-            pages = list(page_texts(chunks).values())
+            texts = page_texts(chunks)
+            pages = [texts[p] for p in by_length(texts, list(texts))]
             page_batches += [pages[i : i + s.embed_batch_size] for i in range(0, len(pages), s.embed_batch_size)]
         t0 = time.perf_counter()
         for b in batches:
