@@ -48,7 +48,9 @@ LABELS = {
     "bm25": "BM25 seul (racines)",
     "dense": "dense seul",
     "hybrid_v1": "hybride précédent (dense + BM25, sans préfixes ni second tri)",
-    "hybrid_no_hub": "hybride sans correction des pivots ni page entière (dense + BM25 racines + BM25 préfixes, second tri)",
+    "hybrid_no_hub": (
+        "hybride sans correction des pivots ni page entière (dense + BM25 racines + BM25 préfixes, second tri)"
+    ),
     "hybrid_no_page": "hybride sans vecteurs de page (le même, pivots corrigés, sans la page entière au second tri)",
     "hybrid": "hybride (assistant : le même, pivots corrigés et page entière au second tri)",
 }
