@@ -128,7 +128,8 @@ class Citer:
                 text = overlap_join(text, p.text)
             blocks = group[0].blocks if len(group) == 1 else ""  # merged text: its blocks are parsed anew
             end = max(p.page_end for p in group)
-            out.append(replace(group[0], text=text, page_end=end, blocks=blocks, block_vectors=""))  # cards need none
+            # cards, exports and the parcours's saved answers need no vectors
+            out.append(replace(group[0], text=text, page_end=end, blocks=blocks, block_vectors="", page_vector=""))
         return out
 
 

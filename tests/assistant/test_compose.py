@@ -137,6 +137,16 @@ def test_a_long_list_is_cut_at_the_end_and_says_where_it_goes_on():
     assert list_integrity(ans.text, ans.citations) == (1, 1)  # cut at the end, never in the middle
 
 
+def test_cited_passages_carry_no_vectors_into_cards_exports_or_saved_parcours():
+    import dataclasses
+
+    vector = B.pack_vectors([[0.6, 0.8, 0.0]], dim=3)
+    p = dataclasses.replace(passage(0, MOISSONNAGE, 11), block_vectors=vector, page_vector=vector)
+    ans = extractive_answer("Comment utiliser le moissonnage ?", [p], "agent", {})
+    assert ans.citations and all(c.page_vector == c.block_vectors == "" for c in ans.citations)
+    assert all(c.text and c.page_start == 11 for c in ans.citations)
+
+
 def test_a_questionnaire_is_never_the_answer():
     q = "Quelles questions poser au candidat sur le moissonnage ?"
     ans = extractive_answer(q, [passage(0, QUESTIONNAIRE, 56)], "agent", {})
