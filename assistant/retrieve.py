@@ -59,10 +59,13 @@ def page_cosines(candidates: list[Passage], query_vector: list[float]) -> dict[t
     """The cosine of each candidate's whole page (its ``page_vector``, from ingestion) with the question;
     pages without a vector (an index built before them) are left out."""
     out: dict[tuple[str, int], float] = {}
+    q = {}  # the question cut to each width met (one, in an index built by one model)
     for p in candidates:
         key = (p.source, p.page_start)
         if key not in out and (v := unpack_vectors(p.page_vector)) is not None:
-            out[key] = float(v[0] @ query_for_blocks(query_vector, v.shape[1]))
+            dim = v.shape[1]
+            q[dim] = q[dim] if dim in q else query_for_blocks(query_vector, dim)
+            out[key] = float(v[0] @ q[dim])
     return out
 
 
