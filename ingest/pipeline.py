@@ -2,7 +2,8 @@
 
 A run (``run_ingest``) plans what changed since the manifest (``ingest/manifest.py``: every indexed
 document by content hash, with its chunk ids), reads and splits those documents, then embeds and
-upserts their new chunks into Chroma (deterministic ids: re-upserting creates no duplicates),
+upserts their new chunks into Chroma (deterministic ids: re-upserting creates no duplicates), each with the
+vector of its whole page (embedded again only when a chunk of the page is new: ``page_vectors``),
 rewriting the manifest atomically after each document, and last publishes the new snapshot
 (``ingest/publish.py``). A run stopped at any point (Ctrl-C, kill -9, full disk) leaves the previous
 snapshot in service and the manifest ``dirty``; the next run finishes the job. Fault points for
