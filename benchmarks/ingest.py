@@ -20,7 +20,7 @@ from assistant.models import load_embedder
 from assistant.settings import Settings
 from benchmarks.common import save
 from ingest.load import load_document
-from ingest.pipeline import PAGE_CHARS, by_length, discover, embed_title, page_texts, run_ingest
+from ingest.pipeline import by_length, discover, embed_title, page_texts, page_vectors, run_ingest
 from ingest.split import split_document
 
 
@@ -61,15 +61,17 @@ def main(argv: list[str] | None = None) -> int:
             )
             batches += [chunks[i : i + s.embed_batch_size] for i in range(0, len(chunks), s.embed_batch_size)]
             texts = page_texts(chunks)
-            pages = [texts[p] for p in by_length(texts, list(texts))]
-            page_batches += [pages[i : i + s.embed_batch_size] for i in range(0, len(pages), s.embed_batch_size)]
+            pages = by_length(texts, list(texts))
+            page_batches += [
+                (texts, pages[i : i + s.embed_batch_size]) for i in range(0, len(pages), s.embed_batch_size)
+            ]
         t0 = time.perf_counter()
         for b in batches:
             embedder.embed_documents([c.text for c in b], [embed_title(c) for c in b])
         embed_chunks_only = time.perf_counter() - t0
         t0 = time.perf_counter()
-        for b in page_batches:
-            embedder.embed_documents([t[:PAGE_CHARS] for t, _ in b], [h for _, h in b])
+        for texts, b in page_batches:
+            page_vectors(embedder, texts, b)
         embed_pages_only = time.perf_counter() - t0
         embed_only = embed_chunks_only + embed_pages_only
 

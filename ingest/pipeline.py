@@ -88,8 +88,6 @@ def pages_to_embed(chunks: list[Chunk], fresh: set[str], stored: dict[str, str])
 def page_vectors(embedder: Embedder, texts: dict[int, tuple[str, str]], pages: list[int]) -> dict[int, str]:
     """The vectors of these pages of a document (``texts``: from ``page_texts``), packed as stored with each of
     their chunks: the second stage of retrieval weighs a passage by its page's cosine with the question."""
-    if not pages:
-        return {}
     vectors = embedder.embed_documents([texts[p][0][:PAGE_CHARS] for p in pages], [texts[p][1] for p in pages])
     return {page: pack_vectors([v], dim=len(v)) for page, v in zip(pages, vectors, strict=True)}
 
