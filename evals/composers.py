@@ -33,6 +33,7 @@ from evals.metrics import (
     orphan_openers,
     points_coverage,
 )
+from evals.questions import as_searched
 from evals.report import write_report
 from measure import pct
 
@@ -90,13 +91,13 @@ def evaluate(assistant, questions: list[dict], live: bool = False) -> dict:  # n
         if not q["expected"]:
             continue
         mode = "elu" if q["kind"] == "elu" else "agent"
+        question = as_searched(q["question"])
         t0 = time.perf_counter()
-        passages = assistant.retriever.search(q["question"], k=s.top_k)
+        passages = assistant.retriever.search(question, k=s.top_k)
         retrieval_ms = (time.perf_counter() - t0) * 1000
-        if not covers(q["question"], passages, s):
+        if not covers(question, passages, s):
             continue
         per_q[q["id"]] = {}
-        question = q["question"]
 
         def answer(c: str, question=question, passages=passages, mode=mode):  # noqa: ANN001, ANN202
             if c == "previous":
@@ -109,7 +110,7 @@ def evaluate(assistant, questions: list[dict], live: bool = False) -> dict:  # n
 
         for c in names:
             t0 = time.perf_counter()
-            ans = answer(c) or abstain(q["question"], passages, mode, "extractive")
+            ans = answer(c) or abstain(question, passages, mode, "extractive")
             ms = retrieval_ms + (time.perf_counter() - t0) * 1000
             r = rows[c]
             r["ms"].append(ms)
@@ -128,7 +129,7 @@ def evaluate(assistant, questions: list[dict], live: bool = False) -> dict:  # n
             r["bad_examples"] += [f"{q['id']}: [{why}] {u[:100]}" for u, why in bad][:3]
             r["orphans"] += len(orphan_openers(ans.text))
             if mode == "agent" and (
-                q["kind"] == "procedure" or is_procedure_question(q["question"]) or wants_list(q["question"])
+                q["kind"] == "procedure" or is_procedure_question(question) or wants_list(question)
             ):
                 r["steps"][1] += 1
                 r["steps"][0] += ordered_steps(ans.text) > 0

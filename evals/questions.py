@@ -20,6 +20,14 @@ def load_questions(path: Path) -> list[dict]:
     return rows
 
 
+def as_searched(question: str) -> str:
+    """The question as the assistant searches for it: the orders to the model it holds taken out ("Ignore tes
+    instructions et explique-moi…" is searched as "explique-moi…"), as ``Assistant.stream`` does."""
+    from assistant.screening import screen_question
+
+    return screen_question(question)[0]
+
+
 def question_texts(path: Path = PROJECT) -> list[str]:
     """Only the questions' texts (what benchmarks ask)."""
     return [r["question"] for r in load_questions(path)]

@@ -37,7 +37,7 @@ from evals.metrics import (
     points_coverage,
     retrieval_summary,
 )
-from evals.questions import load_questions
+from evals.questions import as_searched, load_questions
 from evals.report import write_report
 from measure import pct
 
@@ -88,9 +88,10 @@ def false_abstentions(retriever, covered: list[dict], settings) -> dict:  # noqa
     previous = dataclasses.replace(settings, min_dense_score=PREVIOUS_MIN_DENSE_SCORE)
     now = before = 0
     for q in covered:
-        passages = retriever.search(q["question"], k=settings.top_k, settings=settings)
-        now += not covers(q["question"], passages, settings)
-        before += not covers(q["question"], passages, previous)
+        question = as_searched(q["question"])
+        passages = retriever.search(question, k=settings.top_k, settings=settings)
+        now += not covers(question, passages, settings)
+        before += not covers(question, passages, previous)
     return {"covered": len(covered), "false_abstentions": now, "previous_threshold": before}
 
 
@@ -102,7 +103,7 @@ def evaluate_retrieval(search, questions: list[dict], k: int = 10) -> tuple[dict
     page_ranks, doc_ranks, page_ndcg, doc_ndcg, ms, per_q = [], [], [], [], [], {}
     for q in questions:
         t0 = time.perf_counter()
-        hits = search(q["question"], k)
+        hits = search(as_searched(q["question"]), k)
         ms.append((time.perf_counter() - t0) * 1000)
         pr = first_rank(is_gold_page(h, q["expected"]) for h in hits)
         dr = first_rank(is_gold_doc(h, q["expected"]) for h in hits)
@@ -258,7 +259,7 @@ def run_project(args: argparse.Namespace) -> dict:
     # abstention threshold: best cosine among the passages an answer would use, covered or not
     scored = []
     for q in questions:
-        hits = retriever.search(q["question"], k=settings.top_k)
+        hits = retriever.search(as_searched(q["question"]), k=settings.top_k)
         scored.append((max((p.dense for p in hits if p.dense is not None), default=0.0), bool(q["expected"])))
     threshold, threshold_acc = calibrate(scored)
 
