@@ -58,7 +58,7 @@ SEMANTIC_UNITS = 12  # candidate units embedded at query time, when the evaluati
 RANK_PRIOR = 1.0  # relevance given to the units of the best passage, halved for the second, a third for the third…
 STEP_FORM = 0.15  # relevance added to a sentence that says what to do
 ANAPHORA = 0.3  # relevance taken from a sentence that leans on the one before it ("Cela…", "Ce référentiel…")
-PASSAGE_FLOOR = 0.5  # a passage is read if its best segment has this share of the best one's relevance
+PASSAGE_FLOOR = 0.4  # a passage is read if its best segment has this share of the best one's relevance
 READ_PASSAGES = 4  # an answer that is not a list reads at most this many of the best passages
 MEANING = 1.0  # weight of the cosine with the question against the share of its stems
 _COLLECTIVITY = re.compile(
@@ -259,7 +259,9 @@ def _procedures(
             texts = [
                 x
                 for x in texts
-                if not B.non_advice(x[0], in_list=True) and not gives_orders(x[0]) and (lead or not x[0][:1].islower())
+                if not B.non_advice(x[0], in_list=True)
+                and not gives_orders(x[0])
+                and (lead or x[0][:1].isupper() or x[0][:1].isdigit())
             ]
             if len(texts) < 2:
                 continue

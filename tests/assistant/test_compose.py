@@ -756,6 +756,27 @@ def test_items_without_a_lead_in_never_open_on_the_end_of_a_sentence():
     assert "une quinzaine" not in answer_body(ans.text) and non_advice_units(ans.text) == []
 
 
+def test_items_without_a_lead_in_that_open_on_a_symbol_are_no_steps():
+    # the good-practice guide's p. 84, as its first chunk reads: a practice sheet whose indicators, printed
+    # without their figures ("→ % de rack confinés"), come before the list of practices
+    text = (
+        "Optimiser l’architecture du centre de donnéesh.3\nDifficulté de mise\nen œuvre\nDifficile\n"
+        "Exemples d’indicateurs\nde pilotage\n→ % de rack confinés\n→ % du DC organisé\nen allées chaudes\n"
+        "Plusieurs bonnes pratiques d’urbanisation et d’architecture des salles serveur, la plupart faisant partie "
+        "du Code de conduite européen pour les centres de données, peuvent être mises en place :\n"
+        "→ Confiner les baies des salles serveurs pour permettre de réduire l’énergie nécessaire à la "
+        "climatisation.\n"
+        "→ Organiser les baies en allées chaudes et froides pour séparer les flux d’air chaud et d’air froid."
+    )
+    question = "Comment réduire la consommation de la climatisation de notre salle serveur ?"
+    passages = [passage(0, text, 84)]
+    procs = _procedures(passages, [passage_blocks(p) for p in passages], _question_stems(question), None)
+    assert [pr.items[0][0][:8] for pr in procs] == ["Confiner"]
+    ans = extractive_answer(question, passages, "agent", {})
+    assert "rack" not in answer_body(ans.text) and non_advice_units(ans.text) == []
+    assert ordered_steps(ans.text) >= 1
+
+
 def test_a_next_question_is_never_the_second_line_of_a_heading():
     # the purchasing guide's p. 88: a heading in capitals that the layout broke over two lines
     text = (
