@@ -469,9 +469,8 @@ HELDOUT = {  # each set was written after the composer it names, and has tuned n
     "citée), par un lecteur du seul corpus ; réponses en liste ou en procédure sur une page, surtout",
     "heldout12.jsonl": "écrites après le vecteur de la page entière au second tri de la recherche, par un lecteur du "
     "seul corpus (une page parmi des voisines du même sujet, surtout)",
-    "heldout13.jsonl": "écrites après le vecteur de la page entière, l'abstention au plus proche passage de toute la "
-    "recherche et la recherche jugée sur la question sans ses ordres, par un lecteur du seul corpus (mots des "
-    "questions autres que ceux des pages)",
+    "heldout13.jsonl": "écrites pendant le seuil de lecture du composeur à 0,4 et la recherche jugée sur la question "
+    "sans ses ordres, ouvertes après, par un lecteur du seul corpus (mots des questions autres que ceux des pages)",
 }
 
 
