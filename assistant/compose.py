@@ -254,8 +254,8 @@ def _procedures(
                 short = all(len(per_passage[a][j].text.split()) <= SHORT_ITEM for a, j in items)
                 items += _continuation(passages, per_passage, i, neighbour, consumed, short)
             texts = [(strip_citation_marks(per_passage[a][b].text).strip(), a, b) for a, b in items]
-            # without a lead-in, an item shown as a step of its own does not end a sentence begun before this
-            # chunk ("de mutualiser les coûts…")
+            # without a lead-in, an item is shown as a step of its own: it opens like a sentence, neither on the
+            # end of one begun before this chunk ("de mutualiser les coûts…") nor on a symbol ("% de rack confinés")
             texts = [
                 x
                 for x in texts
