@@ -254,14 +254,15 @@ def _procedures(
                 short = all(len(per_passage[a][j].text.split()) <= SHORT_ITEM for a, j in items)
                 items += _continuation(passages, per_passage, i, neighbour, consumed, short)
             texts = [(strip_citation_marks(per_passage[a][b].text).strip(), a, b) for a, b in items]
-            # without a lead-in, an item is shown as a step of its own: it opens like a sentence, neither on the
-            # end of one begun before this chunk ("de mutualiser les coûts…") nor on a symbol ("% de rack confinés")
+            # without a lead-in, an item is shown as a step of its own: it reads alone, as a step does; it opens
+            # neither on the end of a sentence begun before this chunk ("de mutualiser les coûts…") nor on a
+            # symbol ("% de rack confinés"), and is no label ("Nombre d'ateliers réalisés.", an indicator)
             texts = [
                 x
                 for x in texts
                 if not B.non_advice(x[0], in_list=True)
                 and not gives_orders(x[0])
-                and (lead or x[0][:1].isupper() or x[0][:1].isdigit())
+                and (lead or (x[0][:1].isupper() or x[0][:1].isdigit()) and not B.non_advice(x[0]))
             ]
             if len(texts) < 2:
                 continue
