@@ -66,7 +66,11 @@ _COLLECTIVITY = re.compile(
     r"doi(?:t|vent)|obligat|permet|peu(?:t|vent))",
     re.IGNORECASE,
 )
-_SUPPLIER = re.compile(r"^(?:pour (?:une|les|des) entreprises?|l(?:e|es) (?:candidat|soumissionnaire)s?)\b", re.I)
+_SUPPLIER = re.compile(  # another party than the collectivity, by whom a sentence opens
+    r"^(?:pour (?:une|les|des) entreprises?|l(?:e|es) (?:candidat|soumissionnaire|titulaire|prestataire|fournisseur)s?|"
+    r"l(?:e |es |['’])r[ée]utilisat(?:eur|rice)s?)\b",
+    re.I,
+)
 _ACRONYM = re.compile(r"\b[A-Z]{2,}[0-9]*\b")
 
 
@@ -845,9 +849,10 @@ def _elu(units: list[Unit], q: set[str], glossary: dict[str, str], citer: Citer,
     # a sentence that leans on the one before may follow it, as on the page ("… de son offre. Un tel
     # positionnement ne saurait reposer sur…"): the next sentence of the same paragraph, whole
     follows = {where(u): u for u in units if complete_sentence(u.text, ELU_MAX_SENTENCE) and not standalone(u.text)}
-    # what a supplier does or should do ("Pour une entreprise, il est important de…", "Le candidat décrira…")
-    # is advice for the companies that read the deliverables, not for an élu, unless the élu asks about them
-    suppliers = bool(q & {"entrepris", "candidat", "soumissionnair", "fournisseur", "prestatair"})
+    # what a supplier or a reuser does or should do ("Pour une entreprise, il est important de…", "Le candidat
+    # décrira…", "Le réutilisateur est tenu de…") is advice for others than the élu, unless the élu asks about them
+    others = {"entrepris", "candidat", "soumissionnair", "fournisseur", "prestatair", "titulair", "reutilis"}
+    suppliers = bool(q & others)
     units = [_unlinked(u) for u in units if suppliers or not _SUPPLIER.match(u.text)]
     # whole sentences that stand on their own, the plain ones if there are enough of them
     pool = [u for u in units if complete_sentence(u.text)] + _clauses(units)
@@ -933,12 +938,19 @@ def _elu(units: list[Unit], q: set[str], glossary: dict[str, str], citer: Citer,
     return render(summary, impl, citer.mark)
 
 
-def suggestions(body: str, cited: list[Passage], neighbour: Neighbour | None, n: int = 3) -> list[Suggestion]:
+_GOES_ON = B.LINKING_WORDS - {"des", "les", "la", "le", "un", "une"} | {"ou", "d"}  # words no title starts with
+
+
+def suggestions(
+    body: str, cited: list[Passage], neighbour: Neighbour | None, n: int = 3, question: str = ""
+) -> list[Suggestion]:
     """Next questions from the section headings of the cited pages and of their neighbours, nearest first
-    ("Rédiger le cahier des charges (p. 52)"); never a heading the answer already shows."""
+    ("Rédiger le cahier des charges (p. 52)"); never a heading the answer already shows, nor the question
+    just asked (a suggestion followed asks its heading: it would be offered again under its own answer)."""
     from assistant.text import fold
 
     seen = {fold(h) for h in re.findall(r"« ([^»]+) »", body)} | {fold(p.title) for p in cited}
+    seen.add(fold(question.strip().rstrip(" ?")))
     seen |= {fold(line.strip("* ")) for line in body.splitlines() if line.startswith("**")}
     out: list[Suggestion] = []
     for distance in (0, 1, -1, 2, -2, *range(3, 13)):  # nearest first, then the next parts of the document
@@ -953,6 +965,9 @@ def suggestions(body: str, cited: list[Passage], neighbour: Neighbour | None, n:
                     continue
                 if heads and j and blocks[j - 1].kind == B.HEADING and B.heading_goes_on(blocks[j - 1].text, b.text):
                     heads[-1] += f" {b.text}"  # a heading in capitals that the layout broke over two lines
+                elif B.in_capitals(b.text) and re.split(r"[\s’']", b.text.lower(), maxsplit=1)[0] in _GOES_ON:
+                    continue  # the second line of such a heading whose first line was not kept as one (it
+                    # recurs on many pages, so ingestion took it for a running header): "EN FONCTION DE…"
                 else:
                     heads.append(b.text)
             for h in [*heads, other.section]:
@@ -1024,7 +1039,14 @@ def extractive_answer(
     cited = citer.cited
     text = "\n\n".join(part for part in (body, note, further_reading(cited)) if part)
     return Answer(
-        text, mode, "extractive", False, cited, notice(sum(rewritten)), question, suggestions(body, cited, neighbour)
+        text,
+        mode,
+        "extractive",
+        False,
+        cited,
+        notice(sum(rewritten)),
+        question,
+        suggestions(body, cited, neighbour, question=question),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -20,6 +21,7 @@ from assistant.compose import (
 )
 from assistant.readability import kandel_moles
 from assistant.screening import undefined_acronyms
+from assistant.text import fold
 from assistant.types import Passage
 from evals.metrics import (
     answer_body,
@@ -791,6 +793,36 @@ def test_a_next_question_is_never_the_second_line_of_a_heading():
     assert not any(label.startswith("En fonction") for label in labels)
 
 
+def test_a_next_question_is_never_a_title_line_whose_first_line_was_a_running_header():
+    # the purchasing guide's p. 88 as indexed: the title's first line recurs on many pages, so ingestion
+    # typed it as a running header, and its second line was offered alone ("En fonction de chaque projet…")
+    text = (
+        "Réseaux et télécoms\nDES EXEMPLES DE CLAUSES UTILISÉES À ADAPTER\nEN FONCTION DE CHAQUE PROJET D’ACHAT\n"
+        "→ CAHIER DES CLAUSES ADMINISTRATIVES PARTICULIèRES (CCAP)\nOU CAHIER DES CLAUSES PARTICULIèRES (CCP)\n"
+        "X.1 DISPOSITIONS ENVIRONNEMENTALES\nX.1.1 Performances environnementales des matériels\n"
+        "L’acheteur précise dans le CCAP, en tant que condition d’exécution, l’obligation pour le titulaire de "
+        "fournir les équipements les plus performants du point de vue environnemental."
+    )
+    running = frozenset({fold("DES EXEMPLES DE CLAUSES UTILISÉES À ADAPTER")})
+    page = replace(passage(0, text, 88, source="pdf/achats.pdf"), blocks=B.encode(B.parse_blocks(text, running)))
+    assert B.decode(text, page.blocks)[1].kind == B.RUNNING
+    labels = [s.label for s in suggestions("rien", [page], None)]
+    assert "Performances environnementales des matériels (p. 88)" in labels
+    assert not any(label.lower().startswith(("en fonction", "ou cahier")) for label in labels), labels
+
+
+def test_a_next_question_is_never_the_question_just_asked():
+    # following « Les obligations du réutilisateur (p. 10) » offered it again under its own answer
+    text = (
+        "LES OBLIGATIONS DU RÉUTILISATEUR\nLe réutilisateur respecte la licence des données.\n"
+        "LES DONNÉES PERSONNELLES\nIl les anonymise avant de les publier."
+    )
+    page = passage(0, text, 10)
+    assert "Les obligations du réutilisateur (p. 10)" in [s.label for s in suggestions("rien", [page], None)]
+    asked = [s.label for s in suggestions("rien", [page], None, question="Les obligations du réutilisateur")]
+    assert "Les obligations du réutilisateur (p. 10)" not in asked and "Les données personnelles (p. 10)" in asked
+
+
 def test_a_short_action_is_a_bullet_for_elus_never_their_summary():
     # the purchasing guide, pp. 73, 72 and 52: two whole sentences and an action of four words
     texts = [
@@ -903,6 +935,20 @@ def test_an_elu_reads_no_advice_for_suppliers_unless_asking_about_them():
     assert "Pour une entreprise" not in body and "candidat" not in body
     body = elu_body("Que doit faire une entreprise qui propose des capteurs à la ville ?", text, 1)
     assert "Pour une entreprise" in body
+
+
+def test_an_elu_reads_no_duty_of_a_reuser_as_one_of_the_collectivity():
+    # "Pourquoi ouvrir les données de notre commune ?" (a browser session, 2026-12-08): the services guide's
+    # p. 10 gave the reuser's duty under « Pour votre collectivité »
+    text = (
+        "Le réutilisateur est tenu de se conformer aux obligations légales qui découlent du Règlement général "
+        "sur la protection des données. "
+        "Les collectivités qui ouvrent leurs données permettent de créer de nouveaux services pour les habitants. "
+        "La commune peut publier ses données sur une plateforme nationale."
+    )
+    body = elu_body("Pourquoi ouvrir les données de notre commune ?", text, 10)
+    assert "nouveaux services" in body and "réutilisateur" not in body
+    assert "réutilisateur est tenu" in elu_body("Que doit respecter le réutilisateur de nos données ?", text, 10)
 
 
 def test_one_sentence_that_stands_alone_is_briefer_than_two_that_lean_on_what_the_answer_hides():
