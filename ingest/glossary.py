@@ -16,6 +16,8 @@ from assistant.text import fold
 ACRO = r"[A-Z][A-Z0-9&]{1,9}s?"
 _ACRO_THEN_LONG = re.compile(rf"\b({ACRO})\s*\(([^()\n]{{6,120}})\)")
 _LONG_THEN_ACRO = re.compile(rf"([A-Za-zÀ-ÿ'’\- ]{{6,140}})\(\s*({ACRO})\s*\)")
+_GLOSSARY_LINE = re.compile(rf"^\s*(?:[-•→]\s*)?({ACRO})\s*[:–]\s*([^\n,;.()«»\"“”]{{6,120}})", re.MULTILINE)
+GLOSSARY_WEIGHT = 2  # a line of a document's own glossary ("CCTP : cahier des clauses…") counts as this many uses
 SMALL_WORDS = {  # joining words an acronym skips ("Référentiel Général d'Écoconception")
     "de",
     "des",
@@ -99,21 +101,44 @@ def _tidy(long: str) -> str:
     return long
 
 
+def _spells(acro: str, long: str, strict: bool = False) -> bool:
+    """Do the long form's words give the acronym's letters (``strict``: one word per letter)?"""
+    words = [w for w in re.findall(r"[A-Za-zÀ-ÿ'’\-]+", long) if fold(w) not in SMALL_WORDS]
+    n = len(acro.rstrip("s"))
+    return (len(words) == n if strict else len(words) >= (n + 1) // 2) and _initials_match(acro, words)
+
+
 def build_glossary(texts: Iterable[str]) -> dict[str, str]:
-    """Acronym -> long form, keeping the most frequent definition of each acronym."""
+    """Acronym -> long form, keeping the most frequent definition of each acronym, whatever its case (a
+    heading in capitals and a sentence give the same one), a line of a document's own glossary weighing
+    ``GLOSSARY_WEIGHT`` uses: the purchasing guide's headings say "cahier des charges techniques
+    particulières" three times, its glossary and its text "cahier des clauses…", the term of the code."""
     seen: dict[str, Counter] = defaultdict(Counter)
+    forms: dict[str, str] = {}  # each long form's key -> its way with the fewest capitals after the first
+
+    def count(acro: str, long: str, weight: int = 1) -> None:
+        key = fold(long).lower()
+        if key not in forms or sum(map(str.isupper, long[1:])) < sum(map(str.isupper, forms[key][1:])):
+            forms[key] = long
+        seen[acro][key] += weight
+
     for text in texts:
+        for m in _GLOSSARY_LINE.finditer(text):
+            # a line that only spells its acronym one word per letter, as a glossary does ("RSO : Responsabilité
+            # Sociétale" is half of one; "COP : pour « Coefficient of Performance »" is a gloss)
+            long = m.group(2).strip()
+            if long[:1].isalpha() and fold(long.split()[0]) not in SMALL_WORDS and _spells(m.group(1), long, True):
+                count(m.group(1), long, GLOSSARY_WEIGHT)
         flat = re.sub(r"\s+", " ", text)
         for m in _ACRO_THEN_LONG.finditer(flat):
             acro, long = m.group(1), m.group(2).strip(" ,;:")
-            words = [w for w in re.findall(r"[A-Za-zÀ-ÿ'’\-]+", long) if fold(w) not in SMALL_WORDS]
-            if len(words) >= (len(acro.rstrip("s")) + 1) // 2 and _initials_match(acro, words):
-                seen[acro][long] += 1
+            if _spells(acro, long):
+                count(acro, long)
         for m in _LONG_THEN_ACRO.finditer(flat):
             acro = m.group(2)
             long = _long_form_before(acro, m.group(1))
             if long:
-                seen[acro][long] += 1
-    out = {a: _tidy(c.most_common(1)[0][0]) for a, c in sorted(seen.items())}
+                count(acro, long)
+    out = {a: _tidy(forms[c.most_common(1)[0][0]]) for a, c in sorted(seen.items())}
     # an élu answer spells these out: never a long form that speaks to an AI or carries markup
     return {a: long for a, long in out.items() if not gives_orders(long) and plain(long) == long}
