@@ -12,6 +12,7 @@ from assistant.errors import CapacitiesError
 from assistant.feedback import feedback_store
 from assistant.prompts import EXAMPLES, FOLLOW_UPS, NOT_COVERED, NOT_COVERED_IN, NOT_GIVEN, SEARCH_ALL
 from assistant.render import escape_markdown, export_markdown, safe_markdown
+from assistant.screening import characters, clean_question
 from assistant.types import Answer
 
 s, assistant = common.boot()
@@ -119,7 +120,7 @@ refused = st.session_state.get("to_shorten")
 if refused is not None and not question:  # a refused question stays, to be corrected rather than typed again
     st.error(refused["error"])
     edited = st.text_area("Votre question, à corriger", value=refused["question"], key="shorten_box", height=150)
-    st.caption(f"{len(edited)} caractères ; {s.max_question_chars} au plus.")
+    st.caption(f"{characters(len(clean_question(edited)))} ; {characters(s.max_question_chars)} au plus.")
     st.button("Envoyer la question", key="shorten_send", icon=":material/send:", on_click=_send_corrected)
 if question:
     st.session_state.pop("to_shorten", None)

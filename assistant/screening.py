@@ -26,19 +26,29 @@ def _as_cp1252(m: re.Match) -> str:
     return bytes([code - 0xDC00]).decode("cp1252", errors="replace") if 0xDC80 <= code <= 0xDCFF else "\ufffd"
 
 
-def check_question(question: str, settings: Settings) -> str:
-    """The question cleaned of control characters, or a French error saying what to change."""
+def clean_question(question: str) -> str:
+    """The question without control characters and runs of spaces: what is checked, counted and searched."""
     q = unicodedata.normalize("NFC", readable(question or ""))
     q = CONTROL_BUT_LINES.sub(" ", q)
-    q = re.sub(r"[ \t]+", " ", q).strip()
+    return re.sub(r"[ \t]+", " ", q).strip()
+
+
+def characters(n: int) -> str:
+    """« 9 999 caractères », thousands apart by a narrow no-break space, as French prints them."""
+    return f"{n:,} caractère{'s' if n > 1 else ''}".replace(",", "\u202f")
+
+
+def check_question(question: str, settings: Settings) -> str:
+    """The question cleaned of control characters, or a French error saying what to change."""
+    q = clean_question(question)
     if not q:
         raise CapacitiesError(
             "La question est vide : écrivez une question, par exemple « Comment organiser un atelier ? »."
         )
     if len(q) > settings.max_question_chars:
         raise CapacitiesError(
-            f"La question fait {len(q):,} caractères ; la limite est de {settings.max_question_chars:,}. "
-            "Posez une question plus courte (une ou deux phrases).".replace(",", "\u202f")
+            f"La question fait {characters(len(q))} ; la limite est de {characters(settings.max_question_chars)}. "
+            "Posez une question plus courte (une ou deux phrases)."
         )
     if not re.search(r"\w", q):
         raise CapacitiesError("La question ne contient aucun mot : reformulez-la.")

@@ -14,6 +14,31 @@ from pathlib import Path
 from assistant.errors import CapacitiesError
 from assistant.settings import Settings
 
+# argparse's own words (usage, headings, errors) in French: it looks each up through ``argparse._`` when it
+# prints it (the gettext hook of the standard library), so the help and the errors a user reads are French
+ARGPARSE_FR = {
+    "usage: ": "utilisation : ",
+    "positional arguments": "arguments",
+    "options": "options",
+    "show this help message and exit": "afficher cette aide et quitter",
+    "%(prog)s: error: %(message)s\n": "%(prog)s : erreur : %(message)s\n",
+    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
+    "the following arguments are required: %s": "arguments obligatoires manquants : %s",
+    "unrecognized arguments: %s": "arguments inconnus : %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "choix invalide : %(value)r (au choix : %(choices)s)",
+    "invalid %(type)s value: %(value)r": "valeur invalide : %(value)r",
+    "expected one argument": "une valeur est attendue",
+    "expected at least one argument": "au moins une valeur est attendue",
+    "expected at most one argument": "au plus une valeur est attendue",
+    "ambiguous option: %(option)s could match %(matches)s": "option ambiguë : %(option)s peut être %(matches)s",
+    "not allowed with argument %s": "incompatible avec l'argument %s",
+    "one of the arguments %s is required": "l'un des arguments %s est obligatoire",
+    "ignored explicit argument %r": "valeur %r ignorée",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "commande inconnue %(parser_name)r (%(choices)s)",
+    "can't open '%(filename)s': %(error)s": "impossible d'ouvrir « %(filename)s » : %(error)s",
+}
+argparse._ = lambda message: ARGPARSE_FR.get(message, message)
+
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(corpus_dir=getattr(args, "corpus", None))

@@ -60,7 +60,8 @@ class IngestReport:
             if st.get("pages_skipped"):
                 extra.append(f"{int(st['pages_skipped'])} page(s) ignorée(s)")
             lines.append(
-                f"  {src} : {info['pages']} p., {info['chunks']} passages" + (f" ({', '.join(extra)})" if extra else "")
+                f"  {src} : {info['pages']} p., {info['chunks']} passage{'s' if info['chunks'] > 1 else ''}"
+                + (f" ({', '.join(extra)})" if extra else "")
             )
             lines += [f"    ⚠ {w}" for w in info.get("warnings", [])]
         if self.glossary_refused:

@@ -167,6 +167,9 @@ def test_a_refused_question_stays_in_a_box_to_be_shortened(app_env: Path) -> Non
     assert at.error and "la limite est de" in at.error[0].value
     box = at.text_area(key="shorten_box")
     assert box.value == long  # kept, not wiped
+    # the box counts what the check counted ("a " * 5000 was "9 999" in the error and "10000" under the box)
+    counted = at.error[0].value.split("La question fait ")[1].split(" ;")[0]
+    assert any(c.value.startswith(f"{counted} ; 2\u202f000 caractères au plus") for c in at.caption), counted
     box.set_value("Comment publier un jeu de données sur le portail national ?").run()
     next(b for b in at.button if b.label == "Envoyer la question").click().run()
     assert not at.exception, [e.value for e in at.exception]

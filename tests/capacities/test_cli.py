@@ -94,6 +94,18 @@ def test_search_without_index_says_what_to_do(env):
     assert r.returncode == 2 and "capacities ingest" in r.stderr
 
 
+def test_help_and_usage_errors_are_in_french():
+    r = run(["ask", "--help"], {})
+    assert r.returncode == 0 and r.stdout.startswith("utilisation : capacities ask")
+    assert "afficher cette aide et quitter" in r.stdout and "show this help" not in r.stdout
+    assert "positional arguments" not in r.stdout
+    r = run(["ask", "--mode", "maire", "Que faire ?"], {})
+    assert r.returncode == 2 and "erreur : argument --mode : choix invalide : 'maire'" in r.stderr
+    r = run([], {})
+    assert r.returncode == 2 and "arguments obligatoires manquants : COMMANDE" in r.stderr
+    assert "error" not in r.stderr and "usage" not in r.stderr
+
+
 @pytest.mark.parametrize("k", ["-1", "0", "abc", "101"])
 def test_a_number_of_passages_out_of_range_is_refused(env, k):
     r = run(["search", "-k", k, "données"], env)

@@ -53,3 +53,9 @@ def test_a_short_run_keeps_the_rate_measured_before(settings):
     write_md(settings.corpus_dir, "a.md", "# A\n\nUne seule phrase sur les données ouvertes de la commune.\n")
     report = run_ingest(settings, embedder=HashEmbedder(256), progress=False)
     assert report.embedded < 32 and report.embed_rates == {"hash-256": 4.2}
+
+
+def test_a_document_of_one_passage_is_said_in_the_singular():
+    report = IngestReport(documents={"ok.md": {"pages": 1, "chunks": 1}, "b.md": {"pages": 2, "chunks": 3}})
+    text = report.summary()
+    assert "ok.md : 1 p., 1 passage\n" in text + "\n" and "b.md : 2 p., 3 passages" in text
