@@ -102,6 +102,9 @@ class Procedure:
     blocks: list[tuple[int, int]] = field(default_factory=list)  # (passage, block) of its lead-in and items
     group: int = -1  # its group among the blocks of its passage
     found: int = -1  # the passage it was found in, when its lead-in is in the chunk before (``passage``)
+    # when the lead-in is itself an item of a list ("→ Inventorier…, permet de :"), the items of that list
+    # which follow the nested one ("→ Optimiser son parc…"): quoted as the next steps (``_quote_list``)
+    resumed: list[tuple[str, int]] = field(default_factory=list)
 
 
 class Citer:
@@ -257,17 +260,30 @@ def _procedures(
             if members[-1] == len(blocks) - 1 and neighbour is not None:
                 short = all(len(per_passage[a][j].text.split()) <= SHORT_ITEM for a, j in items)
                 items += _continuation(passages, per_passage, i, neighbour, consumed, short)
-            texts = [(strip_citation_marks(per_passage[a][b].text).strip(), a, b) for a, b in items]
-            # without a lead-in, an item is shown as a step of its own: it reads alone, as a step does; it opens
-            # neither on the end of a sentence begun before this chunk ("de mutualiser les coûts…") nor on a
-            # symbol ("% de rack confinés"), and is no label ("Nombre d'ateliers réalisés.", an indicator)
-            texts = [
-                x
-                for x in texts
-                if not B.non_advice(x[0], in_list=True)
-                and not gives_orders(x[0])
-                and (lead or (x[0][:1].isupper() or x[0][:1].isdigit()) and not B.non_advice(x[0]))
-            ]
+            items, resumed = _one_level(passages, per_passage, items)
+            if (
+                not lead
+                or not resumed
+                or _marker(passages[lead[0]], per_passage[lead[0]][lead[1]])
+                != _marker(passages[resumed[0][0]], per_passage[resumed[0][0]][resumed[0][1]])
+            ):
+                resumed = []
+            resumed = _one_level(passages, per_passage, resumed)[0]
+
+            def advice(pairs: list[tuple[int, int]], alone: bool) -> list[tuple[str, int, int]]:
+                # without a lead-in, an item is shown as a step of its own: it reads alone, as a step does; it
+                # opens neither on the end of a sentence begun before this chunk ("de mutualiser les coûts…")
+                # nor on a symbol ("% de rack confinés"), and is no label ("Nombre d'ateliers réalisés.")
+                texts = [(strip_citation_marks(per_passage[a][b].text).strip(), a, b) for a, b in pairs]
+                return [
+                    x
+                    for x in texts
+                    if not B.non_advice(x[0], in_list=True)
+                    and not gives_orders(x[0])
+                    and (not alone or (x[0][:1].isupper() or x[0][:1].isdigit()) and not B.non_advice(x[0]))
+                ]
+
+            texts, after = advice(items, not lead), advice(resumed, True)
             if len(texts) < 2:
                 continue
             lead_text = strip_citation_marks(per_passage[lead[0]][lead[1]].text).strip() if lead else ""
@@ -286,10 +302,13 @@ def _procedures(
                 + RANK_PRIOR / (1 + i)
                 + 0.25 * (p.dense or 0.0)
             )
-            where = [(a, b) for _, a, b in texts] + ([lead] if lead else [])
+            where = [(a, b) for _, a, b in texts + after] + ([lead] if lead else [])
             own = group if la == i else per_passage[la][lj].group
             items_at = [(t, a) for t, a, _ in texts]
-            out.append(Procedure(la, lead_text, items_at, heading, rel, where, own, i if la != i else -1))
+            found = i if la != i else -1
+            out.append(
+                Procedure(la, lead_text, items_at, heading, rel, where, own, found, [(t, a) for t, a, _ in after])
+            )
     # the tail of a list found in a chunk retrieved before the one that starts it is not a list of its own;
     # a list read from both of its chunks is one list, ranked as the better of the two
     best: dict[tuple[int, int], Procedure] = {}
@@ -298,6 +317,24 @@ def _procedures(
         if key not in consumed and (key not in best or pr.relevance > best[key].relevance):
             best[key] = pr
     return list(best.values())
+
+
+def _marker(p: Passage, b: B.Block) -> str:
+    """The marker an item is printed with, its numbers and letters as "N" ("−", "→", "N.", "N)"); "" if none."""
+    m = B.BULLET.match(p.text[b.start : b.end])
+    return re.sub(r"\d+|[a-h](?=[.)])", "N", m.group(0).strip()) if m else ""
+
+
+def _one_level(
+    passages: list[Passage], per_passage: list[list[B.Block]], items: list[tuple[int, int]]
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """A list's items up to the first printed with another marker, and the items from it on: a list nested
+    in an item ("→ Inventorier les matériels…, permet de :" then "− connaître l'état de son parc…") ends
+    where the outer one resumes ("→ Optimiser son parc…", which is not one more thing that inventorying
+    allows)."""
+    marks = [_marker(passages[a], per_passage[a][j]) for a, j in items]
+    k = next((k for k in range(1, len(marks)) if marks[k] != marks[k - 1]), len(items))
+    return items[:k], items[k:]
 
 
 def _begun_before(
@@ -741,19 +778,25 @@ def _quote_list(
     preamble = _preamble(proc, per_passage[proc.passage], units)
     if preamble:
         lines.append(" ".join(f"{end_unit(u.text)} {mark}" for u in preamble))
+    # a lead-in that is an item of a list resumed after its own: it is the first step, its items nested under it
+    nested = bool(proc.resumed)
     if proc.lead:
-        lines.append(f"{proc.lead if proc.lead.endswith(':') else end_unit(proc.lead)} {mark}")
+        lead = proc.lead if proc.lead.endswith(":") else end_unit(proc.lead)
+        lines.append(f"{'1. ' if nested else ''}{lead} {mark}")
+    shown = [("   - " if nested else f"{n}. ", t, w) for n, (t, w) in enumerate(proc.items, 1)]
+    shown += [(f"{n}. ", t, w) for n, (t, w) in enumerate(proc.resumed, 2)]
     budget = LIST_WORDS
-    for n, (item, where) in enumerate(proc.items, 1):
+    for n, (prefix, item, where) in enumerate(shown, 1):
         words = len(item.split())
         if budget < words and n > 3:
-            rest = len(proc.items) - n + 1
+            rest = len(shown) - n + 1
             more = prompts.MORE_ONE if rest == 1 else prompts.MORE_MANY.format(n=rest)
             lines.append(prompts.MORE_ITEMS.format(more=more, pages=passages[where].pages_label))
             break
         budget -= words
-        lines.append(f"{n}. {end_unit(item)} {citer.mark(where)}")
-    used = [content_words(t) for t, _ in proc.items] + [content_words(proc.lead)] + [u.stems for u in preamble]
+        lines.append(f"{prefix}{end_unit(item)} {citer.mark(where)}")
+    used = [content_words(t) for t, _ in proc.items + proc.resumed] + [content_words(proc.lead)]
+    used += [u.stems for u in preamble]
     # the same list again, from an overlapping chunk (a list whose tail opens a chunk retrieved for something
     # else has no segment: ``_segments``)
     used += [x.stems for x in segs if x.proc is proc]

@@ -793,6 +793,29 @@ def test_a_next_question_is_never_the_second_line_of_a_heading():
     assert not any(label.startswith("En fonction") for label in labels)
 
 
+def test_a_list_nested_in_an_item_is_that_step_and_the_outer_list_goes_on_after_it():
+    # the good-practice guide's p. 59: "→" practices, one of which leads "−" benefits; the practices after
+    # it were shown as its fifth and sixth benefits ("5. Optimiser son parc…" under "…permet de :")
+    text = (
+        "− réduire le vol et la perte de matériel.\n"
+        "→ Inventorier et suivre les matériels dans un logiciel de gestion de parc\n"
+        "(comme GLPI) en y ajoutant des informations relatives comme l’utilisateur associé, le statut du matériel, "
+        "etc., permet de :\n"
+        "− connaître l’état de son parc en temps réel ;\n"
+        "− tracer l’historique des équipements (pannes, utilisateurs, etc.)\n"
+        "− retrouver rapidement les informations utiles pour faire jouer une garantie ;\n"
+        "→ Optimiser son parc informatique en fonction des besoins et pratiques des usagers (télétravail, mobilité).\n"
+        "→ Pratiquer des transferts de matériels le cas échéant (le matériel remplacé peut être réutilisé).\n"
+    )
+    page = passage(0, text, 59, section="f.1 Optimiser la gestion du parc des équipements")
+    body = answer_body(extractive_answer("Comment gérer et suivre notre parc informatique ?", [page], "agent", {}).text)
+    lines = body.splitlines()
+    first = next(k for k, line in enumerate(lines) if line.startswith("1. Inventorier"))
+    assert lines[first + 1].startswith("   - connaître") and lines[first + 3].startswith("   - retrouver")
+    assert lines[first + 4].startswith("2. Optimiser son parc") and lines[first + 5].startswith("3. Pratiquer")
+    assert ordered_steps(body) == 3
+
+
 def test_a_next_question_is_never_a_title_line_whose_first_line_was_a_running_header():
     # the purchasing guide's p. 88 as indexed: the title's first line recurs on many pages, so ingestion
     # typed it as a running header, and its second line was offered alone ("En fonction de chaque projet…")
