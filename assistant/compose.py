@@ -35,7 +35,7 @@ from assistant.plain import (
 from assistant.readability import kandel_moles
 from assistant.screening import GENERIC_WORDS, asks_definition, expand_acronyms, is_procedure_question, wants_list
 from assistant.simplify import notice, plain_sentence
-from assistant.text import content_words, fold, overlap_join, sentences
+from assistant.text import FRAMING, content_words, fold, overlap_join, sentences
 from assistant.types import Answer, Passage, Suggestion
 
 Embed = Callable[[list[str]], list[list[float]]]  # texts -> document vectors
@@ -485,6 +485,50 @@ def _words(lines: list[str]) -> int:
     return sum(len(re.sub(r"\[\d+\]", "", line).split()) for line in lines)
 
 
+OUTLINE_PARTS = 3  # a guide's numbered parts that say what to do, for a question on its whole subject
+_PART = re.compile(r"^(\d{1,2})(?:\.(\d{1,2}))?\.?\s+(\S.*)$")  # "4 Publier un jeu de données", "4.2 Décrire…"
+OUTLINE_CHUNKS = 400  # a document read for its parts has at most this many chunks
+
+
+def _outline(
+    question: str, passages: list[Passage], per_passage: list[list[B.Block]], neighbour: Neighbour | None
+) -> list[tuple[int, str, list[tuple[int, str]]]]:
+    """The parts of the best passage's guide that say what to do, in order, each with the index of the
+    chunk it opens (joined to ``passages``) and its sub-parts that say what to do: when the question is
+    about the guide's whole subject ("Comment publier les données de la commune sur data.gouv.fr ?" and
+    « Publier les données sur data.gouv.fr »), the way is the guide's plan (create an account, an
+    organisation, publish a dataset…), which no single page gives. [] otherwise."""
+    if not passages or neighbour is None:
+        return []
+    best = passages[0]
+    asked = content_words(question) - content_words(" ".join(FRAMING))
+    if not asked or not asked <= content_words(best.title):
+        return []
+    parts: list[tuple[int, str, list[tuple[int, str]]]] = []
+    seen: set[tuple[str, str | None]] = set()
+    for index in range(OUTLINE_CHUNKS):
+        chunk = neighbour(best.source, index)
+        if chunk is None:
+            break
+        for b in passage_blocks(chunk):
+            m = _PART.match(b.text) if b.kind == B.HEADING else None
+            if not m or (m.group(1), m.group(2)) in seen:
+                continue  # consecutive chunks overlap: a part's heading may open two of them
+            seen.add((m.group(1), m.group(2)))
+            title = m.group(3).rstrip(" .")
+            if m.group(2) is None:
+                parts.append((index, title, []))
+            elif parts and infinitive_first(title):
+                parts[-1][2].append((index, title))
+    parts = [x for x in parts if infinitive_first(x[1])]
+    if len(parts) < OUTLINE_PARTS:
+        return []
+    chunks = {
+        i: _join(passages, per_passage, neighbour(best.source, i)) for x in parts for i in [x[0], *(j for j, _ in x[2])]
+    }
+    return [(chunks[i], title, [(chunks[j], t) for j, t in subs]) for i, title, subs in parts]
+
+
 def _agent(
     question: str,
     passages: list[Passage],
@@ -492,7 +536,19 @@ def _agent(
     units: list[Unit],
     procs: list[Procedure],
     citer: Citer,
+    outline: list[tuple[int, str, list[tuple[int, str]]]] | None = None,
 ) -> list[str]:
+    if outline:  # the guide's plan, then what its best passages add
+        lines = [prompts.INTRO_OUTLINE.format(title=_named(passages[outline[0][0]].title))]
+        for n, (i, title, subs) in enumerate(outline, 1):
+            lines.append(f"{n}. {title}. {citer.mark(i)}")
+            lines += [f"   - {t}. {citer.mark(j)}" for j, t in subs]
+        used = [content_words(title) for _, title, _ in outline]
+        segs = [x for x in _segments(units, procs, per_passage) if not x.leans]
+        room = AGENT_WORDS - _words(lines)
+        extra = _choose(segs, room, COMPLEMENT_FLOOR * max((x.relevance for x in segs), default=0.0), 2, used)
+        extra = _render(extra, passages, per_passage, citer, room, False, labels=False)
+        return lines + (["", prompts.COMPLEMENTS, *extra] if extra else [])
     best_proc = max(procs, key=lambda pr: pr.relevance, default=None)
     best_unit = max(units, key=lambda u: u.relevance, default=None)
     procedure = is_procedure_question(question) or wants_list(question)
@@ -1065,12 +1121,14 @@ def extractive_answer(
     per_passage = [passage_blocks(p) for p in passages]
     q, units, procs = _candidates(question, passages, per_passage, neighbour, lists=mode == "agent")
     rank_by_meaning(units, procs, passages, [len(b) for b in per_passage], query_vector, embed)
+    asks_how = is_procedure_question(question) or wants_list(question)
+    outline = _outline(question, passages, per_passage, neighbour) if mode == "agent" and asks_how else None
     citer = Citer(passages)
     rewritten: list[bool] = []
     lines = (
         _elu(units, q, glossary, citer, rewritten)
         if mode == "elu"
-        else _agent(question, passages, per_passage, units, procs, citer)
+        else _agent(question, passages, per_passage, units, procs, citer, outline)
     )
     if not lines or not citer.keys:
         return None

@@ -61,7 +61,8 @@ def user_message(question: str, passages: list[Passage], mode: str = "agent") ->
 
 INTRO_STEPS = "Voici comment procéder, d'après les livrables :"
 INTRO_FACTS = "D'après les livrables :"
-INTRO_LIST = "D'après « {title} » ({pages}{part}) :"  # {part}: LIST_PART or nothing
+INTRO_LIST = "D'après « {title} » ({pages}{part}) :"
+INTRO_OUTLINE = "« {title} » donne la démarche, partie par partie :"  # {part}: LIST_PART or nothing
 LIST_PART = ", partie « {heading} »"
 MORE_ITEMS = "[…] ({more} dans le document, {pages})"
 MORE_ONE = "1 autre point"

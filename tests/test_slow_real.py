@@ -12,7 +12,7 @@ from assistant.answer import Assistant
 from assistant.models import load_embedder
 from assistant.prompts import EXAMPLES
 from assistant.settings import Settings
-from evals.metrics import list_integrity, non_advice_units, ordered_steps
+from evals.metrics import answer_body, list_integrity, non_advice_units, ordered_steps
 from ingest.pipeline import run_ingest
 from tests.helpers import CORPUS, make_pdf
 
@@ -72,6 +72,15 @@ def test_every_example_question_of_the_first_screen_gets_steps(examples_assistan
     intact, quoted = list_integrity(ans.text, ans.citations)
     assert intact == quoted, ans.text  # a list of the deliverable is quoted whole from its first item, or not at all
     assert ans.suggestions, "no next question offered"
+
+
+def test_the_publishing_example_gets_the_plan_of_the_guide_that_answers_it(examples_assistant):
+    """Its answer was the guide's introduction and its harvesting procedure (the app, 2026-12-08)."""
+    ans = examples_assistant.ask("Comment publier les données de la commune sur data.gouv.fr ?")
+    body = answer_body(ans.text)
+    assert body.startswith("« Publier les données sur data.gouv.fr » donne la démarche, partie par partie :"), body
+    assert "1. Créer un compte utilisateur." in body and "2. Créer ou rejoindre une organisation." in body, body
+    assert "3. Publier un jeu de données." in body and "   - Décrire le jeu de données." in body, body
 
 
 def test_block_vectors_are_pooled_from_the_passage_pass(real_embedder):

@@ -816,6 +816,47 @@ def test_a_list_nested_in_an_item_is_that_step_and_the_outer_list_goes_on_after_
     assert ordered_steps(body) == 3
 
 
+def test_a_question_on_a_guides_whole_subject_gets_its_plan_as_steps():
+    # data.gouv.fr's guide: "Comment publier les données de la commune sur data.gouv.fr ?" was answered with
+    # its introduction and its harvesting procedure (p. 3 and 12), the way to publish being its parts 2 to 4
+    pages = [
+        "1 Introduction\nLa plateforme data.gouv.fr rassemble les données publiques.",
+        "2 Créer un compte utilisateur\nLa première étape pour publier est de créer un compte utilisateur.",
+        "3 Créer ou rejoindre une organisation\nUne organisation publie au nom de la collectivité.",
+        "4 Publier un jeu de données\n4.1 Définir qui publie le jeu de données\nUn jeu de données peut être publié "
+        "au nom d'une organisation.\n4.2 Décrire le jeu de données\nLa description présente les données.",
+        "4.2 Décrire le jeu de données\nLa licence est indiquée.\n4.3 La licence\nLa licence ouverte est conseillée.",
+        "5 Animer la communauté de réutilisateurs\nRépondez aux questions posées sur vos données.",
+    ]
+    chunks = [
+        passage(i, text, 3 + i, source="pdf/datagouv.pdf", title="Publier les données sur data.gouv.fr")
+        for i, text in enumerate(pages)
+    ]
+
+    def neighbour(source: str, index: int) -> Passage | None:
+        return chunks[index] if source == "pdf/datagouv.pdf" and 0 <= index < len(chunks) else None
+
+    question = "Comment publier les données de la commune sur data.gouv.fr ?"
+    ans = extractive_answer(question, [chunks[0], chunks[1]], "agent", {}, neighbour=neighbour)
+    body = answer_body(ans.text).splitlines()
+    assert body[:7] == [
+        "« Publier les données sur data.gouv.fr » donne la démarche, partie par partie :",
+        "1. Créer un compte utilisateur. [1]",
+        "2. Créer ou rejoindre une organisation. [2]",
+        "3. Publier un jeu de données. [3]",
+        "   - Définir qui publie le jeu de données. [3]",
+        "   - Décrire le jeu de données. [3]",  # once, though two chunks open on it; "La licence" is no action
+        "4. Animer la communauté de réutilisateurs. [4]",
+    ]
+    assert [p.page_start for p in ans.citations[:4]] == [4, 5, 6, 8] and non_advice_units(ans.text) == []
+    # a question on one part of the guide gets that part, not the plan
+    ans = extractive_answer(
+        "Comment créer un compte utilisateur sur data.gouv.fr ?", [chunks[1]], "agent", {}, None, neighbour
+    )
+    assert "partie par partie" not in ans.text
+    assert "partie par partie" not in extractive_answer(question, [chunks[1]], "elu", {}, None, neighbour).text
+
+
 def test_a_next_question_is_never_a_title_line_whose_first_line_was_a_running_header():
     # the purchasing guide's p. 88 as indexed: the title's first line recurs on many pages, so ingestion
     # typed it as a running header, and its second line was offered alone ("En fonction de chaque projet…")
