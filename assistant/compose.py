@@ -261,14 +261,11 @@ def _procedures(
                 short = all(len(per_passage[a][j].text.split()) <= SHORT_ITEM for a, j in items)
                 items += _continuation(passages, per_passage, i, neighbour, consumed, short)
             items, resumed = _one_level(passages, per_passage, items)
-            if (
-                not lead
-                or not resumed
-                or _marker(passages[lead[0]], per_passage[lead[0]][lead[1]])
-                != _marker(passages[resumed[0][0]], per_passage[resumed[0][0]][resumed[0][1]])
-            ):
-                resumed = []
-            resumed = _one_level(passages, per_passage, resumed)[0]
+            # the items after a nested list are those of the list its lead-in is an item of: same marker
+            same = (
+                lead and resumed and _marker(passages, per_passage, lead) == _marker(passages, per_passage, resumed[0])
+            )
+            resumed = _one_level(passages, per_passage, resumed)[0] if same else []
 
             def advice(pairs: list[tuple[int, int]], alone: bool) -> list[tuple[str, int, int]]:
                 # without a lead-in, an item is shown as a step of its own: it reads alone, as a step does; it
@@ -319,9 +316,11 @@ def _procedures(
     return list(best.values())
 
 
-def _marker(p: Passage, b: B.Block) -> str:
-    """The marker an item is printed with, its numbers and letters as "N" ("−", "→", "N.", "N)"); "" if none."""
-    m = B.BULLET.match(p.text[b.start : b.end])
+def _marker(passages: list[Passage], per_passage: list[list[B.Block]], at: tuple[int, int]) -> str:
+    """The marker the block ``at`` (passage, block) is printed with, its numbers and letters as "N" ("−",
+    "→", "N.", "N)"); "" if none."""
+    b = per_passage[at[0]][at[1]]
+    m = B.BULLET.match(passages[at[0]].text[b.start : b.end])
     return re.sub(r"\d+|[a-h](?=[.)])", "N", m.group(0).strip()) if m else ""
 
 
@@ -332,7 +331,7 @@ def _one_level(
     in an item ("→ Inventorier les matériels…, permet de :" then "− connaître l'état de son parc…") ends
     where the outer one resumes ("→ Optimiser son parc…", which is not one more thing that inventorying
     allows)."""
-    marks = [_marker(passages[a], per_passage[a][j]) for a, j in items]
+    marks = [_marker(passages, per_passage, at) for at in items]
     k = next((k for k in range(1, len(marks)) if marks[k] != marks[k - 1]), len(items))
     return items[:k], items[k:]
 
@@ -950,8 +949,9 @@ def _elu(units: list[Unit], q: set[str], glossary: dict[str, str], citer: Citer,
     follows = {where(u): u for u in units if complete_sentence(u.text, ELU_MAX_SENTENCE) and not standalone(u.text)}
     # what a supplier or a reuser does or should do ("Pour une entreprise, il est important de…", "Le candidat
     # décrira…", "Le réutilisateur est tenu de…") is advice for others than the élu, unless the élu asks about them
-    others = {"entrepris", "candidat", "soumissionnair", "fournisseur", "prestatair", "titulair", "reutilis"}
-    suppliers = bool(q & others)
+    suppliers = bool(
+        q & {"entrepris", "candidat", "soumissionnair", "fournisseur", "prestatair", "titulair", "reutilis"}
+    )
     units = [_unlinked(u) for u in units if suppliers or not _SUPPLIER.match(u.text)]
     # whole sentences that stand on their own, the plain ones if there are enough of them
     pool = [u for u in units if complete_sentence(u.text)] + _clauses(units)
