@@ -517,9 +517,9 @@ def _outline(
             title = m.group(3).rstrip(" .")
             if m.group(2) is None:
                 parts.append((index, title, []))
-            elif parts and infinitive_first(title):
+            elif parts and infinitive_first(title) and not gives_orders(title):
                 parts[-1][2].append((index, title))
-    parts = [x for x in parts if infinitive_first(x[1])]
+    parts = [x for x in parts if infinitive_first(x[1]) and not gives_orders(x[1])]  # an action, not an order to an AI
     if len(parts) < OUTLINE_PARTS:
         return []
     chunks = {
