@@ -471,6 +471,8 @@ HELDOUT = {  # each set was written after the composer it names, and has tuned n
     "seul corpus (une page parmi des voisines du même sujet, surtout)",
     "heldout13.jsonl": "écrites pendant le seuil de lecture du composeur à 0,4 et la recherche jugée sur la question "
     "sans ses ordres, ouvertes après, par un lecteur du seul corpus (mots des questions autres que ceux des pages)",
+    "heldout14.jsonl": "écrites après le plan d'un guide en étapes, les listes imbriquées et les devoirs d'autres "
+    "parties écartés des réponses d'élus, par un lecteur du seul corpus",
 }
 
 
